@@ -1,0 +1,37 @@
+"""Terminal output shared by the sub-commands: progress to stdout, one-line errors to stderr."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from mast_core.errors import MastError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def say(line: str) -> None:
+    out.print(line, markup=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print("[bold red]error:[/] ", end="")
+    err.print(message, markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def clear_errors() -> Iterator[None]:
+    """Turn MAST's own errors into one clear line and a non-zero exit, never a traceback."""
+    try:
+        yield
+    except MastError as exc:
+        fail(str(exc))
+
+
+Say = Callable[[str], None]

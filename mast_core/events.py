@@ -1,0 +1,198 @@
+"""The interaction event: the minimum a partner shares about one contact with a person.
+
+Partner data is messy, so validation is deliberately forgiving: names, dates of birth and
+addresses are kept as sent (the resolver normalises them), unknown values become null, and
+an event is refused only when it cannot be an event at all: no ``event_id``, no ``agency``,
+no ``subject``, or a value of the wrong kind where the contract fixes one (an agency that is
+not on the list, a time that is not a time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+from pydantic.functional_validators import BeforeValidator
+
+from mast_core.avro import INTERACTION, codec
+from mast_core.errors import FieldProblem, InvalidEvent
+
+MAX_TEXT = 256
+"""Longest free-text value accepted; longer input is refused, never truncated silently."""
+
+
+class Agency(StrEnum):
+    POLICE = "POLICE"
+    FIRE = "FIRE"
+    HEALTH = "HEALTH"
+    CHILDREN_SOCIAL_CARE = "CHILDREN_SOCIAL_CARE"
+    ADULT_SOCIAL_CARE = "ADULT_SOCIAL_CARE"
+    EDUCATION = "EDUCATION"
+    HOUSING = "HOUSING"
+    PROBATION = "PROBATION"
+    OTHER = "OTHER"
+
+
+class Gender(StrEnum):
+    FEMALE = "F"
+    MALE = "M"
+    OTHER = "X"
+    UNKNOWN = "U"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+
+
+_GENDER_WORDS = {
+    "F": Gender.FEMALE,
+    "FEMALE": Gender.FEMALE,
+    "W": Gender.FEMALE,
+    "WOMAN": Gender.FEMALE,
+    "GIRL": Gender.FEMALE,
+    "M": Gender.MALE,
+    "MALE": Gender.MALE,
+    "MAN": Gender.MALE,
+    "BOY": Gender.MALE,
+    "X": Gender.OTHER,
+    "OTHER": Gender.OTHER,
+    "NON-BINARY": Gender.OTHER,
+}
+
+
+def _blank_to_none(value: Any) -> Any:
+    """Partners write unknown as "", " " or "NULL"; the contract says null."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "" or value.upper() in {"NULL", "NONE", "N/A", "UNKNOWN"}:
+            return None
+    return value
+
+
+def _gender(value: Any) -> Gender:
+    if isinstance(value, Gender):
+        return value
+    if isinstance(value, str):
+        return _GENDER_WORDS.get(value.strip().upper(), Gender.UNKNOWN)
+    return Gender.UNKNOWN
+
+
+def _upper_enum_text(value: Any) -> Any:
+    value = _blank_to_none(value)
+    if isinstance(value, str):
+        return value.upper().replace(" ", "_").replace("-", "_")
+    return value
+
+
+Text = Annotated[
+    Annotated[str, StringConstraints(max_length=MAX_TEXT)] | None, BeforeValidator(_blank_to_none)
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+
+class Address(_Model):
+    line1: Text = None
+    line2: Text = None
+    town: Text = None
+    postcode: Text = None
+    uprn: Text = None
+
+
+class Subject(_Model):
+    given_name: Text = None
+    family_name: Text = None
+    date_of_birth: Text = None
+    gender: Annotated[Gender, BeforeValidator(_gender)] = Gender.UNKNOWN
+    address: Address | None = None
+    nhs_number: Text = None
+
+
+class Contact(_Model):
+    name: Text = None
+    team: Text = None
+    phone: Text = None
+    email: Text = None
+
+
+class InteractionEvent(_Model):
+    event_id: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    agency: Annotated[Agency, BeforeValidator(_upper_enum_text)]
+    source_system: Text = None
+    source_record_id: Text = None
+    event_type: Annotated[
+        Annotated[str, StringConstraints(max_length=64)] | None, BeforeValidator(_upper_enum_text)
+    ] = None
+    occurred_at: datetime | None = None
+    subject: Subject
+    case_status: Annotated[CaseStatus | None, BeforeValidator(_upper_enum_text)] = None
+    contact: Contact | None = None
+
+    @field_validator("occurred_at", mode="after")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """A time without a zone is taken as UTC, as the contract says; all times are UTC inside."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def to_record(self) -> dict[str, Any]:
+        """The Avro-ready form: plain dicts, enum values as their symbols."""
+        return self.model_dump(mode="python")
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in location) or "(event)"
+
+
+def parse_event(data: Mapping[str, Any] | Any) -> InteractionEvent:
+    """Validate one event in the JSON or Avro-decoded form.
+
+    Raises InvalidEvent naming every offending field. The messages never echo the values,
+    because the values are personal data and these messages reach logs and dead letters.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidEvent([FieldProblem("(event)", "an event must be a JSON object")])
+    try:
+        return InteractionEvent.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = [
+            FieldProblem(_field_path(err["loc"]), _describe(err["type"], err["msg"]))
+            for err in exc.errors(include_input=False, include_url=False)
+        ]
+        raise InvalidEvent(problems) from None
+
+
+def _describe(kind: str, message: str) -> str:
+    if kind == "missing":
+        return "is required"
+    return message
+
+
+def encode_interaction(event: InteractionEvent) -> bytes:
+    """The bytes a partner publishes: single-object Avro in the current interaction schema."""
+    return codec(INTERACTION).encode(event.to_record())
+
+
+def decode_interaction(data: bytes | None) -> InteractionEvent:
+    """Bytes from the interactions topic back to a validated event.
+
+    Raises AvroDecodeError for bytes that are not a shipped interaction schema, and
+    InvalidEvent for a well-formed record that still breaks the contract.
+    """
+    return parse_event(codec(INTERACTION).decode(data))

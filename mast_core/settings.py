@@ -1,0 +1,112 @@
+"""One settings object for every MAST process, read from ``MAST_…`` environment variables.
+
+The defaults run the whole system on one machine: a local Kafka broker on loopback and
+ClickHouse embedded through chDB in the project's state folder. Pointing
+``MAST_CLICKHOUSE_URL`` at an ``http(s)://`` server, or ``MAST_KAFKA_BOOTSTRAP`` at a
+cluster, changes nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_state_dir() -> Path:
+    """A source checkout keeps its state beside the code, so two clones never share a broker's
+    data; an installed copy keeps it in the user's state folder."""
+    if (_PACKAGE_ROOT / "pyproject.toml").is_file():
+        return _PACKAGE_ROOT / ".mast"
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "mast"
+
+
+def _default_cache_dir() -> Path:
+    """The assembled Kafka class path is large and identical between clones: share it."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mast"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MAST_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    state_dir: Path = Field(default_factory=_default_state_dir)
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+
+    # Kafka ------------------------------------------------------------------------------------
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_version: str = "4.1.1"
+    kafka_broker_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_heap: str = "512m"
+    kafka_start_timeout_s: float = 90.0
+    topic_prefix: str = Field(
+        default="mast.", description="Prepended to every topic name; tests use their own."
+    )
+    topic_partitions: int = 3
+    topic_replication: int = 1
+    interactions_retention_days: int = 14
+    dead_letter_retention_days: int = 90
+
+    # ClickHouse -------------------------------------------------------------------------------
+    clickhouse_url: str | None = Field(
+        default=None,
+        description="http(s)://user:password@host:port for a server; unset means embedded chDB "
+        "under the state folder (chdb:///path is accepted too).",
+    )
+    clickhouse_database: str = "mast"
+    clickhouse_password: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _refuse_embedded_defaults_in_production(self) -> Settings:
+        if self.environment == "production" and self.clickhouse_url is None:
+            raise ValueError("MAST_CLICKHOUSE_URL must name a ClickHouse server in production")
+        return self
+
+    # Derived ----------------------------------------------------------------------------------
+    @property
+    def clickhouse_dsn(self) -> str:
+        if self.clickhouse_url:
+            return self.clickhouse_url
+        return f"chdb://{(self.state_dir / 'clickhouse').resolve()}"
+
+    @property
+    def kafka_dir(self) -> Path:
+        return self.state_dir / "kafka"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def interactions_topic(self) -> str:
+        return self.topic("interactions")
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.topic("dead-letters")
+
+    @property
+    def resolved_interactions_topic(self) -> str:
+        return self.topic("resolved-interactions")
+
+    @property
+    def identity_merges_topic(self) -> str:
+        return self.topic("identity-merges")
+
+    @property
+    def alerts_topic(self) -> str:
+        return self.topic("alerts")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings(...)`` instead."""
+    return Settings()

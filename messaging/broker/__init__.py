@@ -1,0 +1,3 @@
+from messaging.broker.local import BrokerStatus, LocalKafka
+
+__all__ = ["BrokerStatus", "LocalKafka"]

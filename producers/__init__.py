@@ -1,0 +1,1 @@
+"""Partner adapters: how agencies' systems publish interaction events to MAST."""
