@@ -17,5 +17,12 @@ app.add_typer(db.app, name="db")
 app.command("demo")(demo.demo)
 
 
+@app.command()
+def setup() -> None:
+    """Create the Kafka topics and apply ClickHouse migrations (against running services)."""
+    kafka.create_topics()
+    db.migrate()
+
+
 def main() -> None:
     app()

@@ -95,7 +95,8 @@ class AvroCodec:
         try:
             validate(datum, schema.parsed, raise_errors=True)
         except ValidationError as exc:
-            fields = ", ".join(sorted({str(e).split(" ")[0] for e in exc.error_list})) or "?"
+            # Name the fields only: the data in them is personal.
+            fields = ", ".join(sorted({str(e.field) for e in exc.errors})) or "?"
             raise AvroEncodeError(f"{self.record} does not fit its schema at {fields}") from None
         buffer = io.BytesIO()
         buffer.write(MAGIC)

@@ -33,6 +33,7 @@ POM = Path(__file__).resolve().parent / "pom.xml"
 _COMPLETE_MARKER = ".complete"
 _BROKER_MAIN = "kafka.Kafka"
 
+_JAVA_HINT = "Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless)"
 _Say = Callable[[str], None]
 """A progress callback: one line of text for a person."""
 
@@ -71,7 +72,7 @@ class LocalKafka:
         if (self.libs_dir / _COMPLETE_MARKER).exists():
             return self.libs_dir
         mvn = _require("mvn", "Maven (Debian: apt-get install maven)")
-        _require("java", "Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless)")
+        _require("java", _JAVA_HINT)
         say(f"Assembling Apache Kafka {self.settings.kafka_version} from Maven Central (once)…")
         staging = self.libs_dir.with_name("libs.partial")
         shutil.rmtree(staging, ignore_errors=True)
@@ -152,7 +153,7 @@ class LocalKafka:
         )
 
     def _java_command(self, main: str, *args: str) -> list[str]:
-        java = _require("java", "Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless)")
+        java = _require("java", _JAVA_HINT)
         return [
             java,
             f"-Xms{self.settings.kafka_heap}",
@@ -264,6 +265,7 @@ class LocalKafka:
         if pid is not None:
             say(f"Found a stale pid file (pid {pid} is gone: last stop was not clean); recovering")
             self.pid_file.unlink(missing_ok=True)
+        _require("java", _JAVA_HINT)
         for port in (self.settings.kafka_broker_port, self.settings.kafka_controller_port):
             if self._port_in_use(port):
                 raise SetupError(

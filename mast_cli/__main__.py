@@ -1,0 +1,3 @@
+from mast_cli.app import main
+
+main()

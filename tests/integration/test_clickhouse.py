@@ -1,0 +1,73 @@
+"""ClickHouse through clickhouse-connect on embedded chDB: the same code as for a server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from mast_core.events import parse_event
+from sinks.clickhouse.client import connect
+from sinks.clickhouse.interactions import insert_interactions
+from sinks.clickhouse.migrate import MigrationError, apply_migrations, load_migrations
+from tests.factories import event_dict
+
+pytestmark = pytest.mark.integration
+
+
+def test_migrations_are_recorded_and_safe_to_re_run(clickhouse):
+    recorded = clickhouse.query(
+        "SELECT version, name FROM schema_migrations ORDER BY version"
+    ).result_rows
+    assert [(m.version, m.name) for m in load_migrations()] == [(v, n) for v, n in recorded]
+    assert apply_migrations(clickhouse) == []
+    assert clickhouse.query("SELECT count() FROM schema_migrations").result_rows[0][0] == len(
+        recorded
+    )
+    tables = {row[0] for row in clickhouse.query("SHOW TABLES").result_rows}
+    assert {"interactions", "dead_letters", "schema_migrations"} <= tables
+
+
+def test_an_applied_migration_that_changed_is_refused(settings, tmp_path):
+    other = connect(settings.model_copy(update={"clickhouse_database": "mast_migration_test"}))
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE IF NOT EXISTS t1 (x UInt8) ENGINE = MergeTree ORDER BY x;\n")
+    assert [m.name for m in apply_migrations(other, tmp_path)] == ["first"]
+    (tmp_path / "0002_second.sql").write_text("CREATE TABLE IF NOT EXISTS t2 (y UInt8) ENGINE = MergeTree ORDER BY y;\n")
+    assert [m.name for m in apply_migrations(other, tmp_path)] == ["second"]
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE IF NOT EXISTS t1 (x UInt16) ENGINE = MergeTree ORDER BY x;\n")
+    with pytest.raises(MigrationError, match="0001_first changed"):
+        apply_migrations(other, tmp_path)
+
+
+def test_interactions_are_written_and_read_back(clickhouse):
+    events = [
+        parse_event(event_dict(event_id="ch-1")),
+        parse_event(event_dict(event_id="ch-2", agency="POLICE", subject={"given_name": "Ola"})),
+    ]
+    assert insert_interactions(clickhouse, events) == 2
+    rows = clickhouse.query(
+        "SELECT event_id, agency, family_name, postcode, occurred_at FROM interactions FINAL "
+        "WHERE event_id IN ('ch-1', 'ch-2') ORDER BY event_id"
+    ).result_rows
+    assert rows[0][:4] == ("ch-1", "FIRE", "Thornbury-Kaye", "WS1 2AB")
+    assert rows[0][4].astimezone(UTC) == datetime(2026, 4, 3, 21, 15, tzinfo=UTC)
+    assert rows[1][:4] == ("ch-2", "POLICE", None, None)
+
+
+def test_a_replayed_event_is_one_row_when_read_with_final(clickhouse):
+    event = parse_event(event_dict(event_id="ch-replayed"))
+    insert_interactions(clickhouse, [event])
+    insert_interactions(clickhouse, [event])
+    count = clickhouse.query(
+        "SELECT count() FROM interactions FINAL WHERE event_id = 'ch-replayed'"
+    ).result_rows[0][0]
+    assert count == 1
+
+
+def test_queries_take_parameters_not_concatenated_text(clickhouse):
+    hostile = "x' OR 1=1 --"
+    result = clickhouse.query(
+        "SELECT count() FROM interactions WHERE family_name = {name:String}",
+        parameters={"name": hostile},
+    )
+    assert result.result_rows[0][0] == 0

@@ -1,0 +1,44 @@
+"""docker-compose.yml describes a deployment beyond one machine; no engine runs it here,
+but Debian's docker-compose must accept it."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _compose_config(**environment: str) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("docker-compose")
+    assert binary, "docker-compose is missing: the test command installs Debian's package"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAST_")} | environment
+    return subprocess.run(
+        [binary, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+def test_docker_compose_accepts_the_file():
+    result = _compose_config(MAST_CLICKHOUSE_PASSWORD="from-the-operator")
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_clickhouse_password_must_come_from_the_operator():
+    result = _compose_config()
+    assert result.returncode != 0
+    assert "MAST_CLICKHOUSE_PASSWORD" in result.stderr
+
+
+def test_compose_runs_every_part_of_the_stack():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert {"kafka", "clickhouse", "worker", "api"} <= set(services)
+    for name in ("worker", "api"):
+        environment = services[name]["environment"]
+        assert environment["MAST_CLICKHOUSE_URL"].startswith("http")
+        assert environment["MAST_KAFKA_BOOTSTRAP"] == "kafka:9092"
