@@ -48,7 +48,11 @@ def sample_events(run: str) -> list[InteractionEvent]:
             "source_record_id": "F-88213",
             "event_type": "FIRE_ATTENDANCE",
             "occurred_at": "2026-04-03T21:15:00Z",
-            "subject": {**person, "given_name": "Edie", "address": {**address, "line1": "7 Larch Wk"}},
+            "subject": {
+                **person,
+                "given_name": "Edie",
+                "address": {**address, "line1": "7 Larch Wk"},
+            },
             "contact": {"name": "Watch Manager", "team": "Walsall Blue Watch"},
         },
         {
@@ -108,9 +112,7 @@ def run_demo(settings: Settings) -> DemoReport:
             try:
                 good.append(decode_interaction(message.value()))
             except MastError as exc:
-                record = dead_letter_record(
-                    exc, message.value(), message.topic(), message.partition(), message.offset()
-                )
+                record = dead_letter_record(exc, message)
                 producer.produce(settings.dead_letter_topic, value=encode_dead_letter(record))
                 report.dead_letters.append(f"{exc.reason}: {exc}")
     finally:

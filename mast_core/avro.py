@@ -81,9 +81,7 @@ class AvroCodec:
         paths = sorted((schema_dir / record).glob("v*.avsc"))
         if not paths:
             raise FileNotFoundError(f"no Avro schema versions for {record!r} in {schema_dir}")
-        versions = sorted(
-            (SchemaVersion.load(record, p) for p in paths), key=lambda v: v.version
-        )
+        versions = sorted((SchemaVersion.load(record, p) for p in paths), key=lambda v: v.version)
         self.record = record
         self.versions = versions
         self.current = versions[-1]

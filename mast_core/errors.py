@@ -21,7 +21,7 @@ class FieldProblem:
         return f"{self.field}: {self.message}"
 
 
-class InvalidEvent(MastError):  # noqa: N818 - reads as the thing it names, like ValueError
+class InvalidEvent(MastError):
     """An input that cannot be an interaction event, with every field that is wrong."""
 
     reason = "invalid_event"

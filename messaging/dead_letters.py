@@ -9,22 +9,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from confluent_kafka import Message
+
 from mast_core.avro import DEAD_LETTER, codec
 from mast_core.errors import InvalidEvent, MastError
 
 
-def dead_letter_record(
-    error: MastError, raw: bytes | None, topic: str, partition: int, offset: int
-) -> dict[str, Any]:
-    """The dead-letter record for ``raw``; ``detail`` names fields, never their values."""
+def dead_letter_record(error: MastError, message: Message) -> dict[str, Any]:
+    """The dead-letter record for a consumed message; ``detail`` names fields, never values."""
+    offset = message.offset()
     return {
         "reason": error.reason,
         "detail": str(error),
         "field": error.field if isinstance(error, InvalidEvent) else None,
-        "source_topic": topic,
-        "source_partition": partition,
-        "source_offset": offset,
-        "raw": raw or b"",
+        "source_topic": message.topic() or "",
+        "source_partition": message.partition() or 0,
+        "source_offset": offset if offset is not None else -1,
+        "raw": message.value() or b"",
         "failed_at": datetime.now(UTC),
     }
 

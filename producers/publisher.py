@@ -6,7 +6,7 @@ one partner's record always lands in the same partition and stays in order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaError, Message
@@ -38,7 +38,7 @@ class InteractionPublisher:
     def publish(self, events: Iterable[InteractionEvent], timeout: float = 60.0) -> DeliveryReport:
         report = DeliveryReport()
 
-        def on_delivery(event_id: str) -> object:
+        def on_delivery(event_id: str) -> Callable[[KafkaError | None, Message], None]:
             def callback(error: KafkaError | None, _message: Message) -> None:
                 if error is None:
                     report.delivered += 1

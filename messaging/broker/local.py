@@ -15,6 +15,7 @@ cache folder (``MAST_CACHE_DIR``/kafka-<version>/libs) so that later starts need
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 import signal
@@ -221,7 +222,7 @@ class LocalKafka:
             return sock.connect_ex(("127.0.0.1", port)) == 0
 
     def _accepting(self, timeout: float = 3.0) -> bool:
-        from confluent_kafka.admin import AdminClient  # noqa: PLC0415 - optional at import
+        from confluent_kafka.admin import AdminClient
 
         if not self._port_in_use(self.settings.kafka_broker_port):
             return False
@@ -291,7 +292,9 @@ class LocalKafka:
         say(f"Kafka is accepting clients on {self.settings.kafka_bootstrap}")
         return self.status()
 
-    def _wait_until_accepting(self, pid: int, process: subprocess.Popen[bytes] | None = None) -> None:
+    def _wait_until_accepting(
+        self, pid: int, process: subprocess.Popen[bytes] | None = None
+    ) -> None:
         deadline = time.monotonic() + self.settings.kafka_start_timeout_s
         while time.monotonic() < deadline:
             if process is not None and process.poll() is not None:
@@ -347,7 +350,5 @@ class LocalKafka:
 
 def _reap(pid: int) -> None:
     """Collect the exit status when this process started the broker, so it is not a zombie."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

@@ -17,19 +17,19 @@ from mast_core.settings import Settings
 def connect(settings: Settings) -> Client:
     """A client whose default database is MAST's, created if missing."""
     dsn = settings.clickhouse_dsn
-    extra = {}
-    if settings.clickhouse_password is not None:
-        extra["password"] = settings.clickhouse_password.get_secret_value()
+    database = settings.clickhouse_database
     if dsn.startswith("chdb:"):
         (settings.state_dir / "clickhouse").mkdir(parents=True, exist_ok=True)
-    bootstrap = get_client(dsn=dsn, **extra)
-    bootstrap.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(settings.clickhouse_database)}")
-    if dsn.startswith("chdb:"):
-        # One engine per process: switch the existing client rather than open another.
-        bootstrap.database = settings.clickhouse_database
-        return bootstrap
-    bootstrap.close()
-    return get_client(dsn=dsn, database=settings.clickhouse_database, **extra)
+        client = get_client(dsn=dsn)
+        client.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(database)}")
+        # One engine per process: point this client at the database rather than open another.
+        client.database = database
+        return client
+    secret = settings.clickhouse_password
+    password = secret.get_secret_value() if secret is not None else ""
+    with get_client(dsn=dsn, password=password) as bootstrap:
+        bootstrap.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(database)}")
+    return get_client(dsn=dsn, database=database, password=password)
 
 
 def quote_identifier(name: str) -> str:

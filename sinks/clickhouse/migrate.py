@@ -50,9 +50,7 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         match = _FILE.match(path.name)
         if match is None:
             raise MigrationError(f"migration file name {path.name!r} is not NNNN_name.sql")
-        migrations.append(
-            Migration(int(match[1]), match[2], path.read_text(encoding="utf-8"))
-        )
+        migrations.append(Migration(int(match[1]), match[2], path.read_text(encoding="utf-8")))
     versions = [m.version for m in migrations]
     if len(set(versions)) != len(versions):
         raise MigrationError("two migration files share a version number")
@@ -68,7 +66,7 @@ def apply_migrations(client: Client, directory: Path = MIGRATIONS_DIR) -> list[M
     recorded = {
         int(version): checksum
         for version, checksum in client.query(
-            f"SELECT version, any(checksum) FROM {_TABLE} GROUP BY version"
+            f"SELECT version, any(checksum) FROM {_TABLE} GROUP BY version"  # noqa: S608 - constant
         ).result_rows
     }
     applied = []

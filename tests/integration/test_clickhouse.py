@@ -30,11 +30,17 @@ def test_migrations_are_recorded_and_safe_to_re_run(clickhouse):
 
 def test_an_applied_migration_that_changed_is_refused(settings, tmp_path):
     other = connect(settings.model_copy(update={"clickhouse_database": "mast_migration_test"}))
-    (tmp_path / "0001_first.sql").write_text("CREATE TABLE IF NOT EXISTS t1 (x UInt8) ENGINE = MergeTree ORDER BY x;\n")
+    (tmp_path / "0001_first.sql").write_text(
+        "CREATE TABLE IF NOT EXISTS t1 (x UInt8) ENGINE = MergeTree ORDER BY x;\n"
+    )
     assert [m.name for m in apply_migrations(other, tmp_path)] == ["first"]
-    (tmp_path / "0002_second.sql").write_text("CREATE TABLE IF NOT EXISTS t2 (y UInt8) ENGINE = MergeTree ORDER BY y;\n")
+    (tmp_path / "0002_second.sql").write_text(
+        "CREATE TABLE IF NOT EXISTS t2 (y UInt8) ENGINE = MergeTree ORDER BY y;\n"
+    )
     assert [m.name for m in apply_migrations(other, tmp_path)] == ["second"]
-    (tmp_path / "0001_first.sql").write_text("CREATE TABLE IF NOT EXISTS t1 (x UInt16) ENGINE = MergeTree ORDER BY x;\n")
+    (tmp_path / "0001_first.sql").write_text(
+        "CREATE TABLE IF NOT EXISTS t1 (x UInt16) ENGINE = MergeTree ORDER BY x;\n"
+    )
     with pytest.raises(MigrationError, match="0001_first changed"):
         apply_migrations(other, tmp_path)
 

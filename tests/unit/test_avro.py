@@ -1,5 +1,6 @@
 import json
 import random
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -38,12 +39,24 @@ def test_interaction_round_trips_through_the_current_schema():
 def test_interaction_fields_are_exactly_the_design_contract():
     current = json.loads((AVRO_DIR / "interaction" / "v2.avsc").read_text())
     assert [f["name"] for f in current["fields"]] == [
-        "event_id", "agency", "source_system", "source_record_id", "event_type",
-        "occurred_at", "subject", "case_status", "contact",
+        "event_id",
+        "agency",
+        "source_system",
+        "source_record_id",
+        "event_type",
+        "occurred_at",
+        "subject",
+        "case_status",
+        "contact",
     ]
     subject = next(f for f in current["fields"] if f["name"] == "subject")["type"]
     assert [f["name"] for f in subject["fields"]] == [
-        "given_name", "family_name", "date_of_birth", "gender", "address", "nhs_number",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "gender",
+        "address",
+        "nhs_number",
     ]
 
 
@@ -133,6 +146,7 @@ def test_truncated_and_padded_bodies_raise_typed_errors():
 def test_random_corruption_never_escapes_as_anything_but_a_typed_error():
     data = bytearray(encode_interaction(parse_event(event_dict())))
     rng = random.Random(20261126)
+    caught: Counter[str] = Counter()
     for _ in range(2000):
         mutated = bytearray(data)
         for _ in range(rng.randint(1, 6)):
@@ -142,8 +156,10 @@ def test_random_corruption_never_escapes_as_anything_but_a_typed_error():
             del mutated[rng.randrange(HEADER_LENGTH, len(mutated)) :]
         try:
             decode_interaction(bytes(mutated))
-        except (AvroDecodeError, InvalidEvent):
-            pass
+        except Exception as exc:
+            assert isinstance(exc, AvroDecodeError | InvalidEvent), type(exc).__name__
+            caught[exc.reason] += 1
+    assert caught["avro_decode"] > 100  # the corruption was noticed, not decoded as data
 
 
 def test_a_well_formed_record_that_breaks_the_contract_is_an_invalid_event():

@@ -60,8 +60,14 @@ def test_messy_but_possible_values_are_kept_not_refused():
 
 @pytest.mark.parametrize(
     ("sent", "expected"),
-    [("M", Gender.MALE), ("male", Gender.MALE), ("X", Gender.OTHER), ("?", Gender.UNKNOWN),
-     (None, Gender.UNKNOWN), ("", Gender.UNKNOWN)],
+    [
+        ("M", Gender.MALE),
+        ("male", Gender.MALE),
+        ("X", Gender.OTHER),
+        ("?", Gender.UNKNOWN),
+        (None, Gender.UNKNOWN),
+        ("", Gender.UNKNOWN),
+    ],
 )
 def test_gender_words_map_to_the_contract_codes(sent, expected):
     data = event_dict()
@@ -70,7 +76,9 @@ def test_gender_words_map_to_the_contract_codes(sent, expected):
 
 
 def test_agency_and_event_type_are_case_insensitive():
-    event = parse_event(event_dict(agency="children social care", event_type="domestic abuse incident"))
+    event = parse_event(
+        event_dict(agency="children social care", event_type="domestic abuse incident")
+    )
     assert event.agency is Agency.CHILDREN_SOCIAL_CARE
     assert event.event_type == "DOMESTIC_ABUSE_INCIDENT"
 

@@ -9,7 +9,12 @@ def test_shipped_migrations_are_numbered_in_order():
 
 
 def test_statements_split_at_line_end_semicolons_and_drop_comments():
-    migration = Migration(1, "x", "-- a comment; with a semicolon\nCREATE TABLE a (x String DEFAULT ';');\n\nCREATE TABLE b (y UInt8);\n")
+    sql = (
+        "-- a comment; with a semicolon\n"
+        "CREATE TABLE a (x String DEFAULT ';');\n\n"
+        "CREATE TABLE b (y UInt8);\n"
+    )
+    migration = Migration(1, "x", sql)
     assert migration.statements() == [
         "CREATE TABLE a (x String DEFAULT ';')",
         "CREATE TABLE b (y UInt8)",
@@ -18,7 +23,7 @@ def test_statements_split_at_line_end_semicolons_and_drop_comments():
 
 def test_badly_named_files_are_refused(tmp_path):
     (tmp_path / "1_first.sql").write_text("SELECT 1;")
-    with pytest.raises(MigrationError, match="NNNN_name.sql"):
+    with pytest.raises(MigrationError, match=r"NNNN_name\.sql"):
         load_migrations(tmp_path)
 
 

@@ -1,0 +1,1 @@
+"""The FastAPI app and web UI that practitioners and managers use (issue: query API)."""

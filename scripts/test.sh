@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up, lint, start the local Kafka broker if it is not running, run every test, and stop
+# the broker again if this script started it. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh dev
+
+echo "== lint: ruff, mypy"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+
+started=0
+if ! .venv/bin/mast kafka status >/dev/null 2>&1; then
+    .venv/bin/mast kafka start
+    started=1
+fi
+stop_broker() { if [ "$started" = 1 ]; then .venv/bin/mast kafka stop; fi; }
+trap stop_broker EXIT
+
+echo "== tests"
+.venv/bin/pytest "$@"
