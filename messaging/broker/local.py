@@ -221,6 +221,14 @@ class LocalKafka:
             sock.settimeout(0.5)
             return sock.connect_ex(("127.0.0.1", port)) == 0
 
+    def _port_free_within(self, port: int, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while self._port_in_use(port):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+        return True
+
     def _accepting(self, timeout: float = 3.0) -> bool:
         from confluent_kafka.admin import AdminClient
 
@@ -267,8 +275,11 @@ class LocalKafka:
             say(f"Found a stale pid file (pid {pid} is gone: last stop was not clean); recovering")
             self.pid_file.unlink(missing_ok=True)
         _require("java", _JAVA_HINT)
+        # A broker that was just killed may hold its sockets for a moment while its threads
+        # exit; give it that moment before blaming another program.
+        grace = 15.0 if pid is not None else 0.0
         for port in (self.settings.kafka_broker_port, self.settings.kafka_controller_port):
-            if self._port_in_use(port):
+            if not self._port_free_within(port, grace):
                 raise SetupError(
                     f"port {port} on 127.0.0.1 is taken by another program; stop it or set "
                     "MAST_KAFKA_BROKER_PORT / MAST_KAFKA_CONTROLLER_PORT (and MAST_KAFKA_BOOTSTRAP)"
