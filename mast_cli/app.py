@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
 from mast_cli import db, demo, kafka
+from mast_core.settings import get_settings
 
 app = typer.Typer(
     name="mast",
@@ -22,6 +25,17 @@ def setup() -> None:
     """Create the Kafka topics and apply ClickHouse migrations (against running services)."""
     kafka.create_topics()
     db.migrate()
+
+
+@app.callback()
+def _configure() -> None:
+    """Logs go to stderr, one line each; progress for people goes to stdout."""
+    level = get_settings().log_level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # librdkafka retries transient conditions (a coordinator still loading) and says so at
+    # WARNING; an operator needs its errors, which the commands also report themselves.
+    if level != "DEBUG":
+        logging.getLogger("mast.kafka.librdkafka").setLevel(logging.ERROR)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ lost acknowledgement writes the event twice. Every MAST producer therefore sets 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
@@ -42,13 +43,18 @@ def consumer_config(settings: Settings, group_id: str, **overrides: Any) -> dict
     return config
 
 
+LIBRDKAFKA_LOGGER = logging.getLogger("mast.kafka.librdkafka")
+"""librdkafka's own log lines, routed into Python logging instead of raw stderr, so the
+process's logging configuration decides what an operator sees."""
+
+
 def make_producer(settings: Settings, **overrides: Any) -> Producer:
-    return Producer(producer_config(settings, **overrides))
+    return Producer(producer_config(settings, **overrides), logger=LIBRDKAFKA_LOGGER)
 
 
 def make_consumer(settings: Settings, group_id: str, **overrides: Any) -> Consumer:
-    return Consumer(consumer_config(settings, group_id, **overrides))
+    return Consumer(consumer_config(settings, group_id, **overrides), logger=LIBRDKAFKA_LOGGER)
 
 
 def make_admin(settings: Settings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap}, logger=LIBRDKAFKA_LOGGER)
