@@ -1,0 +1,66 @@
+"""Candidate generation: only records that share a blocking key are compared.
+
+Several keys, so that an error in one field does not hide a match: sound of the family name
+with birth year, full date of birth, postcode with given-name initial, sound of the given
+name with day and month of birth, the address, the NHS number and the partner's own record
+reference. A block that grows past the cap is still used, but only its most recent entries
+are compared, so that a common name cannot make the cost explode; capped blocks are counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mast_core.linkage.profile import Profile
+from mast_core.normalise.names import phonetic
+
+
+def blocking_keys(profile: Profile) -> Iterator[str]:
+    given, family, dob = profile.given, profile.family, profile.dob
+    initial = given[0] if given else ""
+    if family and dob:
+        yield f"s:{phonetic(family)}:{dob.year}"
+    if dob:
+        yield f"d:{dob.digits}"
+    if given and dob:
+        yield f"g:{phonetic(given)}:{dob.month:02d}{dob.day:02d}"
+    if profile.postcode and initial:
+        yield f"p:{profile.postcode}:{initial}"
+    if profile.address_id and (family or given):
+        yield f"a:{profile.address_id}:{phonetic(family) if family else initial}"
+    if profile.nhs:
+        yield f"n:{profile.nhs}"
+    if profile.source_key:
+        yield f"r:{profile.source_key}"
+
+
+def name_only_key(profile: Profile) -> str | None:
+    """Indexed for every profile, but looked up only for records without a date of birth."""
+    if profile.given and profile.family:
+        return f"f:{phonetic(profile.family)}:{phonetic(profile.given)}"
+    return None
+
+
+class BlockIndex:
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.blocks: dict[str, list[int]] = {}
+        self.capped: set[str] = set()
+
+    def add(self, key: str, item: int) -> None:
+        block = self.blocks.get(key)
+        if block is None:
+            self.blocks[key] = [item]
+            return
+        block.append(item)
+        if len(block) > self.cap:
+            self.capped.add(key)
+            if len(block) > 4 * self.cap:
+                # keep memory bounded too: the oldest entries are never compared again
+                del block[: len(block) - self.cap]
+
+    def candidates(self, key: str) -> list[int]:
+        block = self.blocks.get(key)
+        if not block:
+            return []
+        return block[-self.cap :] if len(block) > self.cap else block

@@ -1,0 +1,116 @@
+"""Fellegi–Sunter parameters: for each field and agreement level, m = P(level | same person)
+and u = P(level | different people); the level's match weight is log2(m / u). A record
+pair's match weight is the prior weight plus the sum over fields; thresholds on it separate
+match, possible match (for review) and non-match.
+
+Defaults ship in ``default_parameters.json``; ``mast estimate`` re-estimates them from data
+(u from random pairs, m by expectation–maximisation) and saves a file of the same shape.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mast_core.linkage.comparison import FIELDS, LEVELS
+
+DEFAULT_FILE = Path(__file__).resolve().parent / "default_parameters.json"
+_FLOOR = 1e-9
+
+
+@dataclass
+class Parameters:
+    m: dict[str, dict[str, float]]
+    u: dict[str, dict[str, float]]
+    prior_weight: float
+    """log2 of the prior odds that two candidate records are the same person."""
+    match_threshold: float
+    """At or above: the record joins the identity."""
+    review_threshold: float
+    """At or above (but under the match threshold): a possible match, kept apart for review."""
+    merge_threshold: float
+    """A record that links two identities merges them only at or above this."""
+    tf_smoothing: float = 200.0
+    """Pseudo-count pulling a name's observed frequency towards the average u."""
+    twin_penalty: float = -12.0
+    """Added when family name and date of birth agree but given names clearly differ: the
+    pattern of twins and siblings, which the fields' independent weights would link."""
+    ambiguity_margin: float = 6.0
+    """A record that matches two identities it may not merge, within this many bits of each
+    other, is ambiguous: it starts a new identity and lists both for review."""
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in FIELDS:
+            for level in LEVELS[name]:
+                if level == "missing":
+                    continue
+                if level not in self.m.get(name, {}) or level not in self.u.get(name, {}):
+                    raise ValueError(f"parameters lack m or u for {name}.{level}")
+        self.weights = {
+            name: {
+                level: 0.0
+                if level == "missing"
+                else math.log2(max(self.m[name][level], _FLOOR) / max(self.u[name][level], _FLOOR))
+                for level in LEVELS[name]
+            }
+            for name in FIELDS
+        }
+
+    def weight(self, name: str, level: str) -> float:
+        return self.weights[name][level]
+
+    def tf_weight(self, name: str, level: str, frequency: float) -> float:
+        """Weight of exact agreement on a value seen with ``frequency`` among records."""
+        return math.log2(max(self.m[name][level], _FLOOR) / max(frequency, _FLOOR))
+
+    # Persistence ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prior_weight": self.prior_weight,
+            "match_threshold": self.match_threshold,
+            "review_threshold": self.review_threshold,
+            "merge_threshold": self.merge_threshold,
+            "tf_smoothing": self.tf_smoothing,
+            "twin_penalty": self.twin_penalty,
+            "ambiguity_margin": self.ambiguity_margin,
+            "fields": {
+                name: {
+                    level: {"m": self.m[name][level], "u": self.u[name][level]}
+                    for level in LEVELS[name]
+                    if level != "missing"
+                }
+                for name in FIELDS
+            },
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Parameters:
+        fields = data["fields"]
+        return cls(
+            m={f: {lvl: v["m"] for lvl, v in levels.items()} for f, levels in fields.items()},
+            u={f: {lvl: v["u"] for lvl, v in levels.items()} for f, levels in fields.items()},
+            prior_weight=data["prior_weight"],
+            match_threshold=data["match_threshold"],
+            review_threshold=data["review_threshold"],
+            merge_threshold=data["merge_threshold"],
+            tf_smoothing=data.get("tf_smoothing", 200.0),
+            twin_penalty=data.get("twin_penalty", -12.0),
+            ambiguity_margin=data.get("ambiguity_margin", 6.0),
+            notes=data.get("notes", {}),
+        )
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_FILE) -> Parameters:
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def default(cls) -> Parameters:
+        return cls.load(DEFAULT_FILE)

@@ -1,0 +1,76 @@
+"""A person as one record describes them, normalised once and compared many times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mast_core.events import InteractionEvent
+from mast_core.normalise.dates import BirthDate, parse_birth_date
+from mast_core.normalise.identifiers import normalise_nhs_number
+from mast_core.normalise.names import name_groups, normalise_person_name
+from mast_core.normalise.postcodes import Postcode
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    given: str | None
+    given_groups: frozenset[int]
+    middle: str | None
+    family: str | None
+    family_parts: tuple[str, ...]
+    dob: BirthDate | None
+    gender: str
+    """F, M, X, or U for unknown."""
+    address_id: str | None
+    postcode: str | None
+    sector: str | None
+    outward: str | None
+    nhs: str | None
+    source_key: str | None
+    """Agency, system and the partner's own reference: the same partner record."""
+
+    def key(self) -> tuple[object, ...]:
+        """Identical keys mean identical evidence: such a record needs no scoring."""
+        return (
+            self.given,
+            self.middle,
+            self.family,
+            self.dob.digits if self.dob else None,
+            self.gender,
+            self.address_id,
+            self.postcode,
+            self.nhs,
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to link on: no name at all and no strong identifier."""
+        return not (self.given or self.family or self.nhs)
+
+
+def build_profile(
+    event: InteractionEvent, address_id: str | None, postcode: Postcode | None
+) -> Profile:
+    subject = event.subject
+    name = normalise_person_name(subject.given_name, subject.family_name)
+    valid_postcode = postcode if postcode is not None and postcode.valid else None
+    source_key = (
+        f"{event.agency.value}|{event.source_system or ''}|{event.source_record_id}"
+        if event.source_record_id
+        else None
+    )
+    return Profile(
+        given=name.given,
+        given_groups=name_groups(name.given),
+        middle=name.middle,
+        family=name.family,
+        family_parts=name.family_parts,
+        dob=parse_birth_date(subject.date_of_birth),
+        gender=subject.gender.value,
+        address_id=address_id,
+        postcode=valid_postcode.text if valid_postcode else None,
+        sector=valid_postcode.sector if valid_postcode else None,
+        outward=valid_postcode.outward if valid_postcode else None,
+        nhs=normalise_nhs_number(subject.nhs_number),
+        source_key=source_key,
+    )

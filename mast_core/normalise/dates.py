@@ -1,0 +1,65 @@
+"""Dates of birth as partners write them: ISO, UK day-first, compact, with typos or swapped
+day and month. A date that cannot be a calendar date is still kept when its parts are
+plausible, because its digits still carry evidence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_ISO = re.compile(r"^(\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})(?:[T ].*)?$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class BirthDate:
+    year: int
+    month: int
+    day: int
+    valid: bool
+    """False for a date no calendar has (1957-13-02 left as sent when no swap fixes it)."""
+
+    @property
+    def digits(self) -> str:
+        """YYYYMMDD: the form typos are measured on."""
+        return f"{self.year:04d}{self.month:02d}{self.day:02d}"
+
+    def as_date(self) -> date | None:
+        return date(self.year, self.month, self.day) if self.valid else None
+
+
+def _is_calendar_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_birth_date(text: str | None, *, today: date | None = None) -> BirthDate | None:
+    """Parse a date of birth; None when nothing date-like is there.
+
+    A month over 12 with a day of 12 or less is read as day and month swapped. Years outside
+    1880..today are refused as not a birth date.
+    """
+    if not text:
+        return None
+    text = text.strip()
+    match = _ISO.match(text) or _COMPACT.match(text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = _DAY_FIRST.match(text)
+        if not match:
+            return None
+        day, month, year = (int(g) for g in match.groups())
+    latest = (today or date.today()).year  # noqa: DTZ011 - a calendar year, not an instant
+    if not 1880 <= year <= latest or month == 0 or day == 0 or day > 31:
+        return None
+    if month > 12 and day <= 12:
+        month, day = day, month
+    if month > 12:
+        return None
+    return BirthDate(year, month, day, _is_calendar_date(year, month, day))
