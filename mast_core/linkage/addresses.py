@@ -20,16 +20,19 @@ from mast_core.normalise.names import phonetic
 STREET_SIMILARITY = 0.88
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class KnownAddress:
     address_id: str
     flat: str | None
     number: str | None
     premise: str | None
     street: str | None
-    town: str | None
-    postcode: str | None
-    postcode_valid: bool
+    towns: set[str]
+    """Every town its variants were written with."""
+    postcodes: set[str]
+    """Every valid postcode its variants carried (usually one)."""
+    raw_postcode: str | None
+    """The first malformed or foreign postcode seen, which still agrees with itself."""
 
 
 def _address_id(canonical: str) -> str:
@@ -58,6 +61,8 @@ class AddressResolver:
         found = self._find(address)
         if found is None:
             found = self._add(address)
+        else:
+            self._learn(found, address)
         if uprn is not None:
             self.by_uprn.setdefault(uprn, found)
         return self.known[found].address_id
@@ -70,25 +75,35 @@ class AddressResolver:
         candidates: list[int] = []
         if postcode is not None:
             candidates.extend(self.by_postcode.get(postcode.text, ()))
-        candidates.extend(
-            self.by_street.get(f"{self._dwelling(address)}:{_street_key(address.street)}", ())
-        )
+        for key in self._street_keys(address):
+            candidates.extend(self.by_street.get(key, ()))
         best: tuple[float, int] | None = None
-        for index in candidates:
+        tied = False
+        for index in set(candidates):
             similarity = self._similarity(address, self.known[index])
-            if similarity is not None and (best is None or similarity > best[0]):
-                best = (similarity, index)
-        return best[1] if best else None
+            if similarity is None:
+                continue
+            if best is None or similarity > best[0]:
+                best, tied = (similarity, index), False
+            elif similarity == best[0]:
+                tied = True
+        if best is None or tied:
+            return None  # nothing fits, or two dwellings fit equally: do not guess
+        return best[1]
 
     @staticmethod
     def _similarity(new: NormalisedAddress, old: KnownAddress) -> float | None:
+        """How well ``new`` fits ``old``, or None when it cannot be the same dwelling."""
         if new.flat != old.flat or new.number != old.number:
             return None
         if new.number is None and not (
             new.premise and old.premise and JaroWinkler.similarity(new.premise, old.premise) >= 0.9
         ):
             return None
-        same_postcode = new.postcode is not None and new.postcode.text == old.postcode
+        postcode = new.postcode
+        same_postcode = postcode is not None and (
+            postcode.text in old.postcodes or postcode.text == old.raw_postcode
+        )
         street = (
             JaroWinkler.similarity(new.street, old.street) if new.street and old.street else None
         )
@@ -96,14 +111,15 @@ class AddressResolver:
             return 2.0 + (street or 0.0) if street is None or street >= 0.7 else None
         if street is None or street < STREET_SIMILARITY:
             return None
-        both_valid = new.postcode is not None and new.postcode.valid and old.postcode_valid
-        if both_valid:
-            # a moved postcode is a different address unless only the last letters differ
-            assert new.postcode is not None and old.postcode is not None
-            if new.postcode.text[:-2] != old.postcode[:-2]:
+        if postcode is not None and postcode.valid and old.postcodes:
+            # another valid postcode is another address, unless only the last letters differ
+            if not any(postcode.text[:-2] == known[:-2] for known in old.postcodes):
                 return None
-        elif new.town and old.town and new.town != old.town:
-            return None
+            return street + 0.5
+        if new.town and old.towns:
+            return street + 0.5 if new.town in old.towns else None
+        if not new.town and postcode is None:
+            return street - 0.5  # only a street and number: weakest evidence
         return street
 
     def _add(self, address: NormalisedAddress) -> int:
@@ -129,14 +145,39 @@ class AddressResolver:
                 address.number,
                 address.premise,
                 address.street,
-                address.town,
-                postcode.text if postcode else None,
-                bool(postcode and postcode.valid),
+                set(),
+                set(),
+                postcode.text if postcode is not None and not postcode.valid else None,
             )
         )
         self.by_id[address_id] = index
-        if postcode is not None:
+        if postcode is not None and not postcode.valid:
             self.by_postcode.setdefault(postcode.text, []).append(index)
-        street_key = f"{self._dwelling(address)}:{_street_key(address.street)}"
-        self.by_street.setdefault(street_key, []).append(index)
+        for key in self._street_keys(address):
+            self.by_street.setdefault(key, []).append(index)
+        self._learn(index, address)
         return index
+
+    def _learn(self, index: int, address: NormalisedAddress) -> None:
+        """Remember the town and valid postcode a variant was written with, so the next
+        variant that carries only one of them still finds this address."""
+        known = self.known[index]
+        postcode = address.postcode
+        if postcode is not None and postcode.valid and postcode.text not in known.postcodes:
+            known.postcodes.add(postcode.text)
+            self.by_postcode.setdefault(postcode.text, []).append(index)
+        if address.town and address.town not in known.towns:
+            known.towns.add(address.town)
+            key = f"{self._dwelling(address)}@{address.town}"
+            block = self.by_street.setdefault(key, [])
+            if index not in block:
+                block.append(index)
+
+    def _street_keys(self, address: NormalisedAddress) -> list[str]:
+        """The dwelling with the sound of the street's first word, and with the town (which
+        finds a street whose first word has a typo)."""
+        dwelling = self._dwelling(address)
+        keys = [f"{dwelling}:{_street_key(address.street)}"]
+        if address.town:
+            keys.append(f"{dwelling}@{address.town}")
+        return keys

@@ -17,18 +17,31 @@ DATE_OF_BIRTH = "date_of_birth"
 GENDER = "gender"
 RESIDENCE = "residence"
 NHS_NUMBER = "nhs_number"
+PARTNER_RECORD = "partner_record"
 
 LEVELS: dict[str, tuple[str, ...]] = {
     GIVEN_NAME: ("exact", "nickname", "typo", "fuzzy", "initial", "disagree", "missing"),
     FAMILY_NAME: ("exact", "part", "typo", "fuzzy", "disagree", "missing"),
     DATE_OF_BIRTH: (
-        "exact", "swapped", "typo", "month_day", "year_month", "disagree", "missing",
+        "exact",
+        "swapped",
+        "typo",
+        "month_day",
+        "year_month",
+        "disagree",
+        "missing",
     ),
     GENDER: ("agree", "disagree", "missing"),
     RESIDENCE: (
-        "same_address", "same_postcode", "same_sector", "same_outward", "different", "missing",
+        "same_address",
+        "same_postcode",
+        "same_sector",
+        "same_outward",
+        "different",
+        "missing",
     ),
     NHS_NUMBER: ("agree", "disagree", "missing"),
+    PARTNER_RECORD: ("same_record", "other_record", "missing"),
 }
 FIELDS = tuple(LEVELS)
 EXACT_TF_FIELDS = {GIVEN_NAME: "exact", FAMILY_NAME: "exact"}
@@ -57,7 +70,9 @@ def compare_given(a: str | None, b: str | None, a_profile: Profile, b_profile: P
     return _close(a, b, 0.9) or "disagree"
 
 
-def compare_family(a: str | None, b: str | None, a_parts: tuple[str, ...], b_parts: tuple[str, ...]) -> str:
+def compare_family(
+    a: str | None, b: str | None, a_parts: tuple[str, ...], b_parts: tuple[str, ...]
+) -> str:
     if not a or not b:
         return "missing"
     if a == b:
@@ -112,9 +127,17 @@ def compare_nhs(a: Profile, b: Profile) -> str:
     return "agree" if a.nhs == b.nhs else "disagree"
 
 
-def compare(a: Profile, b: Profile) -> tuple[dict[str, str], bool]:
-    """Levels for every field, and whether the names matched only with given and family
-    swapped (Smith John against John Smith)."""
+def compare_partner_record(a: Profile, b: Profile) -> str:
+    """Two records from one partner system: the same reference, or another one (a partner
+    rarely holds one person twice). Missing when the systems differ."""
+    if a.source_system is None or a.source_system != b.source_system:
+        return "missing"
+    return "same_record" if a.source_ref == b.source_ref else "other_record"
+
+
+def compare(a: Profile, b: Profile) -> tuple[tuple[str, ...], bool]:
+    """Levels for every field in the order of ``FIELDS``, and whether the names matched only
+    with given and family swapped (Smith John against John Smith)."""
     given = compare_given(a.given, b.given, a, b)
     family = compare_family(a.family, b.family, a.family_parts, b.family_parts)
     swapped = False
@@ -123,12 +146,13 @@ def compare(a: Profile, b: Profile) -> tuple[dict[str, str], bool]:
         swapped_family = compare_family(a.family, b.given, a.family_parts, (b.given or "",))
         if swapped_given in {"exact", "typo"} and swapped_family in {"exact", "typo"}:
             given, family, swapped = swapped_given, swapped_family, True
-    levels = {
-        GIVEN_NAME: given,
-        FAMILY_NAME: family,
-        DATE_OF_BIRTH: compare_dob(a, b),
-        GENDER: compare_gender(a, b),
-        RESIDENCE: compare_residence(a, b),
-        NHS_NUMBER: compare_nhs(a, b),
-    }
+    levels = (
+        given,
+        family,
+        compare_dob(a, b),
+        compare_gender(a, b),
+        compare_residence(a, b),
+        compare_nhs(a, b),
+        compare_partner_record(a, b),
+    )
     return levels, swapped

@@ -26,8 +26,14 @@ class Profile:
     sector: str | None
     outward: str | None
     nhs: str | None
-    source_key: str | None
-    """Agency, system and the partner's own reference: the same partner record."""
+    source_system: str | None
+    """Agency and system of the partner's own reference, when it sent one."""
+    source_ref: str | None
+    """The partner's own person or case reference."""
+
+    @property
+    def source_key(self) -> str | None:
+        return f"{self.source_system}|{self.source_ref}" if self.source_system else None
 
     def key(self) -> tuple[object, ...]:
         """Identical keys mean identical evidence: such a record needs no scoring."""
@@ -54,11 +60,7 @@ def build_profile(
     subject = event.subject
     name = normalise_person_name(subject.given_name, subject.family_name)
     valid_postcode = postcode if postcode is not None and postcode.valid else None
-    source_key = (
-        f"{event.agency.value}|{event.source_system or ''}|{event.source_record_id}"
-        if event.source_record_id
-        else None
-    )
+    system = f"{event.agency.value}|{event.source_system or ''}"
     return Profile(
         given=name.given,
         given_groups=name_groups(name.given),
@@ -72,5 +74,6 @@ def build_profile(
         sector=valid_postcode.sector if valid_postcode else None,
         outward=valid_postcode.outward if valid_postcode else None,
         nhs=normalise_nhs_number(subject.nhs_number),
-        source_key=source_key,
+        source_system=system if event.source_record_id else None,
+        source_ref=event.source_record_id,
     )

@@ -20,13 +20,15 @@ from mast_core.errors import MastError
 from mast_core.events import InteractionEvent
 from mast_core.linkage.addresses import AddressResolver
 from mast_core.linkage.blocking import BlockIndex, blocking_keys, name_only_key
+from mast_core.linkage.comparison import FIELDS, PARTNER_RECORD
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile, build_profile
-from mast_core.linkage.scoring import Contribution, Score, Scorer
+from mast_core.linkage.scoring import Contribution, Levels, Score, Scorer
 from mast_core.normalise.addresses import normalise_address
 from mast_core.normalise.identifiers import normalise_uprn
 
 STATE_FORMAT = 1
+_PARTNER_INDEX = FIELDS.index(PARTNER_RECORD)
 
 
 class ResolverError(MastError):
@@ -85,6 +87,14 @@ class ResolverStats:
     comparisons: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    weight: float
+    profile: int
+    levels: Levels
+    swapped: bool
+
+
 @dataclass
 class _Identity:
     person_id: str
@@ -93,6 +103,25 @@ class _Identity:
     cannot_link: set[int] = field(default_factory=set)
     nhs: set[str] = field(default_factory=set)
     """NHS numbers its records carry: a record with another one is not this person."""
+    references: dict[str, set[str]] = field(default_factory=dict)
+    """Partner system → the partner's own references for this person."""
+
+    def remember(self, profile: Profile) -> None:
+        if profile.nhs:
+            self.nhs.add(profile.nhs)
+        if profile.source_system and profile.source_ref:
+            self.references.setdefault(profile.source_system, set()).add(profile.source_ref)
+
+    def absorb(self, other: _Identity) -> None:
+        self.nhs |= other.nhs
+        for system, refs in other.references.items():
+            self.references.setdefault(system, set()).update(refs)
+
+    def partner_record_level(self, profile: Profile) -> str:
+        refs = self.references.get(profile.source_system or "")
+        if refs is None:
+            return "missing"
+        return "same_record" if profile.source_ref in refs else "other_record"
 
 
 def _identity_id(prefix: str, seed: str) -> str:
@@ -131,6 +160,7 @@ class Resolver:
         if existing is not None and not profile.is_empty:
             self.stats.exact_repeats += 1
             identity = self.identities[self.profile_identity[existing]]
+            identity.remember(profile)
             return Resolution(
                 event.event_id, identity.person_id, address_id, None, "same details as before"
             )
@@ -139,66 +169,76 @@ class Resolver:
 
         best = self._score_candidates(profile)
         params = self.parameters
-        ranked = [
-            (identity, score)
-            for identity, (score, _) in sorted(best.items(), key=lambda item: -item[1][0].weight)
-            if score.weight >= params.review_threshold and not self._nhs_conflict(profile, identity)
-        ]
-        matches = [(i, s) for i, s in ranked if s.weight >= params.match_threshold]
+        ranked = sorted(
+            (
+                (identity, candidate)
+                for identity, candidate in best.items()
+                if candidate.weight >= params.review_threshold
+                and not self._nhs_conflict(profile, identity)
+            ),
+            key=lambda item: -item[1].weight,
+        )
+        matches = [(i, c) for i, c in ranked if c.weight >= params.match_threshold]
         possible = [
-            PossibleMatch(self.identities[i].person_id, s.weight, s.reason())
-            for i, s in ranked
-            if s.weight < params.match_threshold
+            self._possible(profile, i, c) for i, c in ranked if c.weight < params.match_threshold
         ]
         if not matches:
             self.stats.possible_matches += bool(possible)
             reason = "new person; possible match kept for review" if possible else "new person"
             return self._new_identity(event, profile, address_id, tuple(possible), reason)
 
-        target, target_score = matches[0]
+        target, chosen = matches[0]
         full_evidence = bool(profile.given and profile.family and profile.dob)
-        to_merge: list[tuple[int, Score]] = []
-        for identity, score in matches[1:]:
+        to_merge: list[tuple[int, _Candidate]] = []
+        for identity, candidate in matches[1:]:
             if (
                 full_evidence
-                and min(target_score.weight, score.weight) >= params.merge_threshold
+                and min(chosen.weight, candidate.weight) >= params.merge_threshold
                 and self._may_merge(target, identity)
             ):
-                to_merge.append((identity, score))
+                to_merge.append((identity, candidate))
                 continue
-            if target_score.weight - score.weight < params.ambiguity_margin:
+            if chosen.weight - candidate.weight < params.ambiguity_margin:
                 # Two identities that must stay apart both fit: linking to either would guess.
-                candidates = tuple(
-                    PossibleMatch(self.identities[i].person_id, s.weight, s.reason())
-                    for i, s in matches
-                )
                 self.stats.possible_matches += 1
                 return self._new_identity(
-                    event, profile, address_id, candidates, "ambiguous; kept apart for review"
+                    event,
+                    profile,
+                    address_id,
+                    tuple(self._possible(profile, i, c) for i, c in matches),
+                    "ambiguous; kept apart for review",
                 )
-            possible.append(
-                PossibleMatch(self.identities[identity].person_id, score.weight, score.reason())
-            )
+            possible.append(self._possible(profile, identity, candidate))
         merges = []
-        for identity, score in to_merge:
-            merges.append(self._merge(target, self._current(identity), event.event_id, score))
+        for identity, candidate in to_merge:
+            evidence = self.scorer.explain(profile, candidate.levels, candidate.swapped)
+            merges.append(self._merge(target, self._current(identity), event.event_id, evidence))
             target = self._current(target)
         self.stats.possible_matches += bool(possible)
         self.stats.links += 1
+        score = self.scorer.explain(profile, chosen.levels, chosen.swapped)
         self._add_profile(profile, target)
         return Resolution(
             event.event_id,
             self.identities[target].person_id,
             address_id,
-            target_score.weight,
-            target_score.reason(),
-            target_score.contributions,
+            score.weight,
+            score.reason(),
+            score.contributions,
             tuple(merges),
             tuple(possible),
         )
 
-    def _score_candidates(self, profile: Profile) -> dict[int, tuple[Score, int]]:
-        """Best score per identity among the candidate profiles."""
+    def _possible(self, profile: Profile, identity: int, candidate: _Candidate) -> PossibleMatch:
+        score = self.scorer.explain(profile, candidate.levels, candidate.swapped)
+        return PossibleMatch(self.identities[identity].person_id, score.weight, score.reason())
+
+    def _score_candidates(self, profile: Profile) -> dict[int, _Candidate]:
+        """Best-scoring candidate record per identity.
+
+        Once an identity has a record far above the merge threshold, its other records are
+        not scored: they could only confirm what is already decided.
+        """
         candidates: set[int] = set()
         for key in blocking_keys(profile):
             candidates.update(self.index.candidates(key))
@@ -206,17 +246,38 @@ class Resolver:
             name_key = name_only_key(profile)
             if name_key:
                 candidates.update(self.index.candidates(name_key))
-        best: dict[int, tuple[Score, int]] = {}
-        score = self.scorer.score
+        best: dict[int, _Candidate] = {}
+        weigh = self.scorer.weigh
         profiles = self.profiles
         owner = self.profile_identity
-        self.stats.comparisons += len(candidates)
-        for candidate in candidates:
-            result = score(profile, profiles[candidate])
-            identity = owner[candidate]
+        settled = self.parameters.merge_threshold + self.parameters.ambiguity_margin
+        compared = 0
+        for number in sorted(candidates, reverse=True):  # most recent first
+            identity = owner[number]
             held = best.get(identity)
-            if held is None or result.weight > held[0].weight:
-                best[identity] = (result, candidate)
+            if held is not None and held.weight >= settled:
+                continue
+            compared += 1
+            weight, levels, swapped = weigh(profile, profiles[number])
+            if held is None or weight > held.weight:
+                best[identity] = _Candidate(weight, number, levels, swapped)
+        self.stats.comparisons += compared
+        if profile.source_system:
+            # The partner's references are judged against the whole identity, not one record.
+            table = self.parameters.weights[PARTNER_RECORD]
+            for identity, candidate in best.items():
+                level = self.identities[identity].partner_record_level(profile)
+                old = candidate.levels[_PARTNER_INDEX]
+                if level != old:
+                    levels = (
+                        candidate.levels[:_PARTNER_INDEX]
+                        + (level,)
+                        + candidate.levels[_PARTNER_INDEX + 1 :]
+                    )
+                    weight = candidate.weight - table[old] + table[level]
+                    best[identity] = _Candidate(
+                        weight, candidate.profile, levels, candidate.swapped
+                    )
         return best
 
     def _current(self, identity_index: int) -> int:
@@ -262,8 +323,7 @@ class Resolver:
         self.profile_identity.append(identity_index)
         identity = self.identities[identity_index]
         identity.members.append(number)
-        if profile.nhs:
-            identity.nhs.add(profile.nhs)
+        identity.remember(profile)
         self.profile_by_key.setdefault(profile.key(), number)
         self.scorer.observe(profile)
         for key in blocking_keys(profile):
@@ -280,9 +340,9 @@ class Resolver:
         for number in moved:
             self.profile_identity[number] = survivor
         kept.members.extend(moved)
-        kept.nhs |= gone.nhs
+        kept.absorb(gone)
         gone.members = []
-        gone.nhs = set()
+        gone.nhs, gone.references = set(), {}
         gone.alive = False
         self.identity_by_person[gone.person_id] = survivor
         for other in gone.cannot_link:
@@ -310,7 +370,8 @@ class Resolver:
         if merge is None:
             raise ResolverError(f"no merge {merge_id}")
         retired = next(
-            i for i, identity in enumerate(self.identities)
+            i
+            for i, identity in enumerate(self.identities)
             if identity.person_id == merge.retired_person_id
         )
         if self.identities[retired].alive:
@@ -325,7 +386,9 @@ class Resolver:
         for number in moved:
             self.profile_identity[number] = retired
         for identity in (kept, restored):
-            identity.nhs = {n for m in identity.members if (n := self.profiles[m].nhs)}
+            identity.nhs, identity.references = set(), {}
+            for member in identity.members:
+                identity.remember(self.profiles[member])
         self.identity_by_person[restored.person_id] = retired
         kept.cannot_link.add(retired)
         restored.cannot_link.add(survivor)

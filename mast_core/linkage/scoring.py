@@ -1,9 +1,14 @@
 """Match weights for record pairs, with term-frequency adjustment of exact name agreement:
 agreeing on "smith" is weaker evidence than agreeing on a rare name, in proportion to how
-often each appears among the records seen so far."""
+often each appears among the records seen so far.
+
+``weigh`` is the hot path (every candidate pair): it returns the weight and the levels only.
+``explain`` turns the pair that decided an outcome into per-field contributions for people.
+"""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -11,16 +16,19 @@ from mast_core.linkage.comparison import (
     DATE_OF_BIRTH,
     EXACT_TF_FIELDS,
     FAMILY_NAME,
+    FIELDS,
     GIVEN_NAME,
     compare,
 )
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile
 
-
 TWIN_CHECK = "twin_check"
 _SAME_BIRTH = frozenset({"exact", "swapped", "typo"})
 _SAME_FAMILY = frozenset({"exact", "part", "typo"})
+_GIVEN_INDEX = FIELDS.index(GIVEN_NAME)
+_FAMILY_INDEX = FIELDS.index(FAMILY_NAME)
+_DOB_INDEX = FIELDS.index(DATE_OF_BIRTH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +56,20 @@ class Score:
         return ", ".join(parts[:5])
 
 
+Levels = tuple[str, ...]
+"""One level per field, in the order of ``comparison.FIELDS``."""
+
+
 class Scorer:
     def __init__(self, parameters: Parameters) -> None:
         self.parameters = parameters
         self.name_counts: dict[str, Counter[str]] = {GIVEN_NAME: Counter(), FAMILY_NAME: Counter()}
         self.total = 0
+        self._tables = [parameters.weights[name] for name in FIELDS]
+        self._tf_m = {
+            name: math.log2(max(parameters.m[name][level], 1e-9))
+            for name, level in EXACT_TF_FIELDS.items()
+        }
 
     def observe(self, profile: Profile) -> None:
         """Count a new distinct profile's names for term-frequency adjustment."""
@@ -68,26 +85,48 @@ class Scorer:
         prior = self.parameters.u[name][level]
         return (self.name_counts[name][value] + k * prior) / (self.total + k)
 
-    def score(self, a: Profile, b: Profile) -> Score:
+    def _tf_weight(self, name: str, value: str) -> float:
+        return self._tf_m[name] - math.log2(max(self.frequency(name, value), 1e-9))
+
+    def field_weights(self, a: Profile, levels: Levels, swapped: bool) -> list[float]:
+        weights = [table[level] for table, level in zip(self._tables, levels, strict=True)]
+        if not swapped:
+            if levels[_GIVEN_INDEX] == "exact":
+                weights[_GIVEN_INDEX] = self._tf_weight(GIVEN_NAME, a.given or "")
+            if levels[_FAMILY_INDEX] == "exact":
+                weights[_FAMILY_INDEX] = self._tf_weight(FAMILY_NAME, a.family or "")
+        return weights
+
+    def _twins(self, levels: Levels) -> bool:
+        return (
+            levels[_GIVEN_INDEX] == "disagree"
+            and levels[_DOB_INDEX] in _SAME_BIRTH
+            and levels[_FAMILY_INDEX] in _SAME_FAMILY
+        )
+
+    def weigh(self, a: Profile, b: Profile) -> tuple[float, Levels, bool]:
+        """The pair's match weight, its levels, and whether names matched only swapped."""
         levels, swapped = compare(a, b)
-        weights = self.parameters.weights
-        contributions = []
-        total = self.parameters.prior_weight
-        for name, level in levels.items():
-            if level == "exact" and name in EXACT_TF_FIELDS and not swapped:
-                value = a.given if name == GIVEN_NAME else a.family
-                weight = self.parameters.tf_weight(name, level, self.frequency(name, value or ""))
-            else:
-                weight = weights[name][level]
-            total += weight
-            contributions.append(Contribution(name, level, round(weight, 3)))
-        if (
-            levels[GIVEN_NAME] == "disagree"
-            and levels[DATE_OF_BIRTH] in _SAME_BIRTH
-            and levels[FAMILY_NAME] in _SAME_FAMILY
-        ):
+        total = self.parameters.prior_weight + sum(self.field_weights(a, levels, swapped))
+        if self._twins(levels):
+            total += self.parameters.twin_penalty
+        return total, levels, swapped
+
+    def explain(self, a: Profile, levels: Levels, swapped: bool) -> Score:
+        """The per-field contributions behind ``weigh``'s number, for the record of a link."""
+        weights = self.field_weights(a, levels, swapped)
+        contributions = [
+            Contribution(name, level, round(weight, 3))
+            for name, level, weight in zip(FIELDS, levels, weights, strict=True)
+        ]
+        total = self.parameters.prior_weight + sum(weights)
+        if self._twins(levels):
             total += self.parameters.twin_penalty
             contributions.append(
                 Contribution(TWIN_CHECK, "given differs, birth same", self.parameters.twin_penalty)
             )
         return Score(round(total, 3), tuple(contributions), swapped)
+
+    def score(self, a: Profile, b: Profile) -> Score:
+        weight, levels, swapped = self.weigh(a, b)
+        return self.explain(a, levels, swapped)

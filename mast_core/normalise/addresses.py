@@ -59,9 +59,35 @@ _ABBREVIATIONS = {
     "gt": "great",
 }
 _STREET_WORDS = frozenset(
-    {"road", "street", "avenue", "lane", "close", "crescent", "drive", "court", "place",
-     "gardens", "grove", "square", "terrace", "walk", "way", "park", "parade", "mount",
-     "row", "hill", "rise", "view", "green", "mews", "vale", "heights", "estate"}
+    {
+        "road",
+        "street",
+        "avenue",
+        "lane",
+        "close",
+        "crescent",
+        "drive",
+        "court",
+        "place",
+        "gardens",
+        "grove",
+        "square",
+        "terrace",
+        "walk",
+        "way",
+        "park",
+        "parade",
+        "mount",
+        "row",
+        "hill",
+        "rise",
+        "view",
+        "green",
+        "mews",
+        "vale",
+        "heights",
+        "estate",
+    }
 )
 _FLAT_WORDS = frozenset({"flat", "room", "unit", "maisonette"})
 _NUMBER = re.compile(r"^(\d+)([a-z]?)$")
@@ -140,7 +166,8 @@ def normalise_address(
         i += 1
     if town_words and rest[-len(town_words) :] == town_words:
         rest = rest[: -len(town_words)]
-    street_at = next((k for k, w in enumerate(rest) if w in _STREET_WORDS), None)
+    # the last street word ends the street: "Park Court", "Green Grove", "Vale Terrace"
+    street_at = next((k for k in range(len(rest) - 1, -1, -1) if rest[k] in _STREET_WORDS), None)
     premise: str | None = None
     street_words = rest
     if number is None and street_at is not None and street_at > 1:

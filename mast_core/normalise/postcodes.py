@@ -1,16 +1,26 @@
-"""UK postcodes: tolerant of spacing, case and letters typed for digits (O for 0, I for 1),
-and never dropping one that does not fit: a malformed or foreign postcode is kept as sent
-(cleaned) and marked invalid, so it can still agree with itself."""
+"""UK postcodes: tolerant of spacing, case and the letters O and I typed for the digits 0 and
+1 (and back), and never dropping one that does not fit: a malformed or foreign postcode is
+kept as sent (cleaned) and marked invalid, so it can still agree with itself.
+
+Repairs are deliberately narrow. Only O/0 and I/1 are swapped, and only where the format
+says which one a position must hold, because a wider repair (S/5, B/8) turns a postcode
+with a lost character into someone else's valid postcode.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-# Outward code patterns: A9, A99, A9A, AA9, AA99, AA9A; inward: 9AA. Plus GIR 0AA.
-_VALID = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
-_TO_DIGIT = str.maketrans({"O": "0", "I": "1", "L": "1", "S": "5", "Z": "2", "B": "8"})
-_TO_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "2": "Z", "8": "B"})
+AREAS = frozenset(
+    ["AB", "AL", "B", "BA", "BB", "BD", "BH", "BL", "BN", "BR", "BS", "BT", "CA", "CB", "CF", "CH", "CM", "CO", "CR", "CT", "CV", "CW", "DA", "DD", "DE", "DG", "DH", "DL", "DN", "DT", "DY", "E", "EC", "EH", "EN", "EX", "FK", "FY", "G", "GL", "GU", "GY", "HA", "HD", "HG", "HP", "HR", "HS", "HU", "HX", "IG", "IM", "IP", "IV", "JE", "KA", "KT", "KW", "KY", "L", "LA", "LD", "LE", "LL", "LN", "LS", "LU", "M", "ME", "MK", "ML", "N", "NE", "NG", "NN", "NP", "NR", "NW", "OL", "OX", "PA", "PE", "PH", "PL", "PO", "PR", "RG", "RH", "RM", "S", "SA", "SE", "SG", "SK", "SL", "SM", "SN", "SO", "SP", "SR", "SS", "ST", "SW", "SY", "TA", "TD", "TF", "TN", "TQ", "TR", "TS", "TW", "UB", "W", "WA", "WC", "WD", "WF", "WN", "WR", "WS", "WV", "YO", "ZE"]
+)
+"""The postcode areas of the UK, Channel Islands and Isle of Man."""
+
+_VALID = re.compile(r"^([A-Z]{1,2})([0-9][A-Z0-9]?)([0-9][ABD-HJLNP-UW-Z]{2})$")
+"""Area, district, inward code; the inward letters never include C, I, K, M, O or V."""
+_TO_DIGIT = str.maketrans({"O": "0", "I": "1"})
+_TO_LETTER = str.maketrans({"0": "O", "1": "I"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,23 +39,24 @@ class Postcode:
         return self.text[:-2] if self.valid else None
 
 
-def _repair(compact: str) -> str:
-    """Fix letter/digit confusion where the format fixes which one a position must be."""
-    if len(compact) < 5 or len(compact) > 7:
-        return compact
-    inward = compact[-3:]
+def _readings(compact: str) -> list[str]:
+    """Ways to read ``compact`` with O/0 and I/1 put where the format needs them."""
+    if not 5 <= len(compact) <= 7:
+        return []
+    inward = compact[-3].translate(_TO_DIGIT) + compact[-2:].translate(_TO_LETTER)
     outward = compact[:-3]
-    inward = inward[0].translate(_TO_DIGIT) + inward[1:].translate(_TO_LETTER)
-    first = outward[0].translate(_TO_LETTER)
-    rest = outward[1:]
-    if rest:
-        # the outward code's first digit comes after one or two letters
-        second = rest[0]
-        if second.isdigit() or len(outward) == 2:
-            rest = second.translate(_TO_DIGIT) + rest[1:]
-        elif len(outward) >= 3:
-            rest = second.translate(_TO_LETTER) + rest[1].translate(_TO_DIGIT) + rest[2:]
-    return first + rest + inward
+    readings = []
+    for area_length in (2, 1):
+        area = outward[:area_length].translate(_TO_LETTER)
+        district = outward[area_length:]
+        if not district or len(district) > 2 or area not in AREAS:
+            continue
+        district = district[0].translate(_TO_DIGIT) + district[1:]
+        if len(district) == 2 and district[1] in "IO":
+            # a second district character I or O is a digit: no district ends in those letters
+            district = district[0] + district[1].translate(_TO_DIGIT)
+        readings.append(area + district + inward)
+    return readings
 
 
 def normalise_postcode(text: str | None) -> Postcode | None:
@@ -54,8 +65,8 @@ def normalise_postcode(text: str | None) -> Postcode | None:
     compact = re.sub(r"[^A-Z0-9]", "", text.upper())
     if not compact:
         return None
-    for candidate in (compact, _repair(compact)):
+    for candidate in (compact, *_readings(compact)):
         match = _VALID.match(candidate)
-        if match:
-            return Postcode(f"{match[1]} {match[2]}", True)
+        if match and match[1] in AREAS and match[2][-1] not in "IO":
+            return Postcode(f"{match[1]}{match[2]} {match[3]}", True)
     return Postcode(compact, False)

@@ -129,16 +129,18 @@ class PopulationGenerator:
         self._family_w = zipf_weights(len(FAMILY), 0.7)
         self._addresses: dict[tuple[str, str, int, int | None], Address] = {}
         self._streets = [
-            (f"{name.title()} {kind.title()}", town, area, district)
+            (street, town, area, district)
             for town, area in TOWNS
-            for district in range(1, 13)
-            for name, kind in self._street_names(town, district)
+            for district, street in self._street_names(town)
         ]
         self._person_count = 0
 
-    def _street_names(self, town: str, district: int) -> list[tuple[str, str]]:
-        local = random.Random(f"{town}-{district}")
-        return [(local.choice(STREETS), local.choice(STREET_TYPES)) for _ in range(12)]
+    def _street_names(self, town: str) -> list[tuple[int, str]]:
+        """Twelve streets in each of twelve districts; no name twice in one town."""
+        local = random.Random(town)
+        names = [f"{name.title()} {kind.title()}" for name in STREETS for kind in STREET_TYPES]
+        chosen = local.sample(names, 144)
+        return [(1 + i // 12, street) for i, street in enumerate(chosen)]
 
     # Places -----------------------------------------------------------------------------------
     def address(self) -> Address:
