@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from mast_cli import db, demo, kafka
+from mast_cli import db, demo, kafka, linkage
 from mast_core.settings import get_settings
 
 app = typer.Typer(
@@ -18,6 +18,10 @@ app = typer.Typer(
 app.add_typer(kafka.app, name="kafka")
 app.add_typer(db.app, name="db")
 app.command("demo")(demo.demo)
+app.command("resolve")(linkage.resolve)
+app.command("synth")(linkage.synth)
+app.command("quality")(linkage.quality)
+app.command("estimate")(linkage.estimate)
 
 
 @app.command()

@@ -159,10 +159,10 @@ class Resolver:
         existing = self.profile_by_key.get(profile.key())
         if existing is not None and not profile.is_empty:
             self.stats.exact_repeats += 1
-            identity = self.identities[self.profile_identity[existing]]
-            identity.remember(profile)
+            holder = self.identities[self.profile_identity[existing]]
+            holder.remember(profile)
             return Resolution(
-                event.event_id, identity.person_id, address_id, None, "same details as before"
+                event.event_id, holder.person_id, address_id, None, "same details as before"
             )
         if profile.is_empty:
             return self._new_identity(event, profile, address_id, (), "no name to link on")
@@ -270,9 +270,9 @@ class Resolver:
                 old = candidate.levels[_PARTNER_INDEX]
                 if level != old:
                     levels = (
-                        candidate.levels[:_PARTNER_INDEX]
-                        + (level,)
-                        + candidate.levels[_PARTNER_INDEX + 1 :]
+                        *candidate.levels[:_PARTNER_INDEX],
+                        level,
+                        *candidate.levels[_PARTNER_INDEX + 1 :],
                     )
                     weight = candidate.weight - table[old] + table[level]
                     best[identity] = _Candidate(

@@ -128,5 +128,5 @@ class Scorer:
         return Score(round(total, 3), tuple(contributions), swapped)
 
     def score(self, a: Profile, b: Profile) -> Score:
-        weight, levels, swapped = self.weigh(a, b)
+        _weight, levels, swapped = self.weigh(a, b)
         return self.explain(a, levels, swapped)

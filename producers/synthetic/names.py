@@ -47,8 +47,22 @@ STREETS = (
     "green spring forge foundry canal wharf colliery furnace hill castle manor grange "
     "meadow orchard farm field brook lea vale dale moor heath"
 ).split()
-STREET_TYPES = ("road", "street", "avenue", "lane", "close", "crescent", "drive", "grove",
-                "terrace", "walk", "way", "gardens", "place", "court")
+STREET_TYPES = (
+    "road",
+    "street",
+    "avenue",
+    "lane",
+    "close",
+    "crescent",
+    "drive",
+    "grove",
+    "terrace",
+    "walk",
+    "way",
+    "gardens",
+    "place",
+    "court",
+)
 TOWNS = (
     ("Walsall", "WS"),
     ("Wolverhampton", "WV"),

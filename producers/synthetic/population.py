@@ -42,16 +42,41 @@ AGENCY_EVENTS: dict[str, tuple[tuple[str, ...], str]] = {
     "PROBATION": (("SUPERVISION_CONTACT",), "adult"),
 }
 _AGENCY_WEIGHTS = {
-    "POLICE": 30, "FIRE": 8, "HEALTH": 30, "CHILDREN_SOCIAL_CARE": 10, "ADULT_SOCIAL_CARE": 8,
-    "EDUCATION": 6, "HOUSING": 5, "PROBATION": 3,
+    "POLICE": 30,
+    "FIRE": 8,
+    "HEALTH": 30,
+    "CHILDREN_SOCIAL_CARE": 10,
+    "ADULT_SOCIAL_CARE": 8,
+    "EDUCATION": 6,
+    "HOUSING": 5,
+    "PROBATION": 3,
 }
 _SYSTEMS = {
-    "POLICE": "Niche", "FIRE": "IRS", "HEALTH": "PAS", "CHILDREN_SOCIAL_CARE": "LCS",
-    "ADULT_SOCIAL_CARE": "AIS", "EDUCATION": "SIMS", "HOUSING": "Orchard", "PROBATION": "nDelius",
+    "POLICE": "Niche",
+    "FIRE": "IRS",
+    "HEALTH": "PAS",
+    "CHILDREN_SOCIAL_CARE": "LCS",
+    "ADULT_SOCIAL_CARE": "AIS",
+    "EDUCATION": "SIMS",
+    "HOUSING": "Orchard",
+    "PROBATION": "nDelius",
 }
-_ABBREVIATE = {"road": "Rd", "street": "St", "avenue": "Ave", "lane": "Ln", "close": "Cl",
-               "crescent": "Cres", "drive": "Dr", "grove": "Gr", "terrace": "Tce", "walk": "Wk",
-               "gardens": "Gdns", "place": "Pl", "court": "Ct", "way": "Wy"}
+_ABBREVIATE = {
+    "road": "Rd",
+    "street": "St",
+    "avenue": "Ave",
+    "lane": "Ln",
+    "close": "Cl",
+    "crescent": "Cres",
+    "drive": "Dr",
+    "grove": "Gr",
+    "terrace": "Tce",
+    "walk": "Wk",
+    "gardens": "Gdns",
+    "place": "Pl",
+    "court": "Ct",
+    "way": "Wy",
+}
 YEAR_START = datetime(2025, 11, 1, tzinfo=UTC)
 
 
@@ -153,9 +178,15 @@ class PopulationGenerator:
             return found
         block = number // 12
         local = random.Random(f"{town}{street}{district}{block}")
-        inward = f"{local.randint(1, 9)}{local.choice('ABDEFGHJLNPQRSTUWXYZ')}{local.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+        letters = "ABDEFGHJLNPQRSTUWXYZ"
+        inward = f"{local.randint(1, 9)}{local.choice(letters)}{local.choice(letters)}"
         found = Address(
-            f"TA{len(self._addresses):07d}", flat, number, street, town, f"{area}{district} {inward}"
+            f"TA{len(self._addresses):07d}",
+            flat,
+            number,
+            street,
+            town,
+            f"{area}{district} {inward}",
         )
         self._addresses[key] = found
         return found
@@ -310,9 +341,11 @@ class EventGenerator:
             text = "".join(digits)
             return f"{text[:4]}-{text[4:6]}-{text[6:]}"
         if self._chance(0.01):
-            return dob.replace(year=dob.year + self.rng.choice((-1, 1))).isoformat() if not (
-                dob.month == 2 and dob.day == 29
-            ) else dob.isoformat()
+            return (
+                dob.replace(year=dob.year + self.rng.choice((-1, 1))).isoformat()
+                if not (dob.month == 2 and dob.day == 29)
+                else dob.isoformat()
+            )
         if self._chance(0.1):
             return dob.strftime("%d/%m/%Y")
         return dob.isoformat()
@@ -351,8 +384,13 @@ class EventGenerator:
         if self._chance(0.2):
             line1 = line1.upper()
         town = None if self._chance(0.1) else address.town
-        return {"line1": line1, "line2": line2, "town": town,
-                "postcode": self._postcode(address.postcode), "uprn": None}
+        return {
+            "line1": line1,
+            "line2": line2,
+            "town": town,
+            "postcode": self._postcode(address.postcode),
+            "uprn": None,
+        }
 
     # Events -----------------------------------------------------------------------------------
     def event_for(self, person: Person, when: datetime) -> SyntheticEvent:
