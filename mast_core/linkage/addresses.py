@@ -10,6 +10,7 @@ sides have one, decides on its own.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler
@@ -71,12 +72,20 @@ class AddressResolver:
         return f"{address.flat or ''}/{address.number or address.premise or ''}"
 
     def _find(self, address: NormalisedAddress) -> int | None:
-        postcode = address.postcode
-        candidates: list[int] = []
-        if postcode is not None:
-            candidates.extend(self.by_postcode.get(postcode.text, ()))
-        for key in self._street_keys(address):
-            candidates.extend(self.by_street.get(key, ()))
+        """The known address this one is a variant of. The town-wide block (the dwelling in
+        the town, whatever the street) is large, so it is searched only when the postcode
+        and the street's sound find nothing."""
+        dwelling = self._dwelling(address)
+        near: list[int] = []
+        if address.postcode is not None:
+            near.extend(self.by_postcode.get(address.postcode.text, ()))
+        near.extend(self.by_street.get(f"{dwelling}:{_street_key(address.street)}", ()))
+        found = self._best(address, near)
+        if found is None and address.town:
+            found = self._best(address, self.by_street.get(f"{dwelling}@{address.town}", ()))
+        return found
+
+    def _best(self, address: NormalisedAddress, candidates: Iterable[int]) -> int | None:
         best: tuple[float, int] | None = None
         tied = False
         for index in set(candidates):

@@ -16,14 +16,19 @@ from mast_core.normalise.names import phonetic
 
 
 def blocking_keys(profile: Profile) -> Iterator[str]:
+    """Each key combines two or more fields, so that blocks stay small as records grow and
+    the cost per record stays flat."""
     given, family, dob = profile.given, profile.family, profile.dob
     initial = given[0] if given else ""
     if family and dob:
-        yield f"s:{phonetic(family)}:{dob.year}"
+        yield f"s:{phonetic(family)}:{dob.year}:{initial}"
     if dob:
-        yield f"d:{dob.digits}"
+        # initials sorted, so that swapped given and family names share the key
+        initials = "".join(sorted(initial + (family[0] if family else "")))
+        yield f"d:{dob.digits}:{initials}"
     if given and dob:
-        yield f"g:{phonetic(given)}:{dob.month:02d}{dob.day:02d}"
+        # a changed family name: given name and birthday, within the decade of birth
+        yield f"g:{phonetic(given)}:{dob.month:02d}{dob.day:02d}:{dob.year // 10}"
     if profile.postcode and initial:
         yield f"p:{profile.postcode}:{initial}"
     if profile.address_id and (family or given):
@@ -41,17 +46,27 @@ def name_only_key(profile: Profile) -> str | None:
     return None
 
 
+PER_IDENTITY = 2
+"""Records of one identity kept per block: the most recent two. More would only be compared
+again with the same outcome, and a person seen often would fill the block."""
+
+
 class BlockIndex:
     def __init__(self, cap: int) -> None:
         self.cap = cap
         self.blocks: dict[str, list[int]] = {}
         self.capped: set[str] = set()
 
-    def add(self, key: str, item: int) -> None:
+    def add(self, key: str, item: int, owner: list[int]) -> None:
+        """Add profile ``item``; ``owner`` maps profiles to their identity."""
         block = self.blocks.get(key)
         if block is None:
             self.blocks[key] = [item]
             return
+        identity = owner[item]
+        same = [position for position, other in enumerate(block) if owner[other] == identity]
+        if len(same) >= PER_IDENTITY:
+            del block[same[0]]
         block.append(item)
         if len(block) > self.cap:
             self.capped.add(key)

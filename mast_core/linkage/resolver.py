@@ -327,10 +327,10 @@ class Resolver:
         self.profile_by_key.setdefault(profile.key(), number)
         self.scorer.observe(profile)
         for key in blocking_keys(profile):
-            self.index.add(key, number)
+            self.index.add(key, number, self.profile_identity)
         name_key = name_only_key(profile)
         if name_key:
-            self.index.add(name_key, number)
+            self.index.add(name_key, number, self.profile_identity)
 
     # Merge and split --------------------------------------------------------------------------
     def _merge(self, a: int, b: int, event_id: str, score: Score) -> Merge:

@@ -76,3 +76,33 @@ TOWNS = (
 
 def zipf_weights(count: int, exponent: float = 1.0) -> list[float]:
     return [1.0 / (rank + 1) ** exponent for rank in range(count)]
+
+# A long tail of rarer surnames built from the parts English surnames are made of, so that
+# a synthetic region of a million records has a realistic spread of names (most surnames
+# rare, a few very common) rather than a couple of hundred shared by everyone.
+SURNAME_STARTS = (
+    "ash black brad brook bur cal car chad clay crom dal dar ed elm fair farn ged glad "
+    "green hal ham hart hay hol hud kirk lang law lind mar mid mil mor nor ock old pen "
+    "pres rad red ridg rock rom ruth sal shel stan stock sum thorn tun wal war wat west "
+    "whit wil win wood wor yar"
+).split()
+SURNAME_ENDS = (
+    "ford ley ton worth wood field by ham well more dale shaw croft hurst stead wick "
+    "bridge cliffe combe den gate hill holme house land low mere sett thwaite wright"
+).split()
+EXTRA_GIVEN_FEMALE = (
+    "adele agnes alma annabel antonia april ava beatrice bernadette bonnie bryony carla "
+    "cecilia celia clara connie cora delia edith elaine elsa esme ethel eva faith fiona "
+    "flora gail gloria gwen hazel heidi hilda imogen ingrid iris jasmine jodie josie "
+    "judith kira lara leanne lena lorna lydia mabel marcia marina maya mina miriam "
+    "nadia naomi nell nina nora olive pearl penny petra phyllis piper quinn rhian rita "
+    "rosa ruth selina serena sheila sybil tamsin tara thea tilly una vera wendy winnie"
+).split()
+EXTRA_GIVEN_MALE = (
+    "abel alfred alvin amos angus archer barnaby basil bernard blake bruce caleb cecil "
+    "clement clifford conrad cyril dale damian declan desmond dominic duncan eli elliot "
+    "emmett ewan felix fergus floyd gareth gideon gilbert glen graham hamish hector hugh "
+    "ivor jasper jerome jonah jude julian kane laurence lionel magnus malcolm marcus "
+    "milo morgan murray nigel ned niall otis owen percy quentin ralph rex rhys rory "
+    "rufus rupert seth silas stuart tobias toby vernon victor wilfred xavier zane"
+).split()

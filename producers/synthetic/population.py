@@ -19,9 +19,13 @@ from typing import Any
 
 from mast_core.normalise.names import NICKNAMES_FILE
 from producers.synthetic.names import (
+    EXTRA_GIVEN_FEMALE,
+    EXTRA_GIVEN_MALE,
     FAMILY,
     FEMALE_GIVEN,
     MALE_GIVEN,
+    SURNAME_ENDS,
+    SURNAME_STARTS,
     STREET_TYPES,
     STREETS,
     TOWNS,
@@ -149,8 +153,11 @@ class PopulationGenerator:
     def __init__(self, seed: int = 1) -> None:
         self.rng = random.Random(seed)
         self.nicknames = _nickname_rows()
-        self._female_w = zipf_weights(len(FEMALE_GIVEN), 0.6)
-        self._male_w = zipf_weights(len(MALE_GIVEN), 0.6)
+        self._female = FEMALE_GIVEN + EXTRA_GIVEN_FEMALE
+        self._male = MALE_GIVEN + EXTRA_GIVEN_MALE
+        self._female_w = zipf_weights(len(self._female), 0.8)
+        self._male_w = zipf_weights(len(self._male), 0.8)
+        self._rare_family = [start + end for start in SURNAME_STARTS for end in SURNAME_ENDS]
         self._family_w = zipf_weights(len(FAMILY), 0.7)
         self._addresses: dict[tuple[str, str, int, int | None], Address] = {}
         self._streets = [
@@ -194,12 +201,15 @@ class PopulationGenerator:
     # People -----------------------------------------------------------------------------------
     def _given(self, gender: str) -> str:
         names, weights = (
-            (FEMALE_GIVEN, self._female_w) if gender == "F" else (MALE_GIVEN, self._male_w)
+            (self._female, self._female_w) if gender == "F" else (self._male, self._male_w)
         )
         return self.rng.choices(names, weights)[0].title()
 
     def _family(self) -> str:
-        name = self.rng.choices(FAMILY, self._family_w)[0]
+        if self.rng.random() < 0.4:
+            name = self.rng.choice(self._rare_family)
+        else:
+            name = self.rng.choices(FAMILY, self._family_w)[0]
         name = name.replace("oconnor", "O'Connor").replace("omalley", "O'Malley").title()
         if self.rng.random() < 0.04:
             name = f"{name}-{self.rng.choices(FAMILY, self._family_w)[0].title()}"

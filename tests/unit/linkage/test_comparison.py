@@ -1,0 +1,119 @@
+import pytest
+
+from mast_core.linkage.comparison import (
+    FIELDS,
+    compare,
+    compare_dob,
+    compare_family,
+    compare_gender,
+    compare_given,
+    compare_nhs,
+    compare_partner_record,
+    compare_residence,
+)
+from tests.unit.linkage.conftest import profile
+
+
+def _given(a, b):
+    pa, pb = profile(given=a), profile(given=b)
+    return compare_given(pa.given, pb.given, pa, pb)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("Margaret", "MARGARET", "exact"),
+        ("Peggy", "Margaret", "nickname"),
+        ("Bill", "William", "nickname"),
+        ("Margret", "Margaret", "typo"),
+        ("Catherine", "Katherine", "nickname"),
+        ("Jonathon", "Jonathan", "nickname"),
+        ("Christabel", "Christobel", "typo"),
+        ("M", "Margaret", "initial"),
+        ("J", "Margaret", "disagree"),
+        ("Oliver", "Harriet", "disagree"),
+        (None, "Margaret", "missing"),
+    ],
+)
+def test_given_name_levels(a, b, level):
+    assert _given(a, b) == level
+
+
+def test_a_person_known_by_a_middle_name_agrees_as_nickname():
+    a = profile(given="Anne Louise")
+    b = profile(given="Louise")
+    assert compare_given(a.given, b.given, a, b) == "nickname"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("Thornbury", "thornbury", "exact"),
+        ("O'Neill", "ONeill", "exact"),
+        ("Thornbury-Kaye", "Kaye", "part"),
+        ("Thornbury", "Thornbery", "typo"),
+        ("Thornbury", "Thornburyson", "fuzzy"),
+        ("Thornbury", "Ashworth", "disagree"),
+        ("Thornbury", None, "missing"),
+    ],
+)
+def test_family_name_levels(a, b, level):
+    pa, pb = profile(family=a), profile(family=b)
+    assert compare_family(pa.family, pb.family, pa.family_parts, pb.family_parts) == level
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("1957-02-13", "13/02/1957", "exact"),
+        ("1957-02-03", "1957-03-02", "swapped"),
+        ("1957-02-13", "1957-02-18", "typo"),
+        ("1957-02-13", "1962-02-13", "month_day"),
+        ("1957-02-13", "1975-02-13", "typo"),  # digits transposed
+        ("1957-02-13", "1957-02-27", "year_month"),
+        ("1957-02-13", "1983-11-30", "disagree"),
+        ("1957-02-13", None, "missing"),
+    ],
+)
+def test_date_of_birth_levels(a, b, level):
+    assert compare_dob(profile(dob=a), profile(dob=b)) == level
+
+
+def test_gender_levels():
+    assert compare_gender(profile(gender="F"), profile(gender="female")) == "agree"
+    assert compare_gender(profile(gender="F"), profile(gender="M")) == "disagree"
+    assert compare_gender(profile(gender="F"), profile(gender="U")) == "missing"
+
+
+def test_residence_levels():
+    here = profile(address_id="A1", postcode="WS1 2AB")
+    assert compare_residence(here, profile(address_id="A1", postcode="WS1 2AB")) == "same_address"
+    assert compare_residence(here, profile(address_id="A2", postcode="WS1 2AB")) == "same_postcode"
+    assert compare_residence(here, profile(address_id="A2", postcode="WS1 2XY")) == "same_sector"
+    assert compare_residence(here, profile(address_id="A2", postcode="WS1 7XY")) == "same_outward"
+    assert compare_residence(here, profile(address_id="A2", postcode="DY1 1AA")) == "different"
+    assert compare_residence(here, profile(address_id=None, postcode=None, line1=None)) == "missing"
+
+
+def test_nhs_number_is_compared_only_when_both_have_one():
+    a = profile(nhs="9434765919")
+    assert compare_nhs(a, profile(nhs="943 476 5919")) == "agree"
+    assert compare_nhs(a, profile(nhs="4010232137")) == "disagree"
+    assert compare_nhs(a, profile(nhs=None)) == "missing"
+    assert compare_nhs(a, profile(nhs="1234567890")) == "missing"  # fails its check digit
+
+
+def test_partner_record_is_compared_only_within_one_partner_system():
+    a = profile(agency="POLICE", record="P-1")
+    assert compare_partner_record(a, profile(agency="POLICE", record="P-1")) == "same_record"
+    assert compare_partner_record(a, profile(agency="POLICE", record="P-2")) == "other_record"
+    assert compare_partner_record(a, profile(agency="HEALTH", record="P-1")) == "missing"
+
+
+def test_swapped_given_and_family_names_are_recognised():
+    levels, swapped = compare(
+        profile(given="Thornbury", family="Margaret"), profile(given="Margaret", family="Thornbury")
+    )
+    assert swapped
+    named = dict(zip(FIELDS, levels, strict=True))
+    assert (named["given_name"], named["family_name"]) == ("exact", "exact")

@@ -1,0 +1,37 @@
+from datetime import date
+
+import pytest
+
+from mast_core.normalise.dates import parse_birth_date
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.mark.parametrize(
+    "text", ["1957-02-13", "1957/02/13", "13/02/1957", "13-02-1957", "19570213", "1957-2-13"]
+)
+def test_common_forms_parse_to_one_date(text):
+    parsed = parse_birth_date(text, today=TODAY)
+    assert parsed is not None
+    assert (parsed.year, parsed.month, parsed.day, parsed.valid) == (1957, 2, 13, True)
+    assert parsed.digits == "19570213"
+
+
+def test_a_month_over_twelve_is_read_as_day_and_month_swapped():
+    parsed = parse_birth_date("1957-13-02", today=TODAY)
+    assert parsed is not None
+    assert (parsed.month, parsed.day) == (2, 13)
+
+
+def test_an_impossible_calendar_date_is_kept_but_marked():
+    parsed = parse_birth_date("1957-02-30", today=TODAY)
+    assert parsed is not None
+    assert parsed.valid is False
+    assert parsed.as_date() is None
+    assert parsed.digits == "19570230"
+
+
+@pytest.mark.parametrize("text", [None, "", "unknown", "2099-01-01", "1850-01-01", "1957-00-10",
+                                  "1957-14-13", "12/1957"])
+def test_what_cannot_be_a_birth_date_is_none(text):
+    assert parse_birth_date(text, today=TODAY) is None
