@@ -77,6 +77,7 @@ TOWNS = (
 def zipf_weights(count: int, exponent: float = 1.0) -> list[float]:
     return [1.0 / (rank + 1) ** exponent for rank in range(count)]
 
+
 # A long tail of rarer surnames built from the parts English surnames are made of, so that
 # a synthetic region of a million records has a realistic spread of names (most surnames
 # rare, a few very common) rather than a couple of hundred shared by everyone.

@@ -52,12 +52,16 @@ def _two_then_bridge(resolver, *, different: bool = False):
     """Two identities that nothing links (health knows her NHS number but not her birth
     date; police know her birth date at another address), then a police record carrying
     both, which fits each strongly: it links them."""
-    a = resolver.resolve(
-        person_event(agency="HEALTH", nhs="9434765919", dob=None, event_id="a")
-    )
+    a = resolver.resolve(person_event(agency="HEALTH", nhs="9434765919", dob=None, event_id="a"))
     b = resolver.resolve(
-        person_event(agency="POLICE", record="P-7", line1="9 Elm Way", postcode="DY9 9ZZ",
-                     town="Dudley", event_id="b")
+        person_event(
+            agency="POLICE",
+            record="P-7",
+            line1="9 Elm Way",
+            postcode="DY9 9ZZ",
+            town="Dudley",
+            event_id="b",
+        )
     )
     assert a.person_id != b.person_id
     if different:
@@ -94,8 +98,9 @@ def test_split_undoes_a_merge_and_later_records_respect_it():
     with pytest.raises(ResolverError):
         resolver.split(merge.merge_id)
     later = resolver.resolve(
-        person_event(agency="POLICE", record="P-7", nhs="9434765919", dob="13/02/1957",
-                     event_id="d")
+        person_event(
+            agency="POLICE", record="P-7", nhs="9434765919", dob="13/02/1957", event_id="d"
+        )
     )
     assert later.merges == ()
     assert resolver.person_of(a.person_id) != resolver.person_of(b.person_id)
@@ -114,8 +119,9 @@ def test_mark_different_stops_a_merge():
 def test_a_different_nhs_number_is_never_the_same_person():
     resolver = Resolver()
     first = resolver.resolve(person_event(agency="HEALTH", nhs="9434765919"))
-    namesake = resolver.resolve(person_event(agency="HEALTH", nhs="4010232137", line1="3 Elm Way",
-                                             postcode="WS9 9ZZ"))
+    namesake = resolver.resolve(
+        person_event(agency="HEALTH", nhs="4010232137", line1="3 Elm Way", postcode="WS9 9ZZ")
+    )
     assert namesake.person_id != first.person_id
 
 
@@ -130,8 +136,14 @@ def test_restart_from_saved_state_continues_exactly(tmp_path):
     events = [
         person_event(event_id=f"r-{i}", given=given, dob=dob)
         for i, (given, dob) in enumerate(
-            [("Margaret", "1957-02-13"), ("Peggy", "1957-02-13"), ("Daniel", "1985-07-22"),
-             ("Margret", None), ("Dan", "1985-07-22"), ("Margaret", "13/02/1957")]
+            [
+                ("Margaret", "1957-02-13"),
+                ("Peggy", "1957-02-13"),
+                ("Daniel", "1985-07-22"),
+                ("Margret", None),
+                ("Dan", "1985-07-22"),
+                ("Margaret", "13/02/1957"),
+            ]
         )
     ]
     straight = Resolver()

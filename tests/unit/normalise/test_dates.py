@@ -31,7 +31,8 @@ def test_an_impossible_calendar_date_is_kept_but_marked():
     assert parsed.digits == "19570230"
 
 
-@pytest.mark.parametrize("text", [None, "", "unknown", "2099-01-01", "1850-01-01", "1957-00-10",
-                                  "1957-14-13", "12/1957"])
+@pytest.mark.parametrize(
+    "text", [None, "", "unknown", "2099-01-01", "1850-01-01", "1957-00-10", "1957-14-13", "12/1957"]
+)
 def test_what_cannot_be_a_birth_date_is_none(text):
     assert parse_birth_date(text, today=TODAY) is None
