@@ -24,10 +24,10 @@ from producers.synthetic.names import (
     FAMILY,
     FEMALE_GIVEN,
     MALE_GIVEN,
-    SURNAME_ENDS,
-    SURNAME_STARTS,
     STREET_TYPES,
     STREETS,
+    SURNAME_ENDS,
+    SURNAME_STARTS,
     TOWNS,
     zipf_weights,
 )
