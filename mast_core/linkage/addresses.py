@@ -71,6 +71,12 @@ class AddressResolver:
     def _dwelling(self, address: NormalisedAddress) -> str:
         return f"{address.flat or ''}/{address.number or address.premise or ''}"
 
+    @staticmethod
+    def _postcode_key(postcode: str, dwelling: str) -> str:
+        """Numbered dwellings must agree exactly on flat and number, so they are filed under
+        both; a named house (whose name may be spelt two ways) only under the postcode."""
+        return f"{postcode}|{dwelling}" if dwelling[-1:].isdigit() else postcode
+
     def _find(self, address: NormalisedAddress) -> int | None:
         """The known address this one is a variant of. The town-wide block (the dwelling in
         the town, whatever the street) is large, so it is searched only when the postcode
@@ -78,7 +84,9 @@ class AddressResolver:
         dwelling = self._dwelling(address)
         near: list[int] = []
         if address.postcode is not None:
-            near.extend(self.by_postcode.get(address.postcode.text, ()))
+            near.extend(
+                self.by_postcode.get(self._postcode_key(address.postcode.text, dwelling), ())
+            )
         near.extend(self.by_street.get(f"{dwelling}:{_street_key(address.street)}", ()))
         found = self._best(address, near)
         if found is None and address.town:
@@ -161,7 +169,8 @@ class AddressResolver:
         )
         self.by_id[address_id] = index
         if postcode is not None and not postcode.valid:
-            self.by_postcode.setdefault(postcode.text, []).append(index)
+            key = self._postcode_key(postcode.text, self._dwelling(address))
+            self.by_postcode.setdefault(key, []).append(index)
         for key in self._street_keys(address):
             self.by_street.setdefault(key, []).append(index)
         self._learn(index, address)
@@ -174,7 +183,8 @@ class AddressResolver:
         postcode = address.postcode
         if postcode is not None and postcode.valid and postcode.text not in known.postcodes:
             known.postcodes.add(postcode.text)
-            self.by_postcode.setdefault(postcode.text, []).append(index)
+            key = self._postcode_key(postcode.text, self._dwelling(address))
+            self.by_postcode.setdefault(key, []).append(index)
         if address.town and address.town not in known.towns:
             known.towns.add(address.town)
             key = f"{self._dwelling(address)}@{address.town}"

@@ -165,9 +165,13 @@ class Resolver:
                 event.event_id, holder.person_id, address_id, None, "same details as before"
             )
         if profile.is_empty:
-            return self._new_identity(event, profile, address_id, (), "no name to link on")
+            return self._new_identity(event, profile, address_id, (), "no name to link on", [])
 
-        best = self._score_candidates(profile)
+        keys = list(blocking_keys(profile))
+        name_key = name_only_key(profile)
+        best = self._score_candidates(profile, keys, name_key)
+        if name_key:
+            keys.append(name_key)
         params = self.parameters
         ranked = sorted(
             (
@@ -185,7 +189,7 @@ class Resolver:
         if not matches:
             self.stats.possible_matches += bool(possible)
             reason = "new person; possible match kept for review" if possible else "new person"
-            return self._new_identity(event, profile, address_id, tuple(possible), reason)
+            return self._new_identity(event, profile, address_id, tuple(possible), reason, keys)
 
         target, chosen = matches[0]
         full_evidence = bool(profile.given and profile.family and profile.dob)
@@ -207,6 +211,7 @@ class Resolver:
                     address_id,
                     tuple(self._possible(profile, i, c) for i, c in matches),
                     "ambiguous; kept apart for review",
+                    keys,
                 )
             possible.append(self._possible(profile, identity, candidate))
         merges = []
@@ -217,7 +222,7 @@ class Resolver:
         self.stats.possible_matches += bool(possible)
         self.stats.links += 1
         score = self.scorer.explain(profile, chosen.levels, chosen.swapped)
-        self._add_profile(profile, target)
+        self._add_profile(profile, target, keys)
         return Resolution(
             event.event_id,
             self.identities[target].person_id,
@@ -233,19 +238,19 @@ class Resolver:
         score = self.scorer.explain(profile, candidate.levels, candidate.swapped)
         return PossibleMatch(self.identities[identity].person_id, score.weight, score.reason())
 
-    def _score_candidates(self, profile: Profile) -> dict[int, _Candidate]:
+    def _score_candidates(
+        self, profile: Profile, keys: list[str], name_key: str | None
+    ) -> dict[int, _Candidate]:
         """Best-scoring candidate record per identity.
 
         Once an identity has a record far above the merge threshold, its other records are
         not scored: they could only confirm what is already decided.
         """
         candidates: set[int] = set()
-        for key in blocking_keys(profile):
+        for key in keys:
             candidates.update(self.index.candidates(key))
-        if profile.dob is None:
-            name_key = name_only_key(profile)
-            if name_key:
-                candidates.update(self.index.candidates(name_key))
+        if profile.dob is None and name_key:
+            candidates.update(self.index.candidates(name_key))
         best: dict[int, _Candidate] = {}
         weigh = self.scorer.weigh
         profiles = self.profiles
@@ -304,6 +309,7 @@ class Resolver:
         address_id: str | None,
         possible: tuple[PossibleMatch, ...],
         reason: str,
+        keys: list[str],
     ) -> Resolution:
         person_id = _identity_id("P", event.event_id)
         while person_id in self.identity_by_person:  # the same event id sent with new details
@@ -312,12 +318,14 @@ class Resolver:
         self.identities.append(_Identity(person_id, []))
         self.identity_by_person[person_id] = index
         self.stats.new_persons += 1
-        self._add_profile(profile, index)
+        self._add_profile(profile, index, keys)
         return Resolution(
             event.event_id, person_id, address_id, None, reason, (), (), possible, True
         )
 
-    def _add_profile(self, profile: Profile, identity_index: int) -> None:
+    def _add_profile(self, profile: Profile, identity_index: int, keys: list[str]) -> None:
+        """Store a new distinct record and index it under ``keys`` (its blocking keys and
+        its name-only key, computed once by the caller)."""
         number = len(self.profiles)
         self.profiles.append(profile)
         self.profile_identity.append(identity_index)
@@ -326,11 +334,8 @@ class Resolver:
         identity.remember(profile)
         self.profile_by_key.setdefault(profile.key(), number)
         self.scorer.observe(profile)
-        for key in blocking_keys(profile):
+        for key in keys:
             self.index.add(key, number, self.profile_identity)
-        name_key = name_only_key(profile)
-        if name_key:
-            self.index.add(name_key, number, self.profile_identity)
 
     # Merge and split --------------------------------------------------------------------------
     def _merge(self, a: int, b: int, event_id: str, score: Score) -> Merge:
