@@ -94,6 +94,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         baseline: float | None = None
+        cost: dict[int, float] = {}
         print(
             f"{'records':>9} {'rec/s':>8} {'µs/rec':>7} {'× base':>6} {'peak MiB':>9} "
             f"{'cmp/rec':>7} {'precision':>9} {'recall':>7} {'F1':>7}"
@@ -102,6 +103,7 @@ def main() -> None:
             r = measure(size, workdir, args.seed)
             per_record = r["seconds"] / r["records"] * 1e6
             baseline = baseline or per_record
+            cost[size] = per_record
             print(
                 f"{r['records']:>9,.0f} {r['records'] / r['seconds']:>8,.0f} {per_record:>7.0f} "
                 f"{per_record / baseline:>6.2f} {r['peak_mib']:>9,.0f} "
@@ -109,6 +111,9 @@ def main() -> None:
                 f"{r['recall']:>7.4f} {r['f1']:>7.4f}",
                 flush=True,
             )
+        if 100_000 in cost and 1_000_000 in cost:
+            ratio = cost[1_000_000] / cost[100_000]
+            print(f"cost per record at 1M is {ratio:.2f}x that at 100k")
         if args.splink:
             from benchmarks.splink_compare import compare_with_splink
 

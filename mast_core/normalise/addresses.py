@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mast_core.normalise.postcodes import Postcode, normalise_postcode
 
@@ -128,12 +129,14 @@ def _expand(word: str, position: int, words: list[str]) -> str:
     return _ABBREVIATIONS.get(word, word)
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_address(
     line1: str | None,
     line2: str | None = None,
     town: str | None = None,
     postcode: str | None = None,
 ) -> NormalisedAddress | None:
+    """Cached: a household's address arrives written the same way again and again."""
     raw = " ".join(part for part in (line1, line2) if part)
     pc = normalise_postcode(postcode)
     town_words = _words(town) if town else []

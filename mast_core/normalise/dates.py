@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 _ISO = re.compile(r"^(\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})(?:[T ].*)?$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$")
@@ -38,6 +39,7 @@ def _is_calendar_date(year: int, month: int, day: int) -> bool:
     return True
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_birth_date(text: str | None, *, today: date | None = None) -> BirthDate | None:
     """Parse a date of birth; None when nothing date-like is there.
 

@@ -11,7 +11,7 @@ import csv
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jellyfish
@@ -31,6 +31,7 @@ def _fold(text: str) -> str:
     return _NOT_LETTERS.sub(" ", ascii_only)
 
 
+@lru_cache(maxsize=1 << 16)
 def name_parts(text: str | None) -> tuple[str, ...]:
     """The words of a name, titles dropped: "Mrs Anne-Marie  O'Neill" → (anne, marie, oneill)."""
     if not text:

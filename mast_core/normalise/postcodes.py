@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 AREAS = frozenset(
     [
@@ -184,6 +185,7 @@ def _readings(compact: str) -> list[str]:
     return readings
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_postcode(text: str | None) -> Postcode | None:
     if not text:
         return None
