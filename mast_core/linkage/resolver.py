@@ -216,8 +216,16 @@ class Resolver:
             possible.append(self._possible(profile, identity, candidate))
         merges = []
         for identity, candidate in to_merge:
+            other = self._current(identity)
+            # an earlier merge of this record may have joined it already, or brought in a
+            # "not the same person" that now forbids it
+            if other == target:
+                continue
+            if not self._may_merge(target, other):
+                possible.append(self._possible(profile, other, candidate))
+                continue
             evidence = self.scorer.explain(profile, candidate.levels, candidate.swapped)
-            merges.append(self._merge(target, self._current(identity), event.event_id, evidence))
+            merges.append(self._merge(target, other, event.event_id, evidence))
             target = self._current(target)
         self.stats.possible_matches += bool(possible)
         self.stats.links += 1
