@@ -15,8 +15,11 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import JaroWinkler
 
-from mast_core.normalise.addresses import NormalisedAddress
+from mast_core.events import InteractionEvent
+from mast_core.normalise.addresses import NormalisedAddress, normalise_address
+from mast_core.normalise.identifiers import normalise_uprn
 from mast_core.normalise.names import phonetic
+from mast_core.normalise.postcodes import Postcode
 
 STREET_SIMILARITY = 0.88
 
@@ -51,6 +54,16 @@ class AddressResolver:
         self.by_uprn: dict[str, int] = {}
         self.by_postcode: dict[str, list[int]] = {}
         self.by_street: dict[str, list[int]] = {}
+
+    def resolve_event(self, event: InteractionEvent) -> tuple[str | None, Postcode | None]:
+        """The address_id of the event's address (None without a dwelling) and its
+        normalised postcode, which person matching uses too."""
+        address = event.subject.address
+        if address is None:
+            return None, None
+        normalised = normalise_address(address.line1, address.line2, address.town, address.postcode)
+        address_id = self.resolve(normalised, normalise_uprn(address.uprn))
+        return address_id, normalised.postcode if normalised else None
 
     def resolve(self, address: NormalisedAddress | None, uprn: str | None = None) -> str | None:
         """The address_id for this address, creating one when it is new; None when the text

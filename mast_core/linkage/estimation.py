@@ -26,8 +26,6 @@ from mast_core.linkage.comparison import (
 )
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile, build_profile
-from mast_core.normalise.addresses import normalise_address
-from mast_core.normalise.identifiers import normalise_uprn
 
 _FLOOR = 1e-6
 M_FLOOR = 0.002
@@ -39,21 +37,7 @@ Pattern = tuple[str, ...]
 
 def profiles_from_events(events: Iterable[InteractionEvent]) -> list[Profile]:
     addresses = AddressResolver()
-    profiles = []
-    for event in events:
-        address = event.subject.address
-        normalised = (
-            normalise_address(address.line1, address.line2, address.town, address.postcode)
-            if address
-            else None
-        )
-        address_id = addresses.resolve(
-            normalised, normalise_uprn(address.uprn) if address else None
-        )
-        profiles.append(
-            build_profile(event, address_id, normalised.postcode if normalised else None)
-        )
-    return profiles
+    return [build_profile(event, *addresses.resolve_event(event)) for event in events]
 
 
 def random_pair_patterns(

@@ -24,8 +24,6 @@ from mast_core.linkage.comparison import FIELDS, PARTNER_RECORD
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile, build_profile
 from mast_core.linkage.scoring import Contribution, Levels, Score, Scorer
-from mast_core.normalise.addresses import normalise_address
-from mast_core.normalise.identifiers import normalise_uprn
 
 STATE_FORMAT = 1
 _PARTNER_INDEX = FIELDS.index(PARTNER_RECORD)
@@ -145,16 +143,8 @@ class Resolver:
     # Resolution -------------------------------------------------------------------------------
     def resolve(self, event: InteractionEvent) -> Resolution:
         self.stats.records += 1
-        address = event.subject.address
-        normalised = (
-            normalise_address(address.line1, address.line2, address.town, address.postcode)
-            if address
-            else None
-        )
-        address_id = self.addresses.resolve(
-            normalised, normalise_uprn(address.uprn) if address else None
-        )
-        profile = build_profile(event, address_id, normalised.postcode if normalised else None)
+        address_id, postcode = self.addresses.resolve_event(event)
+        profile = build_profile(event, address_id, postcode)
 
         existing = self.profile_by_key.get(profile.key())
         if existing is not None and not profile.is_empty:
