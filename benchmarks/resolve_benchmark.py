@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import json
 import resource
 import subprocess
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 from mast_core.events import parse_event
-from mast_core.linkage import Resolver
+from mast_core.linkage import FREEZE_EVERY, Resolver
 from mast_core.linkage.quality import pairwise_quality
 from producers.synthetic.population import EventGenerator
 
@@ -44,9 +45,11 @@ def run_resolver(path: Path, links: Path) -> dict[str, float]:
     predicted: dict[str, str] = {}
     started = time.perf_counter()
     with path.open("rb") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, start=1):
             result = resolver.resolve(parse_event(json.loads(line)))
             predicted[result.event_id] = result.person_id
+            if number % FREEZE_EVERY == 0:
+                gc.freeze()
     elapsed = time.perf_counter() - started
     with links.open("w", newline="") as out:
         writer = csv.writer(out)

@@ -4,6 +4,7 @@ engine offline, over files, with the same code the stream processor runs."""
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import random
 import tempfile
@@ -25,7 +26,7 @@ from rich.table import Table
 from mast_cli.console import err, fail, out, say
 from mast_core.errors import InvalidEvent
 from mast_core.events import InteractionEvent, parse_event
-from mast_core.linkage import Parameters, Resolver
+from mast_core.linkage import FREEZE_EVERY, Parameters, Resolver
 from mast_core.linkage.estimation import estimate as estimate_parameters
 from mast_core.linkage.quality import pair_agreement, pairwise_quality
 from producers.synthetic.population import CORRUPTION_LEVELS, EventGenerator, SyntheticEvent
@@ -95,6 +96,8 @@ def resolve(
             task = progress.add_task("Resolving", total=input.stat().st_size)
             for offset, event in read_events(input, rejected):
                 result = resolver.resolve(event)
+                if (count + 1) % FREEZE_EVERY == 0:
+                    gc.freeze()
                 weight = "" if result.match_weight is None else f"{result.match_weight:.2f}"
                 writer.writerow(
                     [

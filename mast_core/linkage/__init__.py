@@ -5,6 +5,6 @@ FastAPI. The stream processor, ``mast resolve``, the API's search and the benchm
 call ``Resolver``."""
 
 from mast_core.linkage.parameters import Parameters
-from mast_core.linkage.resolver import Resolution, Resolver
+from mast_core.linkage.resolver import FREEZE_EVERY, Resolution, Resolver
 
-__all__ = ["Parameters", "Resolution", "Resolver"]
+__all__ = ["FREEZE_EVERY", "Parameters", "Resolution", "Resolver"]

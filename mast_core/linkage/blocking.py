@@ -1,10 +1,10 @@
 """Candidate generation: only records that share a blocking key are compared.
 
 Several keys, so that an error in one field does not hide a match: sound of the family name
-with birth year, full date of birth, postcode with given-name initial, sound of the given
-name with day and month of birth, the address, the NHS number and the partner's own record
-reference. A block that grows past the cap is still used, but only its most recent entries
-are compared, so that a common name cannot make the cost explode; capped blocks are counted.
+with birth year and initial, date of birth with initials, sound of the given name with
+birthday and decade, postcode with the sound of the family name, the address, the NHS
+number and the partner's own record reference. A block keeps its most recent entries up to
+the cap, so that a common name cannot make the cost explode; capped blocks are counted.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ def blocking_keys(profile: Profile) -> Iterator[str]:
     if given and dob:
         # a changed family name: given name and birthday, within the decade of birth
         yield f"g:{phonetic(given)}:{dob.month:02d}{dob.day:02d}:{dob.year // 10}"
-    if profile.postcode and initial:
-        yield f"p:{profile.postcode}:{initial}"
+    if profile.postcode and family:
+        yield f"p:{profile.postcode}:{phonetic(family)}"
     if profile.address_id and (family or given):
         yield f"a:{profile.address_id}:{phonetic(family) if family else initial}"
     if profile.nhs:
@@ -69,13 +69,9 @@ class BlockIndex:
             del block[same[0]]
         block.append(item)
         if len(block) > self.cap:
+            # the oldest entry is never compared again: drop it, keeping memory bounded too
             self.capped.add(key)
-            if len(block) > 4 * self.cap:
-                # keep memory bounded too: the oldest entries are never compared again
-                del block[: len(block) - self.cap]
+            del block[0]
 
     def candidates(self, key: str) -> list[int]:
-        block = self.blocks.get(key)
-        if not block:
-            return []
-        return block[-self.cap :] if len(block) > self.cap else block
+        return self.blocks.get(key, [])

@@ -26,6 +26,10 @@ from mast_core.linkage.profile import Profile, build_profile
 from mast_core.linkage.scoring import Contribution, Levels, Score, Scorer
 
 STATE_FORMAT = 1
+FREEZE_EVERY = 50_000
+"""A long run should call ``gc.freeze()`` this often: the resolver's state is millions of
+long-lived objects without cycles, and Python's full collections would otherwise walk all
+of them again and again, making the cost per record grow with the state."""
 _PARTNER_INDEX = FIELDS.index(PARTNER_RECORD)
 
 
