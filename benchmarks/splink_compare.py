@@ -26,8 +26,6 @@ def compare_with_splink(events: int, workdir: Path, seed: int) -> None:
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-    logging.getLogger("splink").setLevel(logging.WARNING)  # its training narrates at INFO
-
     generated = list(EventGenerator("default", seed=seed).generate(events))
     parsed = [parse_event(item.event) for item in generated]
     truth = {item.event["event_id"]: item.person_id for item in generated}
@@ -85,7 +83,7 @@ def compare_with_splink(events: int, workdir: Path, seed: int) -> None:
             cl.ExactMatch("nhs_number"),
         ],
     )
-    linker = Linker(table, settings)
+    linker = Linker(table, settings, log_level=logging.WARNING)  # training narrates at INFO
     linker.training.estimate_probability_two_random_records_match(
         [block_on("first_name", "surname", "dob")], recall=0.7
     )
