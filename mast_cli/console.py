@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
@@ -32,6 +32,3 @@ def clear_errors() -> Iterator[None]:
         yield
     except MastError as exc:
         fail(str(exc))
-
-
-Say = Callable[[str], None]

@@ -94,6 +94,7 @@ class EscalationEngine:
         self.timelines: dict[tuple[str, str], list[_Seen]] = {}
         self.people: dict[str, _Person] = {}
         self.residents: dict[str, set[str]] = {}
+        self.addresses_of: dict[str, set[str]] = {}
         self.last_fired: dict[tuple[str, str], datetime] = {}
         self.seen_events: set[str] = set()
 
@@ -115,6 +116,7 @@ class EscalationEngine:
         if observation.address_id:
             subjects.append(("address", observation.address_id))
             self.residents.setdefault(observation.address_id, set()).add(observation.person_id)
+            self.addresses_of.setdefault(observation.person_id, set()).add(observation.address_id)
         for kind, subject in subjects:
             self._insert((kind, subject), seen)
         alerts = []
@@ -139,10 +141,12 @@ class EscalationEngine:
             kept = self.people.setdefault(surviving_person_id, _Person())
             kept.date_of_birth = kept.date_of_birth or gone.date_of_birth
             kept.open_to_childrens_services |= gone.open_to_childrens_services
-        for residents in self.residents.values():
-            if retired_person_id in residents:
-                residents.discard(retired_person_id)
-                residents.add(surviving_person_id)
+        moved = self.addresses_of.pop(retired_person_id, set())
+        for address_id in moved:
+            residents = self.residents[address_id]
+            residents.discard(retired_person_id)
+            residents.add(surviving_person_id)
+        self.addresses_of.setdefault(surviving_person_id, set()).update(moved)
         for key in [k for k in self.last_fired if k[1] == retired_person_id]:
             self.last_fired[(key[0], surviving_person_id)] = self.last_fired.pop(key)
         if not timeline:

@@ -63,10 +63,6 @@ class Parameters:
     def weight(self, name: str, level: str) -> float:
         return self.weights[name][level]
 
-    def tf_weight(self, name: str, level: str, frequency: float) -> float:
-        """Weight of exact agreement on a value seen with ``frequency`` among records."""
-        return math.log2(max(self.m[name][level], _FLOOR) / max(frequency, _FLOOR))
-
     # Persistence ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
