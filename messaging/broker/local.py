@@ -54,6 +54,18 @@ def _require(tool: str, install_hint: str) -> str:
     return path
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id: a random UUID in URL-safe base64.
+
+    One id in 64 would start with "-", which the storage tool's argument parser takes for an
+    option ("--cluster-id: expected one argument"); those are drawn again.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class LocalKafka:
     """Start, stop and inspect the local broker. Every method is safe to call in any state."""
 
@@ -177,7 +189,7 @@ class LocalKafka:
     def _format_storage_once(self, say: _Say) -> None:
         if (self.data_dir / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         say(f"Formatting KRaft storage in {self.data_dir}")
         result = subprocess.run(
             self._java_command(

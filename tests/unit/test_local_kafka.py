@@ -5,6 +5,7 @@ import pytest
 from mast_core.errors import SetupError
 from mast_core.settings import Settings
 from messaging.broker import LocalKafka
+from messaging.broker.local import new_cluster_id
 
 
 def _broker(tmp_path, **overrides):
@@ -66,3 +67,10 @@ def test_a_pid_file_naming_another_process_is_treated_as_stale(tmp_path):
     assert broker.stop(say=lines.append) is False
     assert "stale pid file" in lines[0]
     assert not broker.pid_file.exists()
+
+
+def test_cluster_ids_never_start_with_a_dash_the_storage_tool_would_read_as_an_option():
+    ids = [new_cluster_id() for _ in range(5_000)]
+    assert not any(cluster_id.startswith("-") for cluster_id in ids)
+    assert all(len(cluster_id) == 22 for cluster_id in ids)
+    assert len(set(ids)) == len(ids)
