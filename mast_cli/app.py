@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from mast_cli import db, demo, kafka, linkage
+from mast_cli import db, demo, kafka, linkage, stack
 from mast_core.settings import get_settings
 
 app = typer.Typer(
@@ -22,6 +22,10 @@ app.command("resolve")(linkage.resolve)
 app.command("synth")(linkage.synth)
 app.command("quality")(linkage.quality)
 app.command("estimate")(linkage.estimate)
+app.command("up")(stack.up)
+app.command("worker")(stack.worker)
+app.command("api")(stack.api)
+app.command("status")(stack.status)
 
 
 @app.command()

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     topic_partitions: int = 3
     topic_replication: int = 1
     interactions_retention_days: int = 14
+    resolution_log_retention_days: int = Field(
+        default=-1,
+        description="Retention of the accepted-interactions topic, the log the resolver's state "
+        "is a function of: a worker that lost its checkpoint rebuilds by replaying it; -1 keeps "
+        "it for ever.",
+    )
     dead_letter_retention_days: int = 90
 
     # ClickHouse -------------------------------------------------------------------------------
@@ -65,6 +71,29 @@ class Settings(BaseSettings):
     )
     clickhouse_database: str = "mast"
     clickhouse_password: SecretStr | None = None
+    retention_days: int = Field(
+        default=2190,
+        description="How long ClickHouse keeps interactions, alerts and dead letters (by TTL).",
+    )
+
+    # Stream processing ------------------------------------------------------------------------
+    app_id: str = Field(default="mast", description="Faust app id, also its consumer group.")
+    checkpoint_interval_s: float = 30.0
+    sink_batch_size: int = 2000
+    sink_batch_wait_s: float = 0.5
+    rules_file: Path | None = Field(
+        default=None, description="Escalation rules (YAML); unset means the shipped rules."
+    )
+    parameters_file: Path | None = Field(
+        default=None, description="Linkage parameters (JSON); unset means the shipped ones."
+    )
+
+    # HTTP -------------------------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    worker_port: int = Field(
+        default=8001, description="Health and metrics of a worker run without the API."
+    )
 
     @model_validator(mode="after")
     def _refuse_embedded_defaults_in_production(self) -> Settings:
@@ -93,6 +122,15 @@ class Settings(BaseSettings):
     @property
     def dead_letter_topic(self) -> str:
         return self.topic("dead-letters")
+
+    @property
+    def accepted_interactions_topic(self) -> str:
+        """Validated events in one partition: the single order identity resolution follows."""
+        return self.topic("interactions-accepted")
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.state_dir / "worker" / f"{self.app_id}.checkpoint"
 
     @property
     def resolved_interactions_topic(self) -> str:

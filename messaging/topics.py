@@ -36,6 +36,14 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     data_ms = settings.interactions_retention_days * _DAY_MS
     return [
         TopicSpec(settings.interactions_topic, partitions, data_ms),
+        # One partition: resolution is one sequence, and replaying it must give the same ids.
+        TopicSpec(
+            settings.accepted_interactions_topic,
+            1,
+            settings.resolution_log_retention_days * _DAY_MS
+            if settings.resolution_log_retention_days > 0
+            else -1,
+        ),
         TopicSpec(settings.resolved_interactions_topic, partitions, data_ms),
         TopicSpec(settings.identity_merges_topic, partitions, data_ms),
         TopicSpec(settings.alerts_topic, partitions, data_ms),

@@ -23,6 +23,11 @@ CHILD_AGE = 18
 CHILDREN_SOCIAL_CARE = "CHILDREN_SOCIAL_CARE"
 
 
+def _utc_now() -> datetime:
+    """The default clock; a module function rather than a lambda so engine state pickles."""
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
     """One resolved interaction, as escalation needs it."""
@@ -89,7 +94,7 @@ class EscalationEngine:
         self, rules: RuleSet | None = None, clock: Callable[[], datetime] | None = None
     ) -> None:
         self.rules = rules or load_rules()
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or _utc_now
         self.retention = timedelta(days=self.rules.longest_days + 1)
         self.timelines: dict[tuple[str, str], list[_Seen]] = {}
         self.people: dict[str, _Person] = {}

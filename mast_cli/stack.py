@@ -1,0 +1,130 @@
+"""``mast up``, ``mast worker``, ``mast api`` and ``mast status``: running the pipeline and
+seeing at a glance whether it is healthy."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from mast_cli.console import clear_errors, say
+from mast_core.settings import Settings, get_settings
+from messaging.clients import make_admin
+from messaging.lag import consumer_lag
+from messaging.topics import topic_specs
+
+HostOption = Annotated[str | None, typer.Option(help="Address to serve on [MAST_API_HOST].")]
+PortOption = Annotated[int | None, typer.Option(help="Port to serve on [MAST_API_PORT].")]
+
+
+def up(host: HostOption = None, port: PortOption = None) -> None:
+    """Start the whole stack on this machine: the local Kafka broker, the processors, the
+    ClickHouse sink and the API. Ctrl-C or SIGTERM stops all of it cleanly."""
+    from stream_processors.runner import StackOptions, run_stack
+
+    settings = get_settings()
+    options = StackOptions(
+        start_broker=True, host=host or settings.api_host, port=port or settings.api_port
+    )
+    with clear_errors():
+        run_stack(settings, options, say)
+    say("MAST stopped")
+
+
+def worker(host: HostOption = None, port: PortOption = None) -> None:
+    """Run the processors and the ClickHouse sink against running Kafka and ClickHouse (a
+    deployment's worker; health and metrics on MAST_WORKER_PORT)."""
+    from stream_processors.runner import StackOptions, run_stack
+
+    settings = get_settings()
+    options = StackOptions(
+        start_broker=False, host=host or settings.api_host, port=port or settings.worker_port
+    )
+    with clear_errors():
+        run_stack(settings, options, say)
+
+
+def api(host: HostOption = None, port: PortOption = None) -> None:
+    """Serve the HTTP API alone, against a ClickHouse server (a deployment's API process)."""
+    from query_api.app import create_app
+    from sinks.clickhouse import connect
+
+    settings = get_settings()
+    with clear_errors():
+        client = connect(settings)
+    lock = threading.Lock()
+
+    def status() -> dict[str, Any]:
+        try:
+            with lock:
+                client.query("SELECT 1")
+        except Exception as exc:  # report, do not crash the probe
+            return {"ready": False, "role": "api", "error": type(exc).__name__}
+        return {"ready": True, "role": "api"}
+
+    uvicorn.run(
+        create_app(status),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_level="warning",
+    )
+
+
+def status() -> None:
+    """The pipeline's health at a glance: broker, topics, consumer lag, the running process.
+    Exit 3 when something is down."""
+    settings = get_settings()
+    healthy = True
+    say("Kafka")
+    try:
+        topics = make_admin(settings).list_topics(timeout=5.0).topics
+        say(f"  broker {settings.kafka_bootstrap}: up")
+    except Exception:
+        say(f"  broker {settings.kafka_bootstrap}: not reachable (mast kafka start)")
+        raise typer.Exit(3) from None
+    names = [spec.name for spec in topic_specs(settings)]
+    missing = [name for name in names if name not in topics]
+    if missing:
+        healthy = False
+        say(f"  missing topics: {', '.join(missing)} (mast kafka topics)")
+    lags = consumer_lag(settings, settings.app_id, [n for n in names if n in topics])
+    say(f"Consumer group {settings.app_id!r}: messages in topic / not yet processed")
+    for name in names:
+        parts = [lag for lag in lags if lag.topic == name]
+        if parts:
+            end = sum(p.end for p in parts)
+            behind = sum(p.lag for p in parts)
+            say(f"  {name:<40} {end:>10,} {behind:>10,}")
+    process = _fetch_status(settings)
+    if process is None:
+        healthy = False
+        say(
+            f"Process: no MAST process answers on {settings.api_host}:{settings.api_port} "
+            f"or :{settings.worker_port} (mast up)"
+        )
+    else:
+        say(f"Process ({process.get('role')}): {'ready' if process.get('ready') else 'NOT READY'}")
+        healthy = healthy and bool(process.get("ready"))
+        for key in ("started_at", "accepted_log_offset", "last_checkpoint_at", "persons"):
+            if key in process:
+                say(f"  {key.replace('_', ' ')}: {process[key]}")
+        for key, value in sorted(process.get("counts", {}).items()):
+            say(f"  {key.replace('_', ' ')}: {value:,}")
+    if not healthy:
+        raise typer.Exit(3)
+
+
+def _fetch_status(settings: Settings) -> dict[str, Any] | None:
+    for port in (settings.api_port, settings.worker_port):
+        url = f"http://{settings.api_host}:{port}/api/v1/status"
+        try:
+            with urllib.request.urlopen(url, timeout=3.0) as response:
+                return dict(json.load(response))
+        except (urllib.error.URLError, OSError, ValueError):
+            continue
+    return None

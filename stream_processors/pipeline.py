@@ -1,0 +1,210 @@
+"""What the agents do with each message, apart from Faust: decode and validate, resolve and
+judge, write to ClickHouse. The agents in ``app.py`` only move messages in and out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from confluent_kafka import KafkaException, TopicPartition
+
+from mast_core.avro import ALERT, IDENTITY_MERGE, RESOLVED_INTERACTION, codec
+from mast_core.errors import MastError
+from mast_core.events import decode_interaction, encode_interaction
+from mast_core.settings import Settings
+from messaging.clients import make_consumer
+from messaging.dead_letters import dead_letter, decode_dead_letter, encode_dead_letter
+from sinks.clickhouse.writer import SinkWriter
+from stream_processors import metrics
+from stream_processors.publishing import OutputPublisher
+from stream_processors.resolution import ResolutionStage
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class RecoveryError(MastError):
+    reason = "recovery"
+
+
+@dataclass
+class Health:
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    running: bool = False
+    """True once the agents are consuming."""
+    last_checkpoint_at: datetime | None = None
+    last_error: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + n
+
+
+class Pipeline:
+    """One worker's state: the resolution stage, the publisher and (when this process owns
+    the database) the sink writer."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stage: ResolutionStage,
+        publisher: OutputPublisher,
+        writer: SinkWriter | None,
+    ) -> None:
+        self.settings = settings
+        self.stage = stage
+        self.publisher = publisher
+        self.writer = writer
+        self.health = Health()
+        self._last_checkpoint = time.monotonic()
+        self._resolved_codec = codec(RESOLVED_INTERACTION)
+        self._merge_codec = codec(IDENTITY_MERGE)
+        self._alert_codec = codec(ALERT)
+
+    # Stage 1: validate ------------------------------------------------------------------------
+    def validate(self, raw: bytes | None, topic: str, partition: int, offset: int) -> bool:
+        """Pass a well-formed event on to the accepted log, or the message to the dead-letter
+        topic with its reason. True when accepted."""
+        metrics.EVENTS_IN.labels(topic).inc()
+        try:
+            event = decode_interaction(raw)
+        except MastError as error:
+            self._dead_letter(error, topic, partition, offset, raw)
+            return False
+        self.publisher.send(
+            self.settings.accepted_interactions_topic,
+            encode_interaction(event),
+            key=event.event_id.encode(),
+        )
+        self.health.count("accepted")
+        return True
+
+    def _dead_letter(
+        self, error: MastError, topic: str, partition: int, offset: int, raw: bytes | None
+    ) -> None:
+        record = dead_letter(error, topic=topic, partition=partition, offset=offset, raw=raw)
+        self.publisher.send(self.settings.dead_letter_topic, encode_dead_letter(record))
+        metrics.DEAD_LETTERS.labels(error.reason).inc()
+        self.health.count("dead_letters")
+        log.warning(
+            "dead letter: %s at %s[%d]@%d (%s)", error.reason, topic, partition, offset, error
+        )
+
+    # Stage 2: resolve and judge ---------------------------------------------------------------
+    def resolve(self, raw: bytes | None, offset: int) -> None:
+        topic = self.settings.accepted_interactions_topic
+        metrics.EVENTS_IN.labels(topic).inc()
+        try:
+            event = decode_interaction(raw)
+        except MastError as error:  # written by stage 1, so this is a bug or a foreign writer
+            self.stage.next_offset = max(self.stage.next_offset, offset + 1)
+            self._dead_letter(error, topic, 0, offset, raw)
+            return
+        started = time.perf_counter()
+        output = self.stage.process(event, offset)
+        metrics.RESOLUTION_SECONDS.observe(time.perf_counter() - started)
+        if output is None:
+            metrics.DUPLICATES.inc()
+            self.health.count("duplicates")
+            return
+        settings = self.settings
+        key = output.resolved["person_id"].encode()
+        self.publisher.send(
+            settings.resolved_interactions_topic, self._resolved_codec.encode(output.resolved), key
+        )
+        for merge in output.merges:
+            self.publisher.send(
+                settings.identity_merges_topic,
+                self._merge_codec.encode(merge),
+                merge["surviving_person_id"].encode(),
+            )
+            metrics.MERGES.inc()
+        for alert in output.alerts:
+            self.publisher.send(
+                settings.alerts_topic, self._alert_codec.encode(alert), alert["subject_id"].encode()
+            )
+            metrics.ALERTS.labels(alert["rule_id"]).inc()
+        self.health.count("resolved")
+        self.health.count("merges", len(output.merges))
+        self.health.count("alerts", len(output.alerts))
+
+    async def maybe_checkpoint(self) -> None:
+        if time.monotonic() - self._last_checkpoint >= self.settings.checkpoint_interval_s:
+            await self.checkpoint()
+
+    async def checkpoint(self) -> None:
+        """Save the resolution state once everything it produced is in Kafka, so a restart
+        from this checkpoint never skips an output."""
+        await self.publisher.flush()
+        started = time.perf_counter()
+        self.stage.save(self.settings.checkpoint_path)
+        metrics.CHECKPOINT_SECONDS.observe(time.perf_counter() - started)
+        metrics.CHECKPOINT_OFFSET.set(self.stage.next_offset)
+        self._last_checkpoint = time.monotonic()
+        self.health.last_checkpoint_at = datetime.now(UTC)
+
+    def close(self) -> None:
+        """Final flush and checkpoint after the agents stopped."""
+        self.publisher.flush_blocking()
+        self.stage.save(self.settings.checkpoint_path)
+        log.info("checkpoint saved at accepted-log offset %d", self.stage.next_offset)
+
+    # Stage 3: the sink ------------------------------------------------------------------------
+    async def sink(self, table: str, values: Sequence[bytes | None]) -> None:
+        writer = self.writer
+        if writer is None or not values:
+            return
+        decode, write = self._sink_route(writer, table)
+        records = [decode(value) for value in values if value]
+        started = time.perf_counter()
+        written = await asyncio.to_thread(write, records)
+        metrics.SINK_BATCH_SECONDS.labels(table).observe(time.perf_counter() - started)
+        metrics.SINK_BATCH_ROWS.labels(table).observe(written)
+        self.health.count(f"sink_{table}", written)
+
+    def _sink_route(
+        self, writer: SinkWriter, table: str
+    ) -> tuple[Callable[[bytes], dict[str, Any]], Callable[[Sequence[dict[str, Any]]], int]]:
+        routes: dict[str, tuple[Any, Any]] = {
+            "resolved_interactions": (self._resolved_codec.decode, writer.write_resolved),
+            "identity_merges": (self._merge_codec.decode, writer.write_merges),
+            "alerts": (self._alert_codec.decode, writer.write_alerts),
+            "dead_letters": (decode_dead_letter, writer.write_dead_letters),
+        }
+        return routes[table]
+
+
+def rewind_resolution_log(settings: Settings, next_offset: int) -> None:
+    """Point the worker's consumer group at the first accepted-log offset the restored state
+    has not seen, so Faust resumes exactly there.
+
+    Kafka refuses the commit while another member holds the group; that means a second
+    worker is running, and resolution has exactly one writer.
+    """
+    consumer = make_consumer(settings, settings.app_id)
+    try:
+        partition = TopicPartition(settings.accepted_interactions_topic, 0, next_offset)
+        low, _high = consumer.get_watermark_offsets(partition, timeout=10.0)
+        if next_offset < low:
+            log.warning(
+                "accepted log starts at %d but the state needs %d: events between were removed "
+                "by retention and are missing from resolution",
+                low,
+                next_offset,
+            )
+            partition = TopicPartition(settings.accepted_interactions_topic, 0, low)
+        consumer.commit(offsets=[partition], asynchronous=False)
+    except KafkaException as exc:
+        raise RecoveryError(
+            f"cannot set the resolution log position for consumer group {settings.app_id!r}: "
+            f"{exc.args[0].str() if exc.args else exc}. Is another MAST worker running?"
+        ) from None
+    finally:
+        consumer.close()

@@ -1,0 +1,68 @@
+"""Publishing from the agents with librdkafka: idempotent, acks=all.
+
+Faust's own producer enables idempotence only inside transactions, and the design asks for
+it on every producer; librdkafka's producer is also the faster of the two. A stage flushes
+before it lets its input be acknowledged (or checkpoints), so nothing it consumed is marked
+done before what it produced is safely in Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from confluent_kafka import KafkaError, Message
+
+from mast_core.errors import MastError
+from mast_core.settings import Settings
+from messaging.clients import make_producer
+from stream_processors import metrics
+
+log = logging.getLogger(__name__)
+
+
+class PublishError(MastError):
+    reason = "publish"
+
+
+class OutputPublisher:
+    def __init__(self, settings: Settings) -> None:
+        self._producer = make_producer(settings, **{"linger.ms": 2})
+        self._failures: list[str] = []
+
+    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            self._failures.append(f"{message.topic()}: {error.str()}")
+        else:
+            metrics.EVENTS_OUT.labels(message.topic()).inc()
+
+    def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        while True:
+            try:
+                self._producer.produce(topic, value=value, key=key, on_delivery=self._on_delivery)
+                break
+            except BufferError:  # local queue full: let deliveries drain, then retry
+                self._producer.poll(0.1)
+        self._producer.poll(0)
+
+    def flush_blocking(self, timeout: float = 60.0) -> None:
+        """Return once everything sent is acknowledged; raise if anything was not."""
+        remaining = self._producer.flush(timeout)
+        if remaining:
+            raise PublishError(f"{remaining} messages not acknowledged within {timeout}s")
+        if self._failures:
+            failures, self._failures = self._failures, []
+            raise PublishError(f"{len(failures)} messages not delivered; first: {failures[0]}")
+
+    async def flush(self, timeout: float = 60.0) -> None:
+        await asyncio.to_thread(self.flush_blocking, timeout)
+
+    def close(self) -> None:
+        try:
+            self.flush_blocking(10.0)
+        except PublishError as exc:
+            log.error("publisher closed with undelivered messages: %s", exc)
+
+    def stats(self) -> dict[str, Any]:
+        return {"queued": len(self._producer)}
