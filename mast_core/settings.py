@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     kafka_controller_port: int = 9093
     kafka_heap: str = "512m"
     kafka_start_timeout_s: float = 90.0
+    kafka_session_timeout_s: float = Field(
+        default=10.0,
+        description="How soon Kafka gives up on a worker that stopped answering; a worker "
+        "restarted after a crash waits this long before it resumes.",
+    )
     topic_prefix: str = Field(
         default="mast.", description="Prepended to every topic name; tests use their own."
     )

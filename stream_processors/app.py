@@ -38,6 +38,8 @@ def build_app(pipeline: Pipeline, *, sink: bool = True) -> faust.App:
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
         broker_commit_interval=1.0,
+        broker_session_timeout=settings.kafka_session_timeout_s,
+        broker_heartbeat_interval=max(1.0, settings.kafka_session_timeout_s / 4),
         producer_acks=-1,
         stream_wait_empty=False,
         datadir=str(settings.state_dir / "faust"),
@@ -59,6 +61,7 @@ def build_app(pipeline: Pipeline, *, sink: bool = True) -> faust.App:
         async for batch in stream.take_events(RESOLVE_BATCH, within=STAGE_WAIT_S):
             for event in batch:
                 pipeline.resolve(event.message.value, event.message.offset)
+            await pipeline.publisher.flush()
             await pipeline.maybe_checkpoint()
 
     if sink:

@@ -181,14 +181,19 @@ class Pipeline:
         return routes[table]
 
 
-def rewind_resolution_log(settings: Settings, next_offset: int) -> None:
+def rewind_resolution_log(
+    settings: Settings, next_offset: int, say: Callable[[str], None] | None = None
+) -> None:
     """Point the worker's consumer group at the first accepted-log offset the restored state
     has not seen, so Faust resumes exactly there.
 
-    Kafka refuses the commit while another member holds the group; that means a second
-    worker is running, and resolution has exactly one writer.
+    Kafka refuses the commit while the group has a member. After a crash the dead worker stays
+    a member until its session times out, so this waits that long; a group still held after
+    that means another worker is running, and resolution has exactly one writer.
     """
     consumer = make_consumer(settings, settings.app_id)
+    deadline = time.monotonic() + settings.kafka_session_timeout_s + 15.0
+    told = False
     try:
         partition = TopicPartition(settings.accepted_interactions_topic, 0, next_offset)
         low, _high = consumer.get_watermark_offsets(partition, timeout=10.0)
@@ -200,11 +205,24 @@ def rewind_resolution_log(settings: Settings, next_offset: int) -> None:
                 next_offset,
             )
             partition = TopicPartition(settings.accepted_interactions_topic, 0, low)
-        consumer.commit(offsets=[partition], asynchronous=False)
-    except KafkaException as exc:
-        raise RecoveryError(
-            f"cannot set the resolution log position for consumer group {settings.app_id!r}: "
-            f"{exc.args[0].str() if exc.args else exc}. Is another MAST worker running?"
-        ) from None
+        while True:
+            try:
+                consumer.commit(offsets=[partition], asynchronous=False)
+                return
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                text = error.str() if error is not None else str(exc)
+                if time.monotonic() > deadline:
+                    raise RecoveryError(
+                        f"cannot set the resolution log position for consumer group "
+                        f"{settings.app_id!r}: {text}. Is another MAST worker running?"
+                    ) from None
+                if say is not None and not told:
+                    say(
+                        "Waiting for the previous worker's Kafka session to expire "
+                        f"(up to {settings.kafka_session_timeout_s:.0f}s)"
+                    )
+                    told = True
+                time.sleep(1.0)
     finally:
         consumer.close()

@@ -127,7 +127,7 @@ def _run_pipeline(settings: Settings, options: StackOptions, say: Say) -> None:
         rules_file=settings.rules_file,
     )
     say(f"Resolution state at accepted-log offset {stage.next_offset}")
-    rewind_resolution_log(settings, stage.next_offset)
+    rewind_resolution_log(settings, stage.next_offset, say)
     pipeline = Pipeline(settings, stage, OutputPublisher(settings), writer)
     app = build_app(pipeline, sink=options.sink)
     lag_cache: dict[str, Any] = {}

@@ -1,0 +1,258 @@
+"""The pipeline end to end on the real broker and ClickHouse (chDB): a worker process,
+a scenario published as partners would, and what lands where."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mast_core.avro import ALERT, INTERACTION, codec
+from mast_core.events import InteractionEvent, parse_event
+from mast_core.settings import Settings
+from messaging.clients import make_admin, make_producer
+from messaging.dead_letters import decode_dead_letter
+from messaging.topics import ensure_topics, topic_specs
+from producers.publisher import InteractionPublisher
+from tests.integration.worker_process import WorkerProcess, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def pipeline_settings(kafka: Settings, tmp_path: Path) -> Settings:
+    """Topics, consumer group and state of this test's own."""
+    run = uuid.uuid4().hex[:8]
+    settings = Settings(
+        environment="test",
+        state_dir=tmp_path / "worker-state",
+        topic_prefix=f"e2e-{run}.",
+        app_id=f"mast-e2e-{run}",
+        clickhouse_database="mast_e2e",
+        checkpoint_interval_s=2.0,
+    )
+    ensure_topics(make_admin(settings), topic_specs(settings))
+    return settings
+
+
+@pytest.fixture
+def worker(pipeline_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(pipeline_settings, tmp_path / "worker.log")
+    yield process
+    if process.process is not None and process.process.poll() is None:
+        process.kill()
+
+
+def _event(event_id: str, **fields: Any) -> InteractionEvent:
+    subject = {
+        "given_name": fields.pop("given", "Dawn"),
+        "family_name": fields.pop("family", "Kestrel"),
+        "date_of_birth": fields.pop("dob", "1988-09-30"),
+        "gender": fields.pop("gender", "F"),
+        "address": fields.pop(
+            "address",
+            {"line1": "4 Birch Road", "town": "Walsall", "postcode": "WS2 8QQ"},
+        ),
+        "nhs_number": fields.pop("nhs", None),
+    }
+    return parse_event(
+        {
+            "event_id": event_id,
+            "agency": fields.pop("agency", "FIRE"),
+            "source_system": fields.pop("system", "FireIncidents"),
+            "source_record_id": fields.pop("record", None),
+            "event_type": fields.pop("event_type", "FIRE_ATTENDANCE"),
+            "occurred_at": fields.pop("at"),
+            "subject": subject,
+            "case_status": fields.pop("case_status", None),
+            "contact": {"name": "Duty officer", "phone": "01922 000000"},
+        }
+    )
+
+
+def _scenario(run: str) -> tuple[list[InteractionEvent], list[InteractionEvent]]:
+    """(first wave, second wave): a child open to children's social care at an address with
+    three fires in a month, the third arriving late and out of order; a pair of records for
+    one woman that only a third record links; re-sent events."""
+    child = _event(
+        f"{run}-csc-1",
+        agency="CHILDREN_SOCIAL_CARE",
+        system="CareFirst",
+        record="C-88",
+        event_type="CASE_OPENED",
+        case_status="OPEN",
+        given="Tyler",
+        family="Kestrel",
+        dob="2015-05-01",
+        gender="M",
+        at="2026-03-01T09:00:00Z",
+    )
+    fire_2 = _event(f"{run}-fire-2", at="2026-04-10T22:00:00Z")
+    fire_3 = _event(f"{run}-fire-3", at="2026-04-20T23:30:00Z")
+    late_fire_1 = _event(f"{run}-fire-1", at="2026-04-05T20:00:00Z")
+    health = dict(given="Margaret", family="Thornbury", gender="F")
+    elsewhere = {"line1": "12 Alder Street", "town": "Walsall", "postcode": "WS1 2AB"}
+    merge_a = _event(
+        f"{run}-a",
+        agency="HEALTH",
+        system="PAS",
+        event_type="ED_ATTENDANCE",
+        nhs="9434765919",
+        dob=None,
+        address=elsewhere,
+        at="2026-04-03T10:00:00Z",
+        **health,
+    )
+    merge_b = _event(
+        f"{run}-b",
+        agency="POLICE",
+        system="Niche",
+        record="P-7",
+        event_type="INCIDENT",
+        dob="1957-02-13",
+        address={"line1": "9 Elm Way", "town": "Dudley", "postcode": "DY9 9ZZ"},
+        at="2026-04-04T10:00:00Z",
+        **health,
+    )
+    bridge = _event(
+        f"{run}-c",
+        agency="POLICE",
+        system="Niche",
+        record="P-7",
+        event_type="INCIDENT",
+        nhs="9434765919",
+        dob="1957-02-13",
+        address=elsewhere,
+        at="2026-04-06T10:00:00Z",
+        **health,
+    )
+    first = [child, fire_2, fire_3, merge_a, merge_b, bridge, fire_2]  # fire_2 twice
+    second = [late_fire_1, child, bridge]  # the late fire, and two re-sent events
+    return first, second
+
+
+def _publish_malformed(settings: Settings) -> None:
+    producer = make_producer(settings)
+    producer.produce(settings.interactions_topic, value=b"this is not avro", key=b"bad-1")
+    too_long = _event("bad-too-long", at="2026-04-07T10:00:00Z").to_record()
+    too_long["subject"]["given_name"] = "x" * 300
+    producer.produce(
+        settings.interactions_topic, value=codec(INTERACTION).encode(too_long), key=b"bad-2"
+    )
+    assert producer.flush(30) == 0
+
+
+def test_a_scenario_lands_in_clickhouse_dead_letters_and_alerts(pipeline_settings, worker):
+    settings = pipeline_settings
+    run = uuid.uuid4().hex[:6]
+    first, second = _scenario(run)
+    unique = {event.event_id for event in first + second}
+    worker.start()
+    publisher = InteractionPublisher(settings)
+    assert publisher.publish(first).failed == []
+    _publish_malformed(settings)
+    worker.wait_for(
+        lambda s: s["counts"].get("resolved", 0) >= len(unique) - 1, 60, "the first wave"
+    )
+    assert publisher.publish(second).failed == []
+    status = worker.wait_for(
+        lambda s: (
+            s["counts"].get("resolved", 0) == len(unique)
+            and s["counts"].get("duplicates", 0) == 3
+            and s["counts"].get("sink_resolved_interactions", 0) >= len(unique)
+            and s["counts"].get("sink_dead_letters", 0) == 2
+        ),
+        60,
+        "every event resolved and written",
+    )
+    assert status["counts"]["dead_letters"] == 2
+    assert status["counts"]["merges"] == 1
+
+    # Dead letters: the raw bytes, the reason and where they came from.
+    letters = [
+        decode_dead_letter(m.value()) for m in read_topic(settings, settings.dead_letter_topic)
+    ]
+    assert sorted(letter["reason"] for letter in letters) == ["avro_decode", "invalid_event"]
+    assert {letter["source_topic"] for letter in letters} == {settings.interactions_topic}
+    assert all(letter["source_offset"] >= 0 for letter in letters)
+    assert b"this is not avro" in [letter["raw"] for letter in letters]
+    invalid = next(letter for letter in letters if letter["reason"] == "invalid_event")
+    assert invalid["field"] == "subject.given_name"
+    assert "x" * 20 not in invalid["detail"]  # names the field, never echoes the value
+
+    # Alerts: the repeated fires where a child lives, judged when the late fire arrived.
+    alerts = [codec(ALERT).decode(m.value()) for m in read_topic(settings, settings.alerts_topic)]
+    fires = [a for a in alerts if a["rule_id"] == "repeat_fires_where_children_live"]
+    assert len(fires) == 1, alerts
+    fire_alert = fires[0]
+    assert fire_alert["subject_kind"] == "ADDRESS"
+    assert fire_alert["counts_by_agency"] == {"FIRE": 3}
+    assert sorted(fire_alert["evidence_event_ids"]) == sorted(f"{run}-fire-{n}" for n in (1, 2, 3))
+    assert fire_alert["severity"] == "HIGH"
+
+    assert worker.stop() == 0
+
+    # ClickHouse: each event once, the merge applied in the identity map, alerts and letters.
+    rows = worker.query("SELECT count(), uniqExact(event_id) FROM resolved_interactions FINAL")
+    assert rows == [[len(unique), len(unique)]]
+    assert worker.query("SELECT count() FROM resolved_interactions") == [[len(unique)]]
+    persons = worker.query(
+        "SELECT event_id, person_id FROM identity_map "
+        f"WHERE event_id IN ('{run}-a', '{run}-b', '{run}-c') ORDER BY event_id"
+    )
+    assert len(persons) == 3
+    assert len({person for _event_id, person in persons}) == 1
+    merges = worker.query(
+        "SELECT surviving_person_id, retired_person_id FROM identity_merges FINAL"
+    )
+    assert len(merges) == 1
+    assert merges[0][0] == persons[0][1]
+    fire_rows = worker.query(
+        "SELECT evidence_event_ids FROM alerts FINAL "
+        "WHERE rule_id = 'repeat_fires_where_children_live'"
+    )
+    assert len(fire_rows) == 1
+    address_rows = worker.query(
+        "SELECT count(DISTINCT person_id) FROM address_interactions FINAL "
+        f"WHERE address_id = (SELECT address_id FROM resolved_interactions "
+        f"WHERE event_id = '{run}-csc-1')"
+    )
+    assert address_rows == [[2]]  # the child and the woman the fire service met
+    assert worker.query("SELECT count() FROM dead_letters FINAL") == [[2]]
+
+
+def test_a_killed_worker_restarts_and_every_event_lands_exactly_once(pipeline_settings, worker):
+    from producers.synthetic.population import EventGenerator
+
+    settings = pipeline_settings
+    events = [
+        parse_event(item.event)
+        for item in EventGenerator(corruption="default", seed=7).generate(6000)
+    ]
+    assert len({event.event_id for event in events}) == len(events)
+    worker.start()
+    assert InteractionPublisher(settings).publish(events).failed == []
+    worker.wait_for(
+        lambda s: s["counts"].get("sink_resolved_interactions", 0) >= 1500, 120, "some progress"
+    )
+    worker.kill()  # SIGKILL: no flush, no final checkpoint
+    worker.start()
+    worker.wait_for(
+        lambda s: (
+            s.get("accepted_log_offset", 0) >= len(events)
+            and bool(s["consumer_lag"])
+            and all(lag == 0 for lag in s["consumer_lag"].values())
+        ),
+        180,
+        "the rest of the stream",
+    )
+    assert worker.stop() == 0
+    rows = worker.query("SELECT count(), uniqExact(event_id) FROM resolved_interactions FINAL")
+    assert rows == [[len(events), len(events)]]
+    published = {event.event_id for event in events}
+    stored = {row[0] for row in worker.query("SELECT DISTINCT event_id FROM resolved_interactions")}
+    assert stored == published
+    print("rows before parts merge:", worker.query("SELECT count() FROM resolved_interactions"))
