@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic.functional_validators import BeforeValidator
 
 from mast_core.avro import INTERACTION, codec
-from mast_core.errors import FieldProblem, InvalidEvent
+from mast_core.errors import AvroDecodeError, FieldProblem, InvalidEvent
 
 MAX_TEXT = 256
 """Longest free-text value accepted; longer input is refused, never truncated silently."""
@@ -196,3 +196,39 @@ def decode_interaction(data: bytes | None) -> InteractionEvent:
     InvalidEvent for a well-formed record that still breaks the contract.
     """
     return parse_event(codec(INTERACTION).decode(data))
+
+
+def trusted_event(record: Mapping[str, Any]) -> InteractionEvent:
+    """An event from a record MAST itself validated and wrote (the accepted log), built
+    without validating again: re-validation cost more than resolving."""
+    subject = record["subject"]
+    address = subject.get("address")
+    contact = record.get("contact")
+    case_status = record.get("case_status")
+    return InteractionEvent.model_construct(
+        event_id=record["event_id"],
+        agency=Agency(record["agency"]),
+        source_system=record.get("source_system"),
+        source_record_id=record.get("source_record_id"),
+        event_type=record.get("event_type"),
+        occurred_at=record.get("occurred_at"),
+        subject=Subject.model_construct(
+            given_name=subject.get("given_name"),
+            family_name=subject.get("family_name"),
+            date_of_birth=subject.get("date_of_birth"),
+            gender=Gender(subject.get("gender") or "U"),
+            address=Address.model_construct(**address) if address else None,
+            nhs_number=subject.get("nhs_number"),
+        ),
+        case_status=CaseStatus(case_status) if case_status else None,
+        contact=Contact.model_construct(**contact) if contact else None,
+    )
+
+
+def decode_accepted(data: bytes | None) -> InteractionEvent:
+    """Bytes from the accepted-interactions log, which only MAST writes."""
+    record = codec(INTERACTION).decode(data)
+    try:
+        return trusted_event(record)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise AvroDecodeError(f"accepted interaction is malformed: {type(exc).__name__}") from None

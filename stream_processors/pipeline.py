@@ -16,7 +16,7 @@ from confluent_kafka import KafkaException, TopicPartition
 
 from mast_core.avro import ALERT, IDENTITY_MERGE, RESOLVED_INTERACTION, codec
 from mast_core.errors import MastError
-from mast_core.events import decode_interaction, encode_interaction
+from mast_core.events import decode_accepted, decode_interaction, encode_interaction
 from mast_core.settings import Settings
 from messaging.clients import make_consumer
 from messaging.dead_letters import dead_letter, decode_dead_letter, encode_dead_letter
@@ -102,7 +102,7 @@ class Pipeline:
         topic = self.settings.accepted_interactions_topic
         metrics.EVENTS_IN.labels(topic).inc()
         try:
-            event = decode_interaction(raw)
+            event = decode_accepted(raw)
         except MastError as error:  # written by stage 1, so this is a bug or a foreign writer
             self.stage.next_offset = max(self.stage.next_offset, offset + 1)
             self._dead_letter(error, topic, 0, offset, raw)

@@ -44,6 +44,9 @@ class OutputPublisher:
                 break
             except BufferError:  # local queue full: let deliveries drain, then retry
                 self._producer.poll(0.1)
+
+    def serve_deliveries(self) -> None:
+        """Run the delivery callbacks that are due; the stages call it once per batch."""
         self._producer.poll(0)
 
     def flush_blocking(self, timeout: float = 60.0) -> None:

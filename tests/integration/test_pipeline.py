@@ -17,7 +17,8 @@ from messaging.clients import make_admin, make_producer
 from messaging.dead_letters import decode_dead_letter
 from messaging.topics import ensure_topics, topic_specs
 from producers.publisher import InteractionPublisher
-from tests.integration.worker_process import WorkerProcess, read_topic
+from stream_processors.child_process import WorkerProcess
+from tests.integration.topic_reader import read_topic
 
 pytestmark = pytest.mark.integration
 

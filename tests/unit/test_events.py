@@ -121,3 +121,15 @@ def test_something_that_is_not_an_object_is_refused():
 def test_unknown_extra_fields_are_ignored():
     event = parse_event(event_dict(case_notes="must never be stored"))
     assert "case_notes" not in event.to_record()
+
+
+def test_an_accepted_event_decodes_without_revalidation_to_the_same_event():
+    from mast_core.events import decode_accepted, encode_interaction, parse_event
+    from tests.factories import event_dict
+
+    for event in (
+        parse_event(event_dict()),
+        parse_event(event_dict(contact=None, case_status="open", occurred_at=None)),
+        parse_event({**event_dict(), "subject": {"given_name": "Ann", "gender": "female"}}),
+    ):
+        assert decode_accepted(encode_interaction(event)) == event

@@ -1,4 +1,5 @@
-"""A MAST worker in a child process, as a deployment runs it, for end-to-end tests.
+"""A MAST worker in a child process, as a deployment runs it: for end-to-end tests and
+benchmarks, which need the real process boundary (kill, restart) and their own state.
 
 chDB allows one data folder per process, and the test process may hold its own; so the
 worker gets a state folder of its own, and what it wrote to ClickHouse is read afterwards
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mast_core.errors import MastError
 from mast_core.settings import Settings
 
 _QUERY = """
@@ -34,6 +36,10 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class WorkerProcessError(MastError):
+    reason = "worker_process"
 
 
 class WorkerProcess:
@@ -59,7 +65,7 @@ class WorkerProcess:
 
     def start(self, timeout: float = 90.0) -> None:
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
             [sys.executable, "-m", "mast_cli", "worker", "--port", str(self.port)],
             env=self.env,
             stdout=log,
@@ -79,33 +85,41 @@ class WorkerProcess:
         self, predicate: Callable[[dict[str, Any]], bool], timeout: float, what: str
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
+        process = self._running()
         while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError(f"worker exited ({self.process.returncode}): {self.tail()}")
+            if process.poll() is not None:
+                raise WorkerProcessError(f"worker exited ({process.returncode}): {self.tail()}")
             status = self.status()
             if status is not None and predicate(status):
                 return status
             time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for {what}; last status {self.status()}")
+        raise WorkerProcessError(f"timed out waiting for {what}; last status {self.status()}")
+
+    def _running(self) -> subprocess.Popen[bytes]:
+        if self.process is None:
+            raise WorkerProcessError("the worker was never started")
+        return self.process
 
     def stop(self, timeout: float = 60.0) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout)
+        """SIGTERM, as an orchestrator stops it; returns the exit code."""
+        process = self._running()
+        process.send_signal(signal.SIGTERM)
+        return process.wait(timeout)
 
     def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(30)
+        """SIGKILL: no flush, no final checkpoint, as a crash would."""
+        process = self._running()
+        process.kill()
+        process.wait(30)
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def query(self, sql: str) -> list[list[Any]]:
         """Read the worker's ClickHouse (only while it is stopped: one process per folder)."""
-        assert self.process is None or self.process.poll() is not None
-        result = subprocess.run(
+        if self.process is not None and self.process.poll() is None:
+            raise WorkerProcessError("stop the worker before reading its embedded ClickHouse")
+        result = subprocess.run(  # noqa: S603 - this interpreter, our own script
             [
                 sys.executable,
                 "-c",
@@ -120,33 +134,3 @@ class WorkerProcess:
             timeout=120,
         )
         return list(json.loads(result.stdout))
-
-
-def read_topic(settings: Settings, topic: str, timeout: float = 30.0) -> list[Any]:
-    """Every message now in ``topic`` (all partitions), read to the end."""
-    import uuid
-
-    from confluent_kafka import TopicPartition
-
-    from messaging.clients import make_consumer
-
-    consumer = make_consumer(settings, group_id=f"test-read-{uuid.uuid4().hex}")
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        ends = {}
-        for number in partitions:
-            _low, high = consumer.get_watermark_offsets(TopicPartition(topic, number), timeout=10)
-            ends[number] = high
-        consumer.assign([TopicPartition(topic, number, 0) for number in partitions])
-        messages = []
-        deadline = time.monotonic() + timeout
-        position = dict.fromkeys(partitions, 0)
-        while any(position[n] < ends[n] for n in partitions) and time.monotonic() < deadline:
-            message = consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            messages.append(message)
-            position[message.partition()] = message.offset() + 1
-        return messages
-    finally:
-        consumer.close()
