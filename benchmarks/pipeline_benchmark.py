@@ -1,12 +1,14 @@
 """Pipeline benchmark: sustained events per second from publish to ClickHouse, and
 publish-to-alert latency at a steady rate.
 
-Runs a real worker process (``mast worker``: validate, resolve, escalation, ClickHouse sink
-on embedded chDB) against the local broker, with topics, consumer group and state of its
-own, so it never touches a running stack's data:
+Runs real worker processes (``mast worker``: validate, resolve with escalation, ClickHouse
+sink on embedded chDB) against the local broker, with topics, consumer groups and state of
+their own, so it never touches a running stack's data. ``--layout one`` runs all three
+stages in one process, as ``mast up`` does; ``--layout split`` runs one process per stage
+(``mast worker --role …``), which is how two cores are put to work:
 
     .venv/bin/mast kafka start
-    .venv/bin/python -m benchmarks.pipeline_benchmark --events 60000 --rate 200 --seconds 60
+    .venv/bin/python -m benchmarks.pipeline_benchmark --layout split --events 60000
 
 Phase 1 publishes ``--events`` synthetic events as fast as the producer can and times until
 the sink has written every one. Phase 2 then publishes at ``--rate`` events per second for
@@ -17,6 +19,7 @@ the sink has written every one. Phase 2 then publishes at ``--rate`` events per 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import threading
@@ -74,6 +77,15 @@ class AlertWatcher(threading.Thread):
         consumer.close()
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """User plus system CPU time of a process so far (Linux /proc); 0 when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -85,6 +97,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="phase 2 events per second")
     parser.add_argument("--seconds", type=float, default=60.0, help="phase 2 duration")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--layout", choices=["one", "split"], default="split")
     args = parser.parse_args()
 
     steady = int(args.rate * args.seconds)
@@ -101,13 +114,19 @@ def main() -> None:
         clickhouse_database="mast_bench",
     )
     ensure_topics(make_admin(settings), topic_specs(settings))
-    worker = WorkerProcess(settings, workdir / "worker.log")
-    worker.start()
+    roles = [None] if args.layout == "one" else ["validate", "resolve", "sink"]
+    workers = [WorkerProcess(settings, workdir / f"worker-{r or 'all'}.log", r) for r in roles]
+    for process in workers:
+        process.start()
+    worker = workers[-1]  # the one that writes to ClickHouse
+    print(f"Layout {args.layout}: {len(workers)} worker process(es); logs in {workdir}")
     producer = make_producer(settings)
     topic = settings.interactions_topic
     try:
         # Phase 1: sustained throughput ---------------------------------------------------------
         print(f"Phase 1: publishing {len(burst):,} events as fast as possible", flush=True)
+        pids = {f"worker {p.role or 'all'}": p.process.pid if p.process else None for p in workers}
+        cpu_before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
         started = time.time()
         for _event_id, key, value in burst:
             while True:
@@ -141,6 +160,12 @@ def main() -> None:
             time.sleep(0.1)
         finished = time.time()
         elapsed = finished - started
+        cpu = {name: _cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        print(
+            "  CPU seconds per process: "
+            + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu.items())
+            + f" (over {elapsed:.1f}s on {os.cpu_count()} cores)"
+        )
         print(
             f"Phase 1: {len(burst):,} events published in {published - started:.1f}s "
             f"({len(burst) / (published - started):,.0f}/s); all in ClickHouse after "
@@ -182,8 +207,8 @@ def main() -> None:
         else:
             print("Phase 2: no alerts raised by the paced events")
     finally:
-        code = worker.stop()
-        print(f"Worker stopped (exit {code}); its log: {workdir / 'worker.log'}")
+        codes = [process.stop() for process in workers]
+        print(f"Workers stopped (exit codes {codes})")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -36,14 +37,33 @@ def up(host: HostOption = None, port: PortOption = None) -> None:
     say("MAST stopped")
 
 
-def worker(host: HostOption = None, port: PortOption = None) -> None:
-    """Run the processors and the ClickHouse sink against running Kafka and ClickHouse (a
-    deployment's worker; health and metrics on MAST_WORKER_PORT)."""
+class Role(StrEnum):
+    validate = "validate"
+    resolve = "resolve"
+    sink = "sink"
+
+
+def worker(
+    host: HostOption = None,
+    port: PortOption = None,
+    role: Annotated[
+        Role | None,
+        typer.Option(help="Do one stage only (default: all three in this process)."),
+    ] = None,
+) -> None:
+    """Run the processors and the ClickHouse sink against a running Kafka (a deployment's
+    worker; health and metrics on MAST_WORKER_PORT). With --role, one stage per process:
+    resolution and the sink run in exactly one process each; validation in up to one
+    process per partition of the interactions topic."""
+    from stream_processors.app import ROLES
     from stream_processors.runner import StackOptions, run_stack
 
     settings = get_settings()
     options = StackOptions(
-        start_broker=False, host=host or settings.api_host, port=port or settings.worker_port
+        start_broker=False,
+        roles=frozenset([role.value] if role else ROLES),
+        host=host or settings.api_host,
+        port=port or settings.worker_port,
     )
     with clear_errors():
         run_stack(settings, options, say)
@@ -87,19 +107,26 @@ def status() -> None:
     except Exception:
         say(f"  broker {settings.kafka_bootstrap}: not reachable (mast kafka start)")
         raise typer.Exit(3) from None
+    from stream_processors.app import ROLES, role_topics
+
     names = [spec.name for spec in topic_specs(settings)]
     missing = [name for name in names if name not in topics]
     if missing:
         healthy = False
         say(f"  missing topics: {', '.join(missing)} (mast kafka topics)")
-    lags = consumer_lag(settings, settings.app_id, [n for n in names if n in topics])
-    say(f"Consumer group {settings.app_id!r}: messages in topic / not yet processed")
-    for name in names:
-        parts = [lag for lag in lags if lag.topic == name]
-        if parts:
+    say("Consumer groups: messages in topic / not yet processed")
+    for role in ROLES:
+        role_names = [name for name in role_topics(settings, role) if name in topics]
+        lags = []
+        for group in (settings.app_id, f"{settings.app_id}-{role}"):
+            lags = consumer_lag(settings, group, role_names)
+            if any(lag.committed is not None for lag in lags):
+                break
+        for name in role_names:
+            parts = [lag for lag in lags if lag.topic == name]
             end = sum(p.end for p in parts)
             behind = sum(p.lag for p in parts)
-            say(f"  {name:<40} {end:>10,} {behind:>10,}")
+            say(f"  {role:<9} {name:<40} {end:>10,} {behind:>10,}")
     process = _fetch_status(settings)
     if process is None:
         healthy = False

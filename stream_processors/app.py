@@ -1,13 +1,14 @@
-"""The Faust app: three stages as agents, all in one consumer group.
+"""The Faust app: the two processing stages as agents.
 
     interactions (N partitions) ─ validate ─► interactions-accepted (1 partition) ─ resolve ─►
         resolved-interactions, identity-merges, alerts ─ sink ─► ClickHouse
         dead-letters ─ sink ─► ClickHouse
 
-Every agent works in batches and lets Faust acknowledge a batch only after what it produced
-is acknowledged by Kafka (or written to ClickHouse), so a crash can repeat work but never
-lose it; the repeats are absorbed downstream by keys. Faust acknowledges a message whose
-agent raises, so the stages catch bad input themselves and dead-letter it.
+The sink is ``sinks.clickhouse.consumer``. Every agent works in batches and lets Faust
+acknowledge a batch only after what it produced is acknowledged by Kafka, so a crash can
+repeat work but never lose it; the repeats are absorbed downstream by keys. Faust
+acknowledges a message whose agent raises, so the stages catch bad input themselves and
+dead-letter it.
 """
 
 from __future__ import annotations
@@ -17,19 +18,54 @@ from typing import Any
 
 import faust
 
+from mast_core.settings import Settings
 from stream_processors.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
+
+ROLES = ("validate", "resolve", "sink")
+"""What a worker process can do. One process may do all three (``mast up``), or each its own
+(a deployment, or two cores' worth of throughput on one machine)."""
 
 VALIDATE_BATCH = 1000
 RESOLVE_BATCH = 500
 STAGE_WAIT_S = 0.05
 
 
-def build_app(pipeline: Pipeline, *, sink: bool = True) -> faust.App:
+PROCESSORS = frozenset({"validate", "resolve"})
+
+
+def group_id(settings: Settings, roles: frozenset[str]) -> str:
+    """The consumer group (and Faust app id) of the processors in a process with these roles:
+    one group when both run together, one per stage when they run apart. The sink has its
+    own group (``sinks.clickhouse.consumer.sink_group``)."""
+    processors = roles & PROCESSORS
+    if processors == PROCESSORS:
+        return settings.app_id
+    if len(processors) != 1:
+        raise ValueError("no processor role to name a consumer group for")
+    (role,) = processors
+    return f"{settings.app_id}-{role}"
+
+
+def role_topics(settings: Settings, role: str) -> list[str]:
+    """The topics a role consumes."""
+    if role == "validate":
+        return [settings.interactions_topic]
+    if role == "resolve":
+        return [settings.accepted_interactions_topic]
+    return [
+        settings.resolved_interactions_topic,
+        settings.identity_merges_topic,
+        settings.alerts_topic,
+        settings.dead_letter_topic,
+    ]
+
+
+def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
     settings = pipeline.settings
     app = faust.App(
-        settings.app_id,
+        group_id(settings, roles),
         broker=f"kafka://{settings.kafka_bootstrap}",
         value_serializer="raw",
         key_serializer="raw",
@@ -48,47 +84,32 @@ def build_app(pipeline: Pipeline, *, sink: bool = True) -> faust.App:
     def topic(name: str) -> Any:
         return app.topic(name, value_type=bytes, key_type=bytes, allow_empty=True)
 
-    @app.agent(topic(settings.interactions_topic), name="validate")
-    async def validate(stream: Any) -> None:
-        async for batch in stream.take_events(VALIDATE_BATCH, within=STAGE_WAIT_S):
-            for event in batch:
-                message = event.message
-                pipeline.validate(message.value, message.topic, message.partition, message.offset)
-            await pipeline.publisher.flush()
+    if "validate" in roles:
 
-    @app.agent(topic(settings.accepted_interactions_topic), name="resolve")
-    async def resolve(stream: Any) -> None:
-        async for batch in stream.take_events(RESOLVE_BATCH, within=STAGE_WAIT_S):
-            for event in batch:
-                pipeline.resolve(event.message.value, event.message.offset)
-            await pipeline.publisher.flush()
-            await pipeline.maybe_checkpoint()
+        @app.agent(topic(settings.interactions_topic), name="validate")
+        async def validate(stream: Any) -> None:
+            async for batch in stream.take_events(VALIDATE_BATCH, within=STAGE_WAIT_S):
+                for event in batch:
+                    message = event.message
+                    pipeline.validate(
+                        message.value, message.topic, message.partition, message.offset
+                    )
+                pipeline.publisher.serve_deliveries()
+                await pipeline.publisher.flush()
 
-    if sink:
-        tables = {
-            settings.resolved_interactions_topic: "resolved_interactions",
-            settings.identity_merges_topic: "identity_merges",
-            settings.alerts_topic: "alerts",
-            settings.dead_letter_topic: "dead_letters",
-        }
-        for name, table in tables.items():
-            app.agent(topic(name), name=f"sink_{table}")(_sink_agent(pipeline, table))
+    if "resolve" in roles:
+
+        @app.agent(topic(settings.accepted_interactions_topic), name="resolve")
+        async def resolve(stream: Any) -> None:
+            async for batch in stream.take_events(RESOLVE_BATCH, within=STAGE_WAIT_S):
+                for event in batch:
+                    pipeline.resolve(event.message.value, event.message.offset)
+                pipeline.publisher.serve_deliveries()
+                await pipeline.publisher.flush()
+                await pipeline.maybe_checkpoint()
 
     @app.task
     async def started() -> None:
         pipeline.health.running = True
 
     return app
-
-
-def _sink_agent(pipeline: Pipeline, table: str) -> Any:
-    settings = pipeline.settings
-
-    async def sink(stream: Any) -> None:
-        async for values in stream.take(
-            settings.sink_batch_size, within=settings.sink_batch_wait_s
-        ):
-            await pipeline.sink(table, values)
-
-    sink.__name__ = f"sink_{table}"
-    return sink

@@ -43,8 +43,9 @@ class WorkerProcessError(MastError):
 
 
 class WorkerProcess:
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, role: str | None = None) -> None:
         self.settings = settings
+        self.role = role
         self.port = free_port()
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
@@ -66,7 +67,15 @@ class WorkerProcess:
     def start(self, timeout: float = 90.0) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
-            [sys.executable, "-m", "mast_cli", "worker", "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "mast_cli",
+                "worker",
+                "--port",
+                str(self.port),
+                *(["--role", self.role] if self.role else []),
+            ],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,16 +1,15 @@
 """What the agents do with each message, apart from Faust: decode and validate, resolve and
-judge, write to ClickHouse. The agents in ``app.py`` only move messages in and out.
+judge. The agents in ``app.py`` only move messages in and out.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -19,8 +18,7 @@ from mast_core.errors import MastError
 from mast_core.events import decode_accepted, decode_interaction, encode_interaction
 from mast_core.settings import Settings
 from messaging.clients import make_consumer
-from messaging.dead_letters import dead_letter, decode_dead_letter, encode_dead_letter
-from sinks.clickhouse.writer import SinkWriter
+from messaging.dead_letters import dead_letter, encode_dead_letter
 from stream_processors import metrics
 from stream_processors.publishing import OutputPublisher
 from stream_processors.resolution import ResolutionStage
@@ -48,21 +46,20 @@ class Health:
 
 
 class Pipeline:
-    """One worker's state: the resolution stage, the publisher and (when this process owns
-    the database) the sink writer."""
+    """One worker's state: the resolution stage (when this process resolves) and the
+    publisher."""
 
     def __init__(
         self,
         settings: Settings,
-        stage: ResolutionStage,
+        stage: ResolutionStage | None,
         publisher: OutputPublisher,
-        writer: SinkWriter | None,
+        health: Health | None = None,
     ) -> None:
         self.settings = settings
         self.stage = stage
         self.publisher = publisher
-        self.writer = writer
-        self.health = Health()
+        self.health = health or Health()
         self._last_checkpoint = time.monotonic()
         self._resolved_codec = codec(RESOLVED_INTERACTION)
         self._merge_codec = codec(IDENTITY_MERGE)
@@ -98,17 +95,23 @@ class Pipeline:
         )
 
     # Stage 2: resolve and judge ---------------------------------------------------------------
+    def _stage(self) -> ResolutionStage:
+        if self.stage is None:
+            raise RecoveryError("this process does not resolve (its roles exclude 'resolve')")
+        return self.stage
+
     def resolve(self, raw: bytes | None, offset: int) -> None:
+        stage = self._stage()
         topic = self.settings.accepted_interactions_topic
         metrics.EVENTS_IN.labels(topic).inc()
         try:
             event = decode_accepted(raw)
         except MastError as error:  # written by stage 1, so this is a bug or a foreign writer
-            self.stage.next_offset = max(self.stage.next_offset, offset + 1)
+            stage.next_offset = max(stage.next_offset, offset + 1)
             self._dead_letter(error, topic, 0, offset, raw)
             return
         started = time.perf_counter()
-        output = self.stage.process(event, offset)
+        output = stage.process(event, offset)
         metrics.RESOLUTION_SECONDS.observe(time.perf_counter() - started)
         if output is None:
             metrics.DUPLICATES.inc()
@@ -142,47 +145,28 @@ class Pipeline:
     async def checkpoint(self) -> None:
         """Save the resolution state once everything it produced is in Kafka, so a restart
         from this checkpoint never skips an output."""
+        stage = self._stage()
         await self.publisher.flush()
         started = time.perf_counter()
-        self.stage.save(self.settings.checkpoint_path)
+        stage.save(self.settings.checkpoint_path)
         metrics.CHECKPOINT_SECONDS.observe(time.perf_counter() - started)
-        metrics.CHECKPOINT_OFFSET.set(self.stage.next_offset)
+        metrics.CHECKPOINT_OFFSET.set(stage.next_offset)
         self._last_checkpoint = time.monotonic()
         self.health.last_checkpoint_at = datetime.now(UTC)
 
     def close(self) -> None:
-        """Final flush and checkpoint after the agents stopped."""
+        """Final flush, and checkpoint when this process resolves, after the agents stopped."""
         self.publisher.flush_blocking()
-        self.stage.save(self.settings.checkpoint_path)
-        log.info("checkpoint saved at accepted-log offset %d", self.stage.next_offset)
-
-    # Stage 3: the sink ------------------------------------------------------------------------
-    async def sink(self, table: str, values: Sequence[bytes | None]) -> None:
-        writer = self.writer
-        if writer is None or not values:
-            return
-        decode, write = self._sink_route(writer, table)
-        records = [decode(value) for value in values if value]
-        started = time.perf_counter()
-        written = await asyncio.to_thread(write, records)
-        metrics.SINK_BATCH_SECONDS.labels(table).observe(time.perf_counter() - started)
-        metrics.SINK_BATCH_ROWS.labels(table).observe(written)
-        self.health.count(f"sink_{table}", written)
-
-    def _sink_route(
-        self, writer: SinkWriter, table: str
-    ) -> tuple[Callable[[bytes], dict[str, Any]], Callable[[Sequence[dict[str, Any]]], int]]:
-        routes: dict[str, tuple[Any, Any]] = {
-            "resolved_interactions": (self._resolved_codec.decode, writer.write_resolved),
-            "identity_merges": (self._merge_codec.decode, writer.write_merges),
-            "alerts": (self._alert_codec.decode, writer.write_alerts),
-            "dead_letters": (decode_dead_letter, writer.write_dead_letters),
-        }
-        return routes[table]
+        if self.stage is not None:
+            self.stage.save(self.settings.checkpoint_path)
+            log.info("checkpoint saved at accepted-log offset %d", self.stage.next_offset)
 
 
 def rewind_resolution_log(
-    settings: Settings, next_offset: int, say: Callable[[str], None] | None = None
+    settings: Settings,
+    next_offset: int,
+    group_id: str,
+    say: Callable[[str], None] | None = None,
 ) -> None:
     """Point the worker's consumer group at the first accepted-log offset the restored state
     has not seen, so Faust resumes exactly there.
@@ -191,7 +175,7 @@ def rewind_resolution_log(
     a member until its session times out, so this waits that long; a group still held after
     that means another worker is running, and resolution has exactly one writer.
     """
-    consumer = make_consumer(settings, settings.app_id)
+    consumer = make_consumer(settings, group_id)
     deadline = time.monotonic() + settings.kafka_session_timeout_s + 15.0
     told = False
     try:
@@ -215,7 +199,7 @@ def rewind_resolution_log(
                 if time.monotonic() > deadline:
                     raise RecoveryError(
                         f"cannot set the resolution log position for consumer group "
-                        f"{settings.app_id!r}: {text}. Is another MAST worker running?"
+                        f"{group_id!r}: {text}. Is another MAST worker running?"
                     ) from None
                 if say is not None and not told:
                     say(

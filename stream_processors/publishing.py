@@ -28,19 +28,23 @@ class PublishError(MastError):
 
 class OutputPublisher:
     def __init__(self, settings: Settings) -> None:
-        self._producer = make_producer(settings, **{"linger.ms": 2})
+        # Only failures are reported back: a Python callback per delivered message cost more
+        # than producing it.
+        self._producer = make_producer(
+            settings, **{"linger.ms": 2, "delivery.report.only.error": True}
+        )
         self._failures: list[str] = []
+        self._sent: dict[str, int] = {}
 
     def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:
             self._failures.append(f"{message.topic()}: {error.str()}")
-        else:
-            metrics.EVENTS_OUT.labels(message.topic()).inc()
 
     def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, on_delivery=self._on_delivery)
+                self._sent[topic] = self._sent.get(topic, 0) + 1
                 break
             except BufferError:  # local queue full: let deliveries drain, then retry
                 self._producer.poll(0.1)
@@ -52,6 +56,9 @@ class OutputPublisher:
     def flush_blocking(self, timeout: float = 60.0) -> None:
         """Return once everything sent is acknowledged; raise if anything was not."""
         remaining = self._producer.flush(timeout)
+        sent, self._sent = self._sent, {}
+        for topic, count in sent.items():
+            metrics.EVENTS_OUT.labels(topic).inc(count)
         if remaining:
             raise PublishError(f"{remaining} messages not acknowledged within {timeout}s")
         if self._failures:

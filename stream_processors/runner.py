@@ -32,11 +32,12 @@ from messaging.lag import consumer_lag
 from messaging.topics import ensure_topics, topic_specs
 from query_api.app import create_app
 from sinks.clickhouse import apply_migrations, connect
+from sinks.clickhouse.consumer import ClickHouseSink, sink_group
 from sinks.clickhouse.retention import apply_retention
 from sinks.clickhouse.writer import SinkWriter
 from stream_processors import metrics
-from stream_processors.app import build_app
-from stream_processors.pipeline import Pipeline, rewind_resolution_log
+from stream_processors.app import PROCESSORS, ROLES, build_app, group_id, role_topics
+from stream_processors.pipeline import Health, Pipeline, rewind_resolution_log
 from stream_processors.publishing import OutputPublisher
 from stream_processors.resolution import ResolutionStage
 
@@ -54,7 +55,7 @@ class PipelineCrashed(MastError):
 class StackOptions:
     start_broker: bool
     """Start (and later stop) the local broker: ``mast up`` on one machine."""
-    sink: bool = True
+    roles: frozenset[str] = frozenset(ROLES)
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -112,84 +113,159 @@ def run_stack(settings: Settings, options: StackOptions, say: Say) -> None:
             broker.stop(say=say)
 
 
+class SinkService(mode.Service):
+    """The ClickHouse sink's thread, started and stopped with the worker."""
+
+    def __init__(self, sink: ClickHouseSink, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sink = sink
+
+    async def on_start(self) -> None:
+        self.sink.start()
+
+    async def on_stop(self) -> None:
+        await asyncio.to_thread(self.sink.stop)
+
+
 def _run_pipeline(settings: Settings, options: StackOptions, say: Say) -> None:
+    roles = options.roles
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
     report = ensure_topics(make_admin(settings), topic_specs(settings))
     if report.created:
         say(f"Created topics: {', '.join(report.created)}")
-    lock = threading.Lock()
-    writer: SinkWriter | None = None
-    if options.sink:
+    health = Health()
+    services: list[mode.ServiceT] = []
+    sink: ClickHouseSink | None = None
+    if "sink" in roles:
         say(f"ClickHouse: {_describe_dsn(settings)}")
-        writer = SinkWriter(prepare_database(settings), lock)
-    stage = ResolutionStage.load_or_fresh(
-        settings.checkpoint_path,
-        parameters_file=settings.parameters_file,
-        rules_file=settings.rules_file,
-    )
-    say(f"Resolution state at accepted-log offset {stage.next_offset}")
-    rewind_resolution_log(settings, stage.next_offset, say)
-    pipeline = Pipeline(settings, stage, OutputPublisher(settings), writer)
-    app = build_app(pipeline, sink=options.sink)
+        sink = _make_sink(settings, health)
+        services.append(SinkService(sink))
+    stage: ResolutionStage | None = None
+    app: faust.App | None = None
+    pipeline: Pipeline | None = None
+    if roles & PROCESSORS:
+        group = group_id(settings, roles)
+        if "resolve" in roles:
+            stage = ResolutionStage.load_or_fresh(
+                settings.checkpoint_path,
+                parameters_file=settings.parameters_file,
+                rules_file=settings.rules_file,
+            )
+            say(f"Resolution state at accepted-log offset {stage.next_offset}")
+            rewind_resolution_log(settings, stage.next_offset, group, say)
+        pipeline = Pipeline(settings, stage, OutputPublisher(settings), health)
+        app = build_app(pipeline, roles)
     lag_cache: dict[str, Any] = {}
-    _watch_lag(app, settings, lag_cache)
+    watcher = LagWatcher(settings, roles, lag_cache)
+    services.append(watcher)
 
     def status() -> dict[str, Any]:
-        return _status(pipeline, lag_cache)
+        return _status(health, stage, sink, roles, lag_cache)
 
-    http = HttpService(create_app(status), options.host, options.port)
-    say(f"Serving on http://{options.host}:{options.port} (health, ready, metrics); Ctrl-C stops")
-    worker = faust.Worker(
-        app, http, loglevel=settings.log_level.lower(), override_logging=False, quiet=True
+    services.insert(0, HttpService(create_app(status), options.host, options.port))
+    say(
+        f"Running {', '.join(r for r in ROLES if r in roles)}; health and metrics on "
+        f"http://{options.host}:{options.port}; Ctrl-C stops"
     )
+    level = settings.log_level.lower()
+    worker: mode.Worker
+    if app is not None:
+        worker = faust.Worker(app, *services, loglevel=level, override_logging=False, quiet=True)
+    else:
+        health.running = True
+        worker = mode.Worker(*services, loglevel=level, override_logging=False, quiet=True)
+    exit_code: object = 0
     try:
         worker.execute_from_commandline()
-    except SystemExit:
-        pass
+    except SystemExit as exc:  # mode's worker always ends this way; the code says how
+        exit_code = exc.code
     finally:
-        say("Stopping: flushing outputs and saving the resolution checkpoint")
-        pipeline.close()
-        say(f"Checkpoint saved at accepted-log offset {stage.next_offset}")
-    if worker.crash_reason is not None:
-        raise PipelineCrashed(f"the pipeline stopped on an error: {worker.crash_reason!r}")
+        if pipeline is not None:
+            say(
+                "Stopping: flushing what was produced"
+                + (" and saving the checkpoint" if stage else "")
+            )
+            pipeline.close()
+        if stage is not None:
+            say(f"Checkpoint saved at accepted-log offset {stage.next_offset}")
+    if exit_code not in (0, None) or worker.crash_reason is not None:
+        reason = repr(worker.crash_reason) if worker.crash_reason else f"exit code {exit_code}"
+        raise PipelineCrashed(f"the pipeline stopped on an error ({reason}); see the log above")
 
 
-def _watch_lag(app: faust.App, settings: Settings, cache: dict[str, Any]) -> None:
-    topics = [
-        settings.interactions_topic,
-        settings.accepted_interactions_topic,
-        settings.resolved_interactions_topic,
-        settings.identity_merges_topic,
-        settings.alerts_topic,
-        settings.dead_letter_topic,
-    ]
+def _make_sink(settings: Settings, health: Health) -> ClickHouseSink:
+    writer = SinkWriter(prepare_database(settings), threading.Lock())
 
-    @app.timer(LAG_INTERVAL_S)
-    async def measure_lag() -> None:
-        try:
-            lags = await asyncio.to_thread(consumer_lag, settings, settings.app_id, topics)
-        except Exception as exc:  # a broker hiccup must not stop the worker
-            log.warning("could not measure consumer lag: %s", exc)
-            return
-        for item in lags:
-            metrics.CONSUMER_LAG.labels(item.topic, str(item.partition)).set(item.lag)
-        cache["lag"] = {topic: sum(i.lag for i in lags if i.topic == topic) for topic in topics}
+    def on_batch(table: str, rows: int, seconds: float) -> None:
+        metrics.SINK_BATCH_SECONDS.labels(table).observe(seconds)
+        metrics.SINK_BATCH_ROWS.labels(table).observe(rows)
+        health.count(f"sink_{table}", rows)
+
+    def on_message(topic: str) -> None:
+        metrics.EVENTS_IN.labels(topic).inc()
+
+    return ClickHouseSink(settings, writer, on_batch, on_message)
 
 
-def _status(pipeline: Pipeline, lag_cache: dict[str, Any]) -> dict[str, Any]:
-    health = pipeline.health
-    return {
-        "ready": health.running,
+class LagWatcher(mode.Service):
+    """Measures consumer lag of this process's groups every few seconds, for the metric and
+    the status; a broker hiccup is logged, never fatal."""
+
+    def __init__(
+        self, settings: Settings, roles: frozenset[str], cache: dict[str, Any], **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.cache = cache
+        self.groups: list[tuple[str, list[str]]] = []
+        if roles & PROCESSORS:
+            topics = [
+                t for r in ("validate", "resolve") if r in roles for t in role_topics(settings, r)
+            ]
+            self.groups.append((group_id(settings, roles), topics))
+        if "sink" in roles:
+            self.groups.append((sink_group(settings), role_topics(settings, "sink")))
+
+    @mode.Service.timer(LAG_INTERVAL_S)
+    async def _measure(self) -> None:
+        lags: dict[str, int] = {}
+        for group, topics in self.groups:
+            try:
+                found = await asyncio.to_thread(consumer_lag, self.settings, group, topics)
+            except Exception as exc:
+                log.warning("could not measure consumer lag: %s", exc)
+                return
+            for item in found:
+                metrics.CONSUMER_LAG.labels(item.topic, str(item.partition)).set(item.lag)
+                lags[item.topic] = lags.get(item.topic, 0) + item.lag
+        self.cache["lag"] = lags
+
+
+def _status(
+    health: Health,
+    stage: ResolutionStage | None,
+    sink: ClickHouseSink | None,
+    roles: frozenset[str],
+    lag_cache: dict[str, Any],
+) -> dict[str, Any]:
+    sink_ok = sink is None or (sink.alive and sink.error is None)
+    snapshot: dict[str, Any] = {
+        "ready": health.running and sink_ok,
         "role": "pipeline",
+        "roles": [role for role in ROLES if role in roles],
         "started_at": health.started_at.isoformat(),
-        "accepted_log_offset": pipeline.stage.next_offset,
-        "last_checkpoint_at": health.last_checkpoint_at.isoformat()
-        if health.last_checkpoint_at
-        else None,
         "counts": dict(health.counts),
-        "persons": pipeline.stage.resolver.stats.new_persons - pipeline.stage.resolver.stats.merges,
         "consumer_lag": lag_cache.get("lag", {}),
-        "sink": pipeline.writer is not None,
     }
+    if sink is not None and sink.error is not None:
+        snapshot["sink_error"] = type(sink.error).__name__
+    if stage is not None:
+        stats = stage.resolver.stats
+        snapshot["accepted_log_offset"] = stage.next_offset
+        snapshot["persons"] = stats.new_persons - stats.merges
+        checkpoint = health.last_checkpoint_at
+        snapshot["last_checkpoint_at"] = checkpoint.isoformat() if checkpoint else None
+    return snapshot
 
 
 def _describe_dsn(settings: Settings) -> str:
