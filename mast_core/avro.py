@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -157,4 +157,62 @@ RESOLVED_INTERACTION = "resolved_interaction"
 IDENTITY_MERGE = "identity_merge"
 ALERT = "alert"
 DEAD_LETTER = "dead_letter"
-RECORD_TYPES = (INTERACTION, RESOLVED_INTERACTION, IDENTITY_MERGE, ALERT, DEAD_LETTER)
+ACCEPTED_BATCH = "accepted_batch"
+RECORD_TYPES = (
+    INTERACTION,
+    RESOLVED_INTERACTION,
+    IDENTITY_MERGE,
+    ALERT,
+    DEAD_LETTER,
+    ACCEPTED_BATCH,
+)
+
+
+class EnvelopeEncoder:
+    """Encodes a record whose first field is another record already at hand as single-object
+    Avro bytes, by reusing those bytes.
+
+    Avro writes a record as its fields one after another, so a resolved interaction is the
+    interaction's body followed by the fields added to it. The pipeline holds the accepted
+    interaction's bytes; decoding them into a dict and encoding it again cost more than
+    resolving. When the bytes were written with a different version of the inner record
+    than the outer schema embeds, it falls back to encoding the whole record.
+    """
+
+    def __init__(self, outer: str, inner: str) -> None:
+        self.outer = codec(outer)
+        self.inner = codec(inner)
+        declared = json.loads(
+            (AVRO_DIR / outer / f"v{self.outer.current.version}.avsc").read_text("utf-8")
+        )
+        first, *rest = declared["fields"]
+        embedded = parse_schema(first["type"], _force=True)
+        self.inner_field = first["name"]
+        self.compatible = to_parsing_canonical_form(embedded) == to_parsing_canonical_form(
+            self.inner.current.parsed
+        )
+        self.tail = parse_schema(
+            {"type": "record", "name": f"{declared['name']}Tail", "fields": rest}, _force=True
+        )
+        self.header = MAGIC + self.outer.current.fingerprint
+
+    def encode(
+        self,
+        inner_bytes: bytes,
+        tail: Mapping[str, Any],
+        inner_record: Callable[[], Mapping[str, Any]],
+    ) -> bytes:
+        """``inner_bytes`` as single-object Avro; ``inner_record`` is called only when the
+        bytes cannot be reused."""
+        if self.compatible and inner_bytes[2:HEADER_LENGTH] == self.inner.current.fingerprint:
+            buffer = io.BytesIO()
+            buffer.write(self.header)
+            buffer.write(inner_bytes[HEADER_LENGTH:])
+            try:
+                schemaless_writer(buffer, self.tail, dict(tail), strict_allow_default=True)
+            except Exception:
+                raise self.outer._encode_error(
+                    {self.inner_field: inner_record(), **tail}, self.outer.current
+                ) from None
+            return buffer.getvalue()
+        return self.outer.encode({self.inner_field: inner_record(), **tail})

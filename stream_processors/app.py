@@ -28,7 +28,7 @@ ROLES = ("validate", "resolve", "sink")
 (a deployment, or two cores' worth of throughput on one machine)."""
 
 VALIDATE_BATCH = 1000
-RESOLVE_BATCH = 500
+RESOLVE_BATCH = 4
 STAGE_WAIT_S = 0.05
 
 
@@ -89,13 +89,14 @@ def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
         @app.agent(topic(settings.interactions_topic), name="validate")
         async def validate(stream: Any) -> None:
             async for batch in stream.take_events(VALIDATE_BATCH, within=STAGE_WAIT_S):
-                for event in batch:
-                    message = event.message
-                    pipeline.validate(
-                        message.value, message.topic, message.partition, message.offset
-                    )
+                pipeline.validate(
+                    [
+                        (e.message.value, e.message.topic, e.message.partition, e.message.offset)
+                        for e in batch
+                    ]
+                )
                 pipeline.publisher.serve_deliveries()
-                await pipeline.publisher.flush()
+                pipeline.publisher.flush_blocking()
 
     if "resolve" in roles:
 
@@ -105,7 +106,7 @@ def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
                 for event in batch:
                     pipeline.resolve(event.message.value, event.message.offset)
                 pipeline.publisher.serve_deliveries()
-                await pipeline.publisher.flush()
+                pipeline.publisher.flush_blocking()
                 await pipeline.maybe_checkpoint()
 
     @app.task

@@ -6,16 +6,29 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from confluent_kafka import KafkaException, TopicPartition
 
-from mast_core.avro import ALERT, IDENTITY_MERGE, RESOLVED_INTERACTION, codec
+from mast_core.avro import (
+    ACCEPTED_BATCH,
+    ALERT,
+    IDENTITY_MERGE,
+    INTERACTION,
+    RESOLVED_INTERACTION,
+    EnvelopeEncoder,
+    codec,
+)
 from mast_core.errors import MastError
-from mast_core.events import decode_accepted, decode_interaction, encode_interaction
+from mast_core.events import (
+    InteractionEvent,
+    decode_accepted,
+    decode_interaction,
+    encode_interaction,
+)
 from mast_core.settings import Settings
 from messaging.clients import make_consumer
 from messaging.dead_letters import dead_letter, encode_dead_letter
@@ -26,6 +39,9 @@ from stream_processors.resolution import ResolutionStage
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+ACCEPTED_PER_MESSAGE = 500
+"""Events per accepted-log message (about 0.4 MB, under Kafka's 1 MB default)."""
 
 
 class RecoveryError(MastError):
@@ -61,27 +77,34 @@ class Pipeline:
         self.publisher = publisher
         self.health = health or Health()
         self._last_checkpoint = time.monotonic()
-        self._resolved_codec = codec(RESOLVED_INTERACTION)
+        self._resolved_encoder = EnvelopeEncoder(RESOLVED_INTERACTION, INTERACTION)
         self._merge_codec = codec(IDENTITY_MERGE)
         self._alert_codec = codec(ALERT)
+        self._batch_codec = codec(ACCEPTED_BATCH)
 
     # Stage 1: validate ------------------------------------------------------------------------
-    def validate(self, raw: bytes | None, topic: str, partition: int, offset: int) -> bool:
-        """Pass a well-formed event on to the accepted log, or the message to the dead-letter
-        topic with its reason. True when accepted."""
-        metrics.EVENTS_IN.labels(topic).inc()
-        try:
-            event = decode_interaction(raw)
-        except MastError as error:
-            self._dead_letter(error, topic, partition, offset, raw)
-            return False
-        self.publisher.send(
-            self.settings.accepted_interactions_topic,
-            encode_interaction(event),
-            key=event.event_id.encode(),
-        )
-        self.health.count("accepted")
-        return True
+    def validate(self, messages: Sequence[tuple[bytes | None, str, int, int]]) -> int:
+        """Pass the well-formed events of a batch of (value, topic, partition, offset) on to
+        the accepted log, in order, and each other message to the dead-letter topic with its
+        reason. Returns the number accepted."""
+        accepted: list[bytes] = []
+        for raw, topic, partition, offset in messages:
+            try:
+                event = decode_interaction(raw)
+            except MastError as error:
+                self._dead_letter(error, topic, partition, offset, raw)
+                continue
+            accepted.append(encode_interaction(event))
+        if messages:
+            metrics.EVENTS_IN.labels(messages[0][1]).inc(len(messages))
+        for start in range(0, len(accepted), ACCEPTED_PER_MESSAGE):
+            chunk = accepted[start : start + ACCEPTED_PER_MESSAGE]
+            self.publisher.send(
+                self.settings.accepted_interactions_topic,
+                self._batch_codec.encode({"events": chunk}),
+            )
+        self.health.count("accepted", len(accepted))
+        return len(accepted)
 
     def _dead_letter(
         self, error: MastError, topic: str, partition: int, offset: int, raw: bytes | None
@@ -101,17 +124,30 @@ class Pipeline:
         return self.stage
 
     def resolve(self, raw: bytes | None, offset: int) -> None:
+        """Resolve one accepted-log message: a batch of events, in order."""
         stage = self._stage()
-        topic = self.settings.accepted_interactions_topic
-        metrics.EVENTS_IN.labels(topic).inc()
-        try:
-            event = decode_accepted(raw)
-        except MastError as error:  # written by stage 1, so this is a bug or a foreign writer
-            stage.next_offset = max(stage.next_offset, offset + 1)
-            self._dead_letter(error, topic, 0, offset, raw)
+        if not stage.accepts(offset):
             return
+        topic = self.settings.accepted_interactions_topic
+        try:
+            items = self._batch_codec.decode(raw)["events"]
+        except MastError as error:  # written by stage 1, so a bug or a foreign writer
+            self._dead_letter(error, topic, 0, offset, raw)
+            stage.done(offset)
+            return
+        metrics.EVENTS_IN.labels(topic).inc(len(items))
+        for item in items:
+            try:
+                event = decode_accepted(item)
+            except MastError as error:
+                self._dead_letter(error, topic, 0, offset, item)
+                continue
+            self._resolve_one(stage, event, item)
+        stage.done(offset)
+
+    def _resolve_one(self, stage: ResolutionStage, event: InteractionEvent, raw: bytes) -> None:
         started = time.perf_counter()
-        output = stage.process(event, offset)
+        output = stage.process(event)
         metrics.RESOLUTION_SECONDS.observe(time.perf_counter() - started)
         if output is None:
             metrics.DUPLICATES.inc()
@@ -119,9 +155,8 @@ class Pipeline:
             return
         settings = self.settings
         key = output.resolved["person_id"].encode()
-        self.publisher.send(
-            settings.resolved_interactions_topic, self._resolved_codec.encode(output.resolved), key
-        )
+        value = self._resolved_encoder.encode(raw, output.resolved, output.event.to_record)
+        self.publisher.send(settings.resolved_interactions_topic, value, key)
         for merge in output.merges:
             self.publisher.send(
                 settings.identity_merges_topic,

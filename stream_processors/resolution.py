@@ -41,8 +41,10 @@ class CheckpointError(MastError):
 
 @dataclass
 class StageOutput:
-    """What one event gives rise to, as Avro-ready records."""
+    """What one event gives rise to, as Avro-ready records. ``resolved`` holds the fields a
+    resolved interaction adds to the interaction itself (see ``resolved_record``)."""
 
+    event: InteractionEvent
     resolved: dict[str, Any]
     merges: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
@@ -68,12 +70,16 @@ class ResolutionStage:
         return cls(Resolver(parameters), EscalationEngine(rules))
 
     # Processing -------------------------------------------------------------------------------
-    def process(self, event: InteractionEvent, offset: int) -> StageOutput | None:
-        """Resolve one event from the accepted log. None for an offset already in the state
-        (a replay after restart) or an event id seen before (a re-sent event)."""
-        if offset < self.next_offset:
-            return None
-        self.next_offset = offset + 1
+    def accepts(self, offset: int) -> bool:
+        """False for an accepted-log message already in the state (a replay after restart)."""
+        return offset >= self.next_offset
+
+    def done(self, offset: int) -> None:
+        """The message at ``offset`` is wholly resolved."""
+        self.next_offset = max(self.next_offset, offset + 1)
+
+    def process(self, event: InteractionEvent) -> StageOutput | None:
+        """Resolve one event; None for an event id seen before (a re-sent event)."""
         if event.event_id in self.seen:
             self.duplicates += 1
             return None
@@ -100,8 +106,8 @@ class ResolutionStage:
             )
         )
         return StageOutput(
+            event=event,
             resolved={
-                "interaction": event.to_record(),
                 "person_id": resolution.person_id,
                 "address_id": resolution.address_id,
                 "match_weight": resolution.match_weight,
@@ -151,6 +157,11 @@ class ResolutionStage:
             log.info("resolution state restored at log offset %d", stage.next_offset)
             return stage
         return cls.fresh(parameters_file=parameters_file, rules_file=rules_file)
+
+
+def resolved_record(output: StageOutput) -> dict[str, Any]:
+    """The whole Avro ``resolved_interaction`` record."""
+    return {"interaction": output.event.to_record(), **output.resolved}
 
 
 def merge_record(merge: Merge, merged_at: datetime) -> dict[str, Any]:
