@@ -107,7 +107,7 @@ def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
                     pipeline.resolve(event.message.value, event.message.offset)
                 pipeline.publisher.serve_deliveries()
                 pipeline.publisher.flush_blocking()
-                await pipeline.maybe_checkpoint()
+                pipeline.maybe_checkpoint()
 
     @app.task
     async def started() -> None:

@@ -5,6 +5,7 @@ judge. The agents in ``app.py`` only move messages in and out.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -77,6 +78,9 @@ class Pipeline:
         self.publisher = publisher
         self.health = health or Health()
         self._last_checkpoint = time.monotonic()
+        self._snapshot_pid: int | None = None
+        self._snapshot_started = 0.0
+        self._snapshot_offset = 0
         self._resolved_encoder = EnvelopeEncoder(RESOLVED_INTERACTION, INTERACTION)
         self._merge_codec = codec(IDENTITY_MERGE)
         self._alert_codec = codec(ALERT)
@@ -173,27 +177,66 @@ class Pipeline:
         self.health.count("merges", len(output.merges))
         self.health.count("alerts", len(output.alerts))
 
-    async def maybe_checkpoint(self) -> None:
+    def maybe_checkpoint(self) -> None:
         if time.monotonic() - self._last_checkpoint >= self.settings.checkpoint_interval_s:
-            await self.checkpoint()
+            self.checkpoint()
 
-    async def checkpoint(self) -> None:
+    def checkpoint(self) -> None:
         """Save the resolution state once everything it produced is in Kafka, so a restart
-        from this checkpoint never skips an output."""
+        from this checkpoint never skips an output.
+
+        Pickling a large state takes seconds, which would hold up every event behind it, so
+        a forked child writes the snapshot from its copy-on-write image of memory while this
+        process carries on (the way Redis snapshots). A checkpoint is skipped while the
+        previous one is still being written.
+        """
         stage = self._stage()
-        await self.publisher.flush()
+        if self._snapshot_pid is not None:
+            done, status = os.waitpid(self._snapshot_pid, os.WNOHANG)
+            if done == 0:
+                return
+            self._snapshot_finished(status)
+        self.publisher.flush_blocking()
+        self._last_checkpoint = time.monotonic()
+        if not hasattr(os, "fork"):
+            self._save_now(stage)
+            return
+        self._snapshot_started = time.perf_counter()
+        self._snapshot_offset = stage.next_offset
+        pid = os.fork()
+        if pid == 0:  # the child: write, and leave without running any of the parent's code
+            code = 1
+            try:
+                stage.save(self.settings.checkpoint_path)
+                code = 0
+            finally:
+                os._exit(code)
+        self._snapshot_pid = pid
+
+    def _snapshot_finished(self, status: int) -> None:
+        self._snapshot_pid = None
+        if os.waitstatus_to_exitcode(status) != 0:
+            log.error("a checkpoint snapshot failed; the previous checkpoint stands")
+            return
+        metrics.CHECKPOINT_SECONDS.observe(time.perf_counter() - self._snapshot_started)
+        metrics.CHECKPOINT_OFFSET.set(self._snapshot_offset)
+        self.health.last_checkpoint_at = datetime.now(UTC)
+
+    def _save_now(self, stage: ResolutionStage) -> None:
         started = time.perf_counter()
         stage.save(self.settings.checkpoint_path)
         metrics.CHECKPOINT_SECONDS.observe(time.perf_counter() - started)
         metrics.CHECKPOINT_OFFSET.set(stage.next_offset)
-        self._last_checkpoint = time.monotonic()
         self.health.last_checkpoint_at = datetime.now(UTC)
 
     def close(self) -> None:
         """Final flush, and checkpoint when this process resolves, after the agents stopped."""
         self.publisher.flush_blocking()
+        if self._snapshot_pid is not None:
+            _pid, status = os.waitpid(self._snapshot_pid, 0)
+            self._snapshot_finished(status)
         if self.stage is not None:
-            self.stage.save(self.settings.checkpoint_path)
+            self._save_now(self.stage)
             log.info("checkpoint saved at accepted-log offset %d", self.stage.next_offset)
 
 
