@@ -180,3 +180,56 @@ def test_encoding_a_record_that_does_not_fit_raises_before_publishing():
 def test_a_record_type_without_schemas_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing"):
         AvroCodec("nothing", schema_dir=tmp_path)
+
+
+def test_an_envelope_reuses_the_inner_bytes_and_equals_a_full_encoding():
+    from datetime import UTC, datetime
+
+    from mast_core.avro import INTERACTION, RESOLVED_INTERACTION, EnvelopeEncoder, codec
+    from mast_core.events import encode_interaction, parse_event
+    from tests.factories import event_dict
+
+    encoder = EnvelopeEncoder(RESOLVED_INTERACTION, INTERACTION)
+    assert encoder.compatible
+    event = parse_event(event_dict())
+    tail = {
+        "person_id": "P1",
+        "address_id": None,
+        "match_weight": 14.5,
+        "match_reason": "given name exact",
+        "resolved_at": datetime(2026, 4, 3, tzinfo=UTC),
+    }
+    calls = []
+
+    def record():
+        calls.append(1)
+        return event.to_record()
+
+    fast = encoder.encode(encode_interaction(event), tail, record)
+    assert calls == []  # the inner bytes were reused, not re-encoded
+    assert fast == codec(RESOLVED_INTERACTION).encode({"interaction": event.to_record(), **tail})
+
+    # bytes from an older interaction version cannot be spliced in: encoded in full instead
+    older = codec(INTERACTION).encode(
+        dict(event.to_record()) | {"subject": {"given_name": "Ann"}},
+        version=1,
+    )
+    slow = encoder.encode(older, tail, record)
+    assert calls == [1]
+    assert codec(RESOLVED_INTERACTION).decode(slow)["person_id"] == "P1"
+
+
+def test_an_envelope_refuses_an_ill_typed_tail_naming_the_field():
+    from mast_core.avro import INTERACTION, RESOLVED_INTERACTION, EnvelopeEncoder
+    from mast_core.errors import AvroEncodeError
+    from mast_core.events import encode_interaction, parse_event
+    from tests.factories import event_dict
+
+    event = parse_event(event_dict())
+    encoder = EnvelopeEncoder(RESOLVED_INTERACTION, INTERACTION)
+    with pytest.raises(AvroEncodeError, match="person_id"):
+        encoder.encode(
+            encode_interaction(event),
+            {"person_id": 42, "match_reason": "x", "resolved_at": 0},
+            event.to_record,
+        )

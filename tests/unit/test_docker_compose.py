@@ -36,9 +36,20 @@ def test_the_clickhouse_password_must_come_from_the_operator():
 
 
 def test_compose_runs_every_part_of_the_stack():
+    from stream_processors.app import ROLES
+
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
-    assert {"kafka", "clickhouse", "worker", "api"} <= set(services)
-    for name in ("worker", "api"):
+    assert {"kafka", "clickhouse", "validator", "resolver", "sink", "api"} <= set(services)
+    roles = {
+        service["command"][service["command"].index("--role") + 1]: service
+        for service in services.values()
+        if "--role" in service.get("command", [])
+    }
+    assert set(roles) == set(ROLES)
+    # resolution is one ordered sequence with its checkpoint on a volume
+    assert roles["resolve"]["deploy"]["replicas"] == 1
+    assert roles["resolve"]["volumes"]
+    for name in ("validator", "resolver", "sink", "api"):
         environment = services[name]["environment"]
         assert environment["MAST_CLICKHOUSE_URL"].startswith("http")
         assert environment["MAST_KAFKA_BOOTSTRAP"] == "kafka:9092"

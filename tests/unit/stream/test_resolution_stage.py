@@ -1,0 +1,99 @@
+"""The resolution stage without Kafka: ids, idempotency, merges with alerts, checkpoints."""
+
+from __future__ import annotations
+
+import pytest
+
+from mast_core.avro import ALERT, IDENTITY_MERGE, RESOLVED_INTERACTION, codec
+from stream_processors.resolution import CheckpointError, ResolutionStage, resolved_record
+from tests.unit.linkage.conftest import person_event
+
+
+def _bridge_trio():
+    return [
+        person_event(agency="HEALTH", nhs="9434765919", dob=None, event_id="a"),
+        person_event(
+            agency="POLICE",
+            record="P-7",
+            line1="9 Elm Way",
+            postcode="DY9 9ZZ",
+            town="Dudley",
+            event_id="b",
+        ),
+        person_event(agency="POLICE", record="P-7", nhs="9434765919", event_id="c"),
+    ]
+
+
+def _stream(n: int):
+    people = [("Ann", "Kestrel", "1980-01-02"), ("Bob", "Ledger", "1975-03-04")]
+    for i in range(n):
+        given, family, dob = people[i % 2]
+        yield person_event(given=given, family=family, dob=dob, event_id=f"s-{i}")
+
+
+def test_outputs_fit_their_avro_schemas_and_a_merge_is_published():
+    stage = ResolutionStage.fresh()
+    outputs = [stage.process(event) for event in _bridge_trio()]
+    assert all(output is not None for output in outputs)
+    bridge = outputs[2]
+    assert bridge is not None
+    assert len(bridge.merges) == 1
+    merge = codec(IDENTITY_MERGE).decode(codec(IDENTITY_MERGE).encode(bridge.merges[0]))
+    assert merge["retired_person_id"] == outputs[1].resolved["person_id"]
+    assert merge["evidence"]
+    resolved = codec(RESOLVED_INTERACTION).decode(
+        codec(RESOLVED_INTERACTION).encode(resolved_record(bridge))
+    )
+    assert resolved["person_id"] == outputs[0].resolved["person_id"]
+    assert resolved["interaction"]["event_id"] == "c"
+    for alert in bridge.alerts:
+        codec(ALERT).encode(alert)
+
+
+def test_a_re_sent_event_changes_nothing():
+    stage = ResolutionStage.fresh()
+    event = person_event(event_id="x-1")
+    first = stage.process(event)
+    assert first is not None
+    assert stage.process(event) is None
+    assert stage.duplicates == 1
+    assert stage.resolver.stats.records == 1
+
+
+def test_log_offsets_already_in_the_state_are_not_accepted_again():
+    stage = ResolutionStage.fresh()
+    assert stage.accepts(0)
+    stage.done(0)
+    stage.done(1)
+    assert not stage.accepts(1)
+    assert stage.accepts(2)
+    stage.done(0)  # a late duplicate acknowledgement never moves the position back
+    assert stage.next_offset == 2
+
+
+def test_a_restored_checkpoint_continues_exactly(tmp_path):
+    events = list(_stream(40)) + _bridge_trio()
+    straight = ResolutionStage.fresh()
+    expected = [straight.process(event) for event in events]
+
+    first = ResolutionStage.fresh()
+    for offset, event in enumerate(events[:25]):
+        first.process(event)
+        first.done(offset)
+    path = tmp_path / "stage.checkpoint"
+    first.save(path)
+    resumed = ResolutionStage.load(path)
+    assert resumed.next_offset == 25
+    rest = [resumed.process(event) for event in events[25:]]
+    assert [o.resolved["person_id"] for o in rest if o] == [
+        o.resolved["person_id"] for o in expected[25:] if o
+    ]
+    assert [len(o.merges) for o in rest if o] == [len(o.merges) for o in expected[25:] if o]
+
+
+def test_a_damaged_checkpoint_is_a_clear_error(tmp_path):
+    path = tmp_path / "stage.checkpoint"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
+        ResolutionStage.load(path)
+    assert isinstance(ResolutionStage.load_or_fresh(tmp_path / "missing"), ResolutionStage)
