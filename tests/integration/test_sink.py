@@ -41,7 +41,7 @@ def test_a_replayed_batch_is_stored_once(clickhouse):
     where = f"WHERE event_id LIKE '{run}-%'"
     assert _count(clickhouse, f"SELECT count() FROM resolved_interactions {where}") == 5
     # a replay cut into different batches has other tokens: the key collapses it on read
-    writer.write_resolved(batch[2:] + [_resolved(f"{run}-5", f"P{run}")])
+    writer.write_resolved([*batch[2:], _resolved(f"{run}-5", f"P{run}")])
     assert _count(clickhouse, f"SELECT count() FROM resolved_interactions FINAL {where}") == 6
     assert _count(clickhouse, f"SELECT count() FROM address_interactions FINAL {where}") == 6
 
