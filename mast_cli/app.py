@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import typer
+from pythonjsonlogger.json import JsonFormatter
 
 from mast_cli import db, demo, kafka, linkage, stack
 from mast_core.settings import get_settings
@@ -37,9 +38,22 @@ def setup() -> None:
 
 @app.callback()
 def _configure() -> None:
-    """Logs go to stderr, one line each; progress for people goes to stdout."""
-    level = get_settings().log_level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    """Logs go to stderr, one line each (JSON objects with MAST_LOG_FORMAT=json, for a log
+    shipper); progress for people goes to stdout. Log lines never carry personal data: they
+    name events by topic and offset and problems by field."""
+    settings = get_settings()
+    level = settings.log_level
+    handler = logging.StreamHandler()
+    if settings.log_format == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"levelname": "level", "name": "logger", "asctime": "time"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     # librdkafka retries transient conditions (a coordinator still loading) and says so at
     # WARNING; an operator needs its errors, which the commands also report themselves.
     if level != "DEBUG":

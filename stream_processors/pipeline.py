@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -38,8 +37,6 @@ from stream_processors.publishing import OutputPublisher
 from stream_processors.resolution import ResolutionStage
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 ACCEPTED_PER_MESSAGE = 500
 """Events per accepted-log message (about 0.4 MB, under Kafka's 1 MB default)."""

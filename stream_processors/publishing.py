@@ -8,9 +8,7 @@ done before what it produced is safely in Kafka.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any
 
 from confluent_kafka import KafkaError, Message
 
@@ -65,14 +63,8 @@ class OutputPublisher:
             failures, self._failures = self._failures, []
             raise PublishError(f"{len(failures)} messages not delivered; first: {failures[0]}")
 
-    async def flush(self, timeout: float = 60.0) -> None:
-        await asyncio.to_thread(self.flush_blocking, timeout)
-
     def close(self) -> None:
         try:
             self.flush_blocking(10.0)
         except PublishError as exc:
             log.error("publisher closed with undelivered messages: %s", exc)
-
-    def stats(self) -> dict[str, Any]:
-        return {"queued": len(self._producer)}
