@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     kafka_controller_port: int = 9093
     kafka_heap: str = "512m"
     kafka_start_timeout_s: float = 90.0
+    kafka_compression: Literal["none", "lz4", "zstd", "gzip", "snappy"] = Field(
+        default="lz4", description="Compression of everything MAST produces."
+    )
     kafka_session_timeout_s: float = Field(
         default=10.0,
         description="How soon Kafka gives up on a worker that stopped answering; a worker "

@@ -25,7 +25,7 @@ def producer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "retries": 2_147_483_647,
         "delivery.timeout.ms": 120_000,
         "linger.ms": 5,
-        "compression.type": "lz4",
+        "compression.type": settings.kafka_compression,
     }
     config.update(overrides)
     return config
