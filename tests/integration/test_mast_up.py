@@ -34,6 +34,17 @@ def _status(port: int) -> dict | None:
         return None
 
 
+def _mast_status(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mast_cli", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_up_serves_processes_and_stops_everything_on_sigterm(tmp_path):
     api_port = free_port()
     settings = Settings(
@@ -72,14 +83,7 @@ def test_up_serves_processes_and_stops_everything_on_sigterm(tmp_path):
             assert time.monotonic() < deadline + 60, _status(api_port)
             time.sleep(0.3)
 
-        report = subprocess.run(
-            [sys.executable, "-m", "mast_cli", "status"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        report = _mast_status(env)
         assert report.returncode == 0, report.stdout + report.stderr
         assert "Process (pipeline): ready" in report.stdout
         assert "resolved: 3" in report.stdout
@@ -94,13 +98,6 @@ def test_up_serves_processes_and_stops_everything_on_sigterm(tmp_path):
     assert "Checkpoint saved at accepted-log offset 1" in output
     assert "Stopping the local Kafka broker" in output
     assert not LocalKafka(settings).status().running
-    down = subprocess.run(
-        [sys.executable, "-m", "mast_cli", "status"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    down = _mast_status(env)
     assert down.returncode == 3
     assert "not reachable" in down.stdout
