@@ -47,10 +47,6 @@ class OutputPublisher:
             except BufferError:  # local queue full: let deliveries drain, then retry
                 self._producer.poll(0.1)
 
-    def serve_deliveries(self) -> None:
-        """Run the delivery callbacks that are due; the stages call it once per batch."""
-        self._producer.poll(0)
-
     def flush_blocking(self, timeout: float = 60.0) -> None:
         """Return once everything sent is acknowledged; raise if anything was not."""
         remaining = self._producer.flush(timeout)
