@@ -39,7 +39,9 @@ from stream_processors.resolution import ResolutionStage
 log = logging.getLogger(__name__)
 
 ACCEPTED_PER_MESSAGE = 500
-"""Events per accepted-log message (about 0.4 MB, under Kafka's 1 MB default)."""
+ACCEPTED_BYTES_PER_MESSAGE = 512_000
+"""Accepted-log messages hold at most this many events and bytes: under Kafka's 1 MB default
+message size even when every field is at its longest."""
 
 
 class RecoveryError(MastError):
@@ -52,7 +54,6 @@ class Health:
     running: bool = False
     """True once the agents are consuming."""
     last_checkpoint_at: datetime | None = None
-    last_error: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
     def count(self, name: str, n: int = 1) -> None:
@@ -98,8 +99,7 @@ class Pipeline:
             accepted.append(encode_interaction(event))
         if messages:
             metrics.EVENTS_IN.labels(messages[0][1]).inc(len(messages))
-        for start in range(0, len(accepted), ACCEPTED_PER_MESSAGE):
-            chunk = accepted[start : start + ACCEPTED_PER_MESSAGE]
+        for chunk in _chunks(accepted):
             self.publisher.send(
                 self.settings.accepted_interactions_topic,
                 self._batch_codec.encode({"events": chunk}),
@@ -235,6 +235,22 @@ class Pipeline:
         if self.stage is not None:
             self._save_now(self.stage)
             log.info("checkpoint saved at accepted-log offset %d", self.stage.next_offset)
+
+
+def _chunks(items: list[bytes]) -> list[list[bytes]]:
+    chunks: list[list[bytes]] = []
+    size = 0
+    for item in items:
+        if (
+            not chunks
+            or len(chunks[-1]) >= ACCEPTED_PER_MESSAGE
+            or size + len(item) > ACCEPTED_BYTES_PER_MESSAGE
+        ):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += len(item)
+    return chunks
 
 
 def rewind_resolution_log(

@@ -97,3 +97,19 @@ def test_a_damaged_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match="cannot read checkpoint"):
         ResolutionStage.load(path)
     assert isinstance(ResolutionStage.load_or_fresh(tmp_path / "missing"), ResolutionStage)
+
+
+def test_accepted_log_messages_are_bounded_by_count_and_size():
+    from stream_processors.pipeline import (
+        ACCEPTED_BYTES_PER_MESSAGE,
+        ACCEPTED_PER_MESSAGE,
+        _chunks,
+    )
+
+    small = [b"x" * 100] * (ACCEPTED_PER_MESSAGE * 2 + 1)
+    assert [len(c) for c in _chunks(small)] == [ACCEPTED_PER_MESSAGE, ACCEPTED_PER_MESSAGE, 1]
+    large = [b"y" * 4000] * 300
+    chunks = _chunks(large)
+    assert sum(len(c) for c in chunks) == 300
+    assert all(sum(map(len, c)) <= ACCEPTED_BYTES_PER_MESSAGE for c in chunks)
+    assert _chunks([]) == []
