@@ -30,7 +30,10 @@ def up(host: HostOption = None, port: PortOption = None) -> None:
 
     settings = get_settings()
     options = StackOptions(
-        start_broker=True, host=host or settings.api_host, port=port or settings.api_port
+        start_broker=True,
+        api=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
     )
     with clear_errors():
         run_stack(settings, options, say)
@@ -72,12 +75,15 @@ def worker(
 def api(host: HostOption = None, port: PortOption = None) -> None:
     """Serve the HTTP API alone, against a ClickHouse server (a deployment's API process)."""
     from query_api.app import create_app
-    from sinks.clickhouse import connect
+    from query_api.context import ApiContext
+    from sinks.clickhouse import apply_migrations, connect
 
     settings = get_settings()
     with clear_errors():
         client = connect(settings)
-    lock = threading.Lock()
+        apply_migrations(client)
+        lock = threading.Lock()
+        context = ApiContext.create(settings, client, lock)
 
     def status() -> dict[str, Any]:
         try:
@@ -88,7 +94,7 @@ def api(host: HostOption = None, port: PortOption = None) -> None:
         return {"ready": True, "role": "api"}
 
     uvicorn.run(
-        create_app(status),
+        create_app(status, context),
         host=host or settings.api_host,
         port=port or settings.api_port,
         log_level="warning",

@@ -34,6 +34,16 @@ def _default_cache_dir() -> Path:
     return Path(base) / "mast"
 
 
+DEFAULT_PURPOSES = {
+    "section_47_enquiry": "Section 47 enquiry",
+    "strategy_discussion": "Strategy discussion",
+    "welfare_check": "Welfare check",
+    "self_neglect_review": "Self-neglect review",
+    "missing_person": "Missing person",
+    "mash_triage": "Multi-agency safeguarding hub triage",
+}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MAST_", env_file=None, extra="ignore")
 
@@ -95,6 +105,22 @@ class Settings(BaseSettings):
     )
     parameters_file: Path | None = Field(
         default=None, description="Linkage parameters (JSON); unset means the shipped ones."
+    )
+
+    # Access -----------------------------------------------------------------------------------
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs sign-in tokens; unset means one generated into the state "
+        "folder (set it when more than one API process serves).",
+    )
+    token_minutes: int = 30
+    login_max_failures: int = Field(
+        default=5, description="Failed sign-ins within login_window_minutes before lock-out."
+    )
+    login_window_minutes: int = 15
+    purposes: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_PURPOSES),
+        description="Purposes a look-up may declare, code to label (JSON in MAST_PURPOSES).",
     )
 
     # HTTP -------------------------------------------------------------------------------------

@@ -1,18 +1,24 @@
-"""The HTTP application: operations endpoints now; the practitioners' API and web app join
-it (issue: query API and web app)."""
+"""The HTTP application: operations endpoints, and with a ClickHouse client the
+practitioners' API (sign-in, purposes, audit; search and pages follow)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from query_api.context import ApiContext
 from query_api.ops import StatusSource, ops_router
+from query_api.routes import audit, auth
 
 
-def create_app(status: StatusSource) -> FastAPI:
+def create_app(status: StatusSource, context: ApiContext | None = None) -> FastAPI:
     app = FastAPI(
         title="MAST",
         summary="Multi-Agency Safeguarding Tracker",
         version="0.1.0",
     )
     app.include_router(ops_router(status))
+    if context is not None:
+        app.state.mast = context
+        app.include_router(auth.router)
+        app.include_router(audit.router)
     return app

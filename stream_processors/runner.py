@@ -31,6 +31,7 @@ from messaging.clients import make_admin
 from messaging.lag import consumer_lag
 from messaging.topics import ensure_topics, topic_specs
 from query_api.app import create_app
+from query_api.context import ApiContext
 from sinks.clickhouse import apply_migrations, connect
 from sinks.clickhouse.consumer import ClickHouseSink, sink_group
 from sinks.clickhouse.retention import apply_retention
@@ -56,6 +57,8 @@ class StackOptions:
     start_broker: bool
     """Start (and later stop) the local broker: ``mast up`` on one machine."""
     roles: frozenset[str] = frozenset(ROLES)
+    api: bool = False
+    """Serve the practitioners' API too (needs the sink's ClickHouse client: ``mast up``)."""
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -162,7 +165,10 @@ def _run_pipeline(settings: Settings, options: StackOptions, say: Say) -> None:
     def status() -> dict[str, Any]:
         return _status(health, stage, sink, roles, lag_cache)
 
-    services.insert(0, HttpService(create_app(status), options.host, options.port))
+    api_context = None
+    if options.api and sink is not None:
+        api_context = ApiContext.create(settings, sink.writer.client, sink.writer.lock)
+    services.insert(0, HttpService(create_app(status, api_context), options.host, options.port))
     say(
         f"Running {', '.join(r for r in ROLES if r in roles)}; health and metrics on "
         f"http://{options.host}:{options.port}; Ctrl-C stops"

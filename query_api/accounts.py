@@ -1,0 +1,134 @@
+"""Users and sign-in attempts, kept in ClickHouse so every API process sees the same ones."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from clickhouse_connect.driver.client import Client
+
+from mast_core.errors import MastError
+from mast_core.events import Agency
+from query_api.security import ROLES, hash_password
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class AccountError(MastError):
+    reason = "account"
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    password_hash: str
+    role: str
+    organisation: str
+    display_name: str
+    disabled: bool
+
+
+_COLUMNS = ["username", "password_hash", "role", "organisation", "display_name", "disabled"]
+_SELECT = (
+    "SELECT username, password_hash, role, organisation, display_name, disabled FROM users FINAL"
+)
+
+
+class UserStore:
+    def __init__(self, client: Client, lock: threading.Lock | None = None) -> None:
+        self.client = client
+        self.lock = lock or threading.Lock()
+
+    def add(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        organisation: str,
+        display_name: str = "",
+    ) -> User:
+        username = username.strip()
+        if not username or len(username) > 64 or not username.isprintable():
+            raise AccountError("a username is 1 to 64 printable characters")
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        if organisation not in Agency.__members__:
+            raise AccountError(f"organisation must be one of {', '.join(Agency.__members__)}")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        if self.get(username) is not None:
+            raise AccountError(f"user {username!r} exists")
+        user = User(username, hash_password(password), role, organisation, display_name, False)
+        self._write(user)
+        return user
+
+    def disable(self, username: str) -> User:
+        user = self.get(username)
+        if user is None:
+            raise AccountError(f"no user {username!r}")
+        disabled = User(
+            user.username,
+            user.password_hash,
+            user.role,
+            user.organisation,
+            user.display_name,
+            True,
+        )
+        self._write(disabled)
+        return disabled
+
+    def get(self, username: str) -> User | None:
+        with self.lock:
+            rows = self.client.query(
+                _SELECT + " WHERE username = {u:String}",
+                parameters={"u": username},
+            ).result_rows
+        return _user(rows[0]) if rows else None
+
+    def all(self) -> list[User]:
+        with self.lock:
+            rows = self.client.query(_SELECT + " ORDER BY username").result_rows
+        return [_user(row) for row in rows]
+
+    def _write(self, user: User) -> None:
+        row = [
+            user.username,
+            user.password_hash,
+            user.role,
+            user.organisation,
+            user.display_name,
+            int(user.disabled),
+            datetime.now(UTC),
+        ]
+        with self.lock:
+            self.client.insert("users", [row], column_names=[*_COLUMNS, "updated_at"])
+
+    # Sign-in attempts -------------------------------------------------------------------------
+    def record_attempt(self, username: str, succeeded: bool) -> None:
+        with self.lock:
+            self.client.insert(
+                "login_attempts",
+                [[username, datetime.now(UTC), int(succeeded)]],
+                column_names=["username", "at", "succeeded"],
+            )
+
+    def recent_failures(self, username: str, window: timedelta) -> int:
+        """Failures since the last success within the window."""
+        since = datetime.now(UTC) - window
+        with self.lock:
+            rows = self.client.query(
+                "SELECT count() FROM login_attempts "
+                "WHERE username = {u:String} AND succeeded = 0 "
+                "AND at > {since:DateTime64(3, 'UTC')} "
+                "AND at > (SELECT max(at) FROM login_attempts "
+                "          WHERE username = {u:String} AND succeeded = 1)",
+                parameters={"u": username, "since": since},
+            ).result_rows
+        return int(rows[0][0]) if rows else 0
+
+
+def _user(row: Sequence[Any]) -> User:
+    return User(str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]), bool(row[5]))

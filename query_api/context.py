@@ -1,0 +1,85 @@
+"""What the API's routes share: settings, the ClickHouse client (one per process: chDB allows
+one engine, so ``mast up`` hands the sink's client over), users, the audit log, and the
+dependencies that authenticate and authorise each request."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Annotated
+
+from clickhouse_connect.driver.client import Client
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+
+from mast_core.settings import Settings
+from query_api.accounts import UserStore
+from query_api.audit import AuditLog
+from query_api.security import Principal, read_token, signing_key
+
+NOTICE = (
+    "MAST is for safeguarding duties only, and its use is fully audited. Every search and "
+    "every record you open is recorded with your name, your organisation and the purpose "
+    "you declare, and your organisation's managers and data protection officer can see it. "
+    "Look only at what your current safeguarding work needs."
+)
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    client: Client
+    lock: threading.Lock
+    users: UserStore
+    audit: AuditLog
+    key: str
+
+    @classmethod
+    def create(
+        cls, settings: Settings, client: Client, lock: threading.Lock | None = None
+    ) -> ApiContext:
+        lock = lock or threading.Lock()
+        return cls(
+            settings,
+            client,
+            lock,
+            UserStore(client, lock),
+            AuditLog(client, lock),
+            signing_key(settings),
+        )
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.mast
+    return ctx
+
+
+Context = Annotated[ApiContext, Depends(context)]
+
+
+def principal(ctx: Context, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+    """The signed-in user; 401 without a valid, unexpired token or for a disabled user."""
+    who = read_token(token, ctx.key) if token else None
+    if who is not None:
+        user = ctx.users.get(who.username)
+        if user is not None and not user.disabled:
+            return who
+    raise HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "sign in first (the token is missing, expired or no longer valid)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+SignedIn = Annotated[Principal, Depends(principal)]
+
+
+def manager(who: SignedIn) -> Principal:
+    if who.role not in ("manager", "admin"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "managers only")
+    return who
+
+
+Manager = Annotated[Principal, Depends(manager)]

@@ -1,0 +1,82 @@
+"""Sign-in: the OAuth2 password flow, with the notice accepted and guessing locked out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from query_api.context import NOTICE, Context, SignedIn
+from query_api.security import Principal, issue_token, verify_password
+
+router = APIRouter(prefix="/api/v1", tags=["sign-in"])
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int
+    role: str
+    organisation: str
+
+
+class Notice(BaseModel):
+    notice: str
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    organisation: str
+
+
+@router.get("/auth/notice", summary="The notice a user accepts at sign-in")
+def notice() -> Notice:
+    return Notice(notice=NOTICE)
+
+
+@router.post(
+    "/auth/token",
+    summary="Sign in (OAuth2 password flow); the notice must be accepted",
+    responses={401: {}, 403: {}, 429: {}},
+)
+def token(
+    ctx: Context,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    notice_accepted: Annotated[bool, Form()] = False,
+) -> Token:
+    settings = ctx.settings
+    window = timedelta(minutes=settings.login_window_minutes)
+    if ctx.users.recent_failures(form.username, window) >= settings.login_max_failures:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many failed sign-ins; try again later",
+            headers={"Retry-After": str(settings.login_window_minutes * 60)},
+        )
+    user = ctx.users.get(form.username)
+    if user is None or user.disabled or not verify_password(user.password_hash, form.password):
+        ctx.users.record_attempt(form.username, succeeded=False)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "wrong username or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not notice_accepted:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"accept the notice to sign in: {NOTICE}")
+    ctx.users.record_attempt(form.username, succeeded=True)
+    principal = Principal(user.username, user.role, user.organisation)
+    access_token, lifetime = issue_token(principal, ctx.key, settings.token_minutes)
+    return Token(
+        access_token=access_token,
+        expires_in=lifetime,
+        role=user.role,
+        organisation=user.organisation,
+    )
+
+
+@router.get("/me", summary="Who is signed in")
+def me(who: SignedIn) -> Me:
+    return Me(username=who.username, role=who.role, organisation=who.organisation)

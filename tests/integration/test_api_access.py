@@ -1,0 +1,162 @@
+"""Sign-in, tokens, lock-out, purposes and the manager's audit, on the real engine (chDB)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from query_api.accounts import AccountError, UserStore
+from query_api.app import create_app
+from query_api.audit import Entry
+from query_api.context import ApiContext
+from query_api.security import Principal, issue_token
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def api(settings, clickhouse):
+    context = ApiContext.create(settings, clickhouse)
+    return context, TestClient(create_app(lambda: {"ready": True}, context))
+
+
+def _user(context: ApiContext, role: str = "practitioner", org: str = "POLICE") -> str:
+    name = f"{role}-{uuid.uuid4().hex[:8]}"
+    context.users.add(name, PASSWORD, role, org)
+    return name
+
+
+def _sign_in(client: TestClient, username: str, password: str = PASSWORD, notice: bool = True):
+    data = {"username": username, "password": password}
+    if notice:
+        data["notice_accepted"] = "true"
+    return client.post("/api/v1/auth/token", data=data)
+
+
+def _bearer(client: TestClient, username: str) -> dict[str, str]:
+    response = _sign_in(client, username)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_users_are_checked_when_added(api):
+    context, _client = api
+    store: UserStore = context.users
+    for bad in (
+        dict(password="short", role="practitioner", organisation="POLICE"),
+        dict(password=PASSWORD, role="chief", organisation="POLICE"),
+        dict(password=PASSWORD, role="manager", organisation="MI6"),
+    ):
+        with pytest.raises(AccountError):
+            store.add(f"u-{uuid.uuid4().hex[:6]}", **bad)
+    name = _user(context)
+    with pytest.raises(AccountError, match="exists"):
+        store.add(name, PASSWORD, "practitioner", "POLICE")
+    stored = store.get(name)
+    assert stored is not None
+    assert stored.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in stored.password_hash
+
+
+def test_sign_in_needs_the_password_and_the_notice(api):
+    context, client = api
+    name = _user(context)
+    assert "audited" in client.get("/api/v1/auth/notice").json()["notice"]
+    assert _sign_in(client, name, "wrong password!").status_code == 401
+    assert _sign_in(client, "nobody-at-all").status_code == 401
+    refused = _sign_in(client, name, notice=False)
+    assert refused.status_code == 403
+    assert "notice" in refused.json()["detail"]
+    granted = _sign_in(client, name)
+    assert granted.status_code == 200
+    body = granted.json()
+    assert body["token_type"] == "bearer"
+    assert body["role"] == "practitioner"
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    assert client.get("/api/v1/me", headers=headers).json()["username"] == name
+
+
+def test_missing_expired_forged_and_disabled_tokens_are_refused(api):
+    context, client = api
+    name = _user(context)
+    assert client.get("/api/v1/purposes").status_code == 401
+    expired, _ = issue_token(Principal(name, "practitioner", "POLICE"), context.key, -1)
+    assert (
+        client.get("/api/v1/purposes", headers={"Authorization": f"Bearer {expired}"}).status_code
+        == 401
+    )
+    forged, _ = issue_token(Principal(name, "manager", "POLICE"), "a different key " * 3, 30)
+    assert (
+        client.get("/api/v1/purposes", headers={"Authorization": f"Bearer {forged}"}).status_code
+        == 401
+    )
+    headers = _bearer(client, name)
+    assert client.get("/api/v1/purposes", headers=headers).status_code == 200
+    context.users.disable(name)
+    assert client.get("/api/v1/purposes", headers=headers).status_code == 401
+    assert _sign_in(client, name).status_code == 401
+
+
+def test_repeated_failures_lock_the_account(api, settings):
+    context, client = api
+    name = _user(context)
+    for _ in range(settings.login_max_failures):
+        assert _sign_in(client, name, "not the password").status_code == 401
+    locked = _sign_in(client, name)
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+
+
+def test_purposes_are_the_configured_list(api, settings):
+    context, client = api
+    purposes = client.get("/api/v1/purposes", headers=_bearer(client, _user(context))).json()
+    assert {p["code"]: p["label"] for p in purposes} == settings.purposes
+
+
+def test_managers_see_their_own_organisation_only_and_export_is_audited(api):
+    context, client = api
+    practitioner = _user(context, "practitioner", "FIRE")
+    manager = _user(context, "manager", "FIRE")
+    other_manager = _user(context, "manager", "HEALTH")
+    person = f"P{uuid.uuid4().hex[:10]}"
+    context.audit.record(
+        Principal(practitioner, "practitioner", "FIRE"),
+        Entry(action="view_person", purpose="welfare_check", person_ids=[person]),
+    )
+    assert client.get("/api/v1/audit", headers=_bearer(client, practitioner)).status_code == 403
+
+    mine = client.get(
+        "/api/v1/audit", params={"person_id": person}, headers=_bearer(client, manager)
+    ).json()
+    assert [(e["username"], e["action"], e["purpose"]) for e in mine] == [
+        (practitioner, "view_person", "welfare_check")
+    ]
+    theirs = client.get(
+        "/api/v1/audit", params={"person_id": person}, headers=_bearer(client, other_manager)
+    ).json()
+    assert theirs == []
+
+    exported = client.get(
+        "/api/v1/audit",
+        params={"person_id": person, "format": "csv"},
+        headers=_bearer(client, manager),
+    )
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [row["username"] for row in rows] == [practitioner]
+    after = client.get(
+        "/api/v1/audit", params={"username": manager}, headers=_bearer(client, manager)
+    ).json()
+    assert [e["action"] for e in after] == ["export_audit"]
+    assert (
+        client.get(
+            "/api/v1/audit", params={"since": "not-a-date"}, headers=_bearer(client, manager)
+        ).status_code
+        == 422
+    )
