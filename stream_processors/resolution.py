@@ -113,6 +113,7 @@ class ResolutionStage:
                 "match_weight": resolution.match_weight,
                 "match_reason": resolution.reason,
                 "resolved_at": now,
+                "search_keys": list(resolution.keys),
             },
             merges=[merge_record(merge, now) for merge in resolution.merges],
             alerts=[alert.to_record() for alert in alerts],

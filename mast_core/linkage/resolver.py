@@ -75,6 +75,8 @@ class Resolution:
     merges: tuple[Merge, ...] = ()
     possible_matches: tuple[PossibleMatch, ...] = ()
     new_person: bool = False
+    keys: tuple[str, ...] = ()
+    """The blocking keys the record was indexed under: what a search by person looks up."""
 
 
 @dataclass
@@ -234,6 +236,7 @@ class Resolver:
             score.contributions,
             tuple(merges),
             tuple(possible),
+            keys=tuple(keys),
         )
 
     def _possible(self, profile: Profile, identity: int, candidate: _Candidate) -> PossibleMatch:
@@ -322,7 +325,7 @@ class Resolver:
         self.stats.new_persons += 1
         self._add_profile(profile, index, keys)
         return Resolution(
-            event.event_id, person_id, address_id, None, reason, (), (), possible, True
+            event.event_id, person_id, address_id, None, reason, (), (), possible, True, tuple(keys)
         )
 
     def _add_profile(self, profile: Profile, identity_index: int, keys: list[str]) -> None:

@@ -14,6 +14,7 @@ from clickhouse_connect.driver.client import Client
 TTL_COLUMNS = {
     "resolved_interactions": "event_time",
     "address_interactions": "event_time",
+    "person_keys": "event_time",
     "alerts": "raised_at",
     "dead_letters": "failed_at",
 }

@@ -46,6 +46,7 @@ RESOLVED_COLUMNS = [
     "match_reason",
     "resolved_at",
 ]
+PERSON_KEY_COLUMNS = ["key", "person_id", "event_id", "event_time", "resolved_at"]
 MERGE_COLUMNS = [
     "merge_id",
     "surviving_person_id",
@@ -173,6 +174,14 @@ class SinkWriter:
         rows = [resolved_row(record) for record in records]
         keys = [f"{row[0]}|{row[1]}" for row in rows]
         self._insert("resolved_interactions", rows, RESOLVED_COLUMNS, keys)
+        search_rows = [
+            [key, row[1], row[0], row[5], row[-1]]
+            for record, row in zip(records, rows, strict=True)
+            for key in record.get("search_keys") or ()
+        ]
+        self._insert(
+            "person_keys", search_rows, PERSON_KEY_COLUMNS, [f"{r[0]}|{r[2]}" for r in search_rows]
+        )
         return len(rows)
 
     def write_alerts(self, records: Sequence[dict[str, Any]]) -> int:

@@ -130,6 +130,7 @@ def test_retention_is_a_ttl_set_once(clickhouse):
     assert set(changed) <= {
         "resolved_interactions",
         "address_interactions",
+        "person_keys",
         "alerts",
         "dead_letters",
     }

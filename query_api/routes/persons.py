@@ -1,0 +1,106 @@
+"""Search by person: every search declares a purpose and is audited with what it showed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from mast_core.errors import InvalidEvent
+from mast_core.normalise.dates import parse_birth_date
+from query_api.audit import Entry
+from query_api.context import ApiContext, Context, SignedIn
+from query_api.search import PersonMatch, PersonQuery, PersonSearch
+from query_api.security import Principal
+
+router = APIRouter(prefix="/api/v1", tags=["search"])
+
+Text = Annotated[str | None, Field(max_length=128)]
+
+
+class Purposeful(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    purpose: Annotated[str, Field(min_length=1, max_length=64)]
+    purpose_detail: Annotated[str, Field(max_length=500)] = ""
+
+
+class PersonSearchRequest(Purposeful):
+    given_name: Text = None
+    family_name: Text = None
+    date_of_birth: Annotated[str | None, Field(max_length=32)] = None
+    postcode: Annotated[str | None, Field(max_length=16)] = None
+
+
+class PersonResult(BaseModel):
+    person_id: str
+    confidence: float
+    match_weight: float
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: str | None
+    postcode: str | None
+    town: str | None
+    agencies: list[str]
+    records: int
+
+
+def check_purpose(ctx: ApiContext, who: Principal, request: Purposeful, action: str) -> None:
+    """422 for a purpose not on the configured list (the refusal is audited)."""
+    if request.purpose not in ctx.settings.purposes:
+        ctx.audit.record(
+            who,
+            Entry(action=action, outcome="refused", purpose=request.purpose[:64]),
+        )
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            f"unknown purpose; one of: {', '.join(ctx.settings.purposes)}",
+        )
+
+
+@router.post(
+    "/search/persons",
+    summary="Find people by name, date of birth and postcode, ranked by match confidence",
+    responses={422: {}},
+)
+def search_persons(ctx: Context, who: SignedIn, request: PersonSearchRequest) -> list[PersonResult]:
+    check_purpose(ctx, who, request, "search_persons")
+    if request.date_of_birth and parse_birth_date(request.date_of_birth) is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "date_of_birth is not a date")
+    if not (request.family_name or request.given_name):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "give at least a name")
+    query = PersonQuery(
+        request.given_name, request.family_name, request.date_of_birth, request.postcode
+    )
+    try:
+        matches = PersonSearch(ctx.client, ctx.lock).search(query)
+    except InvalidEvent as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    ctx.audit.record(
+        who,
+        Entry(
+            action="search_persons",
+            purpose=request.purpose,
+            purpose_detail=request.purpose_detail,
+            asked=request.model_dump(exclude={"purpose", "purpose_detail"}),
+            person_ids=[m.person_id for m in matches],
+            event_ids=[e for m in matches for e in m.event_ids],
+        ),
+    )
+    return [_result(match) for match in matches]
+
+
+def _result(match: PersonMatch) -> PersonResult:
+    return PersonResult(
+        person_id=match.person_id,
+        confidence=match.confidence,
+        match_weight=match.match_weight,
+        given_name=match.given_name,
+        family_name=match.family_name,
+        date_of_birth=match.date_of_birth,
+        postcode=match.postcode,
+        town=match.town,
+        agencies=sorted(match.agencies),
+        records=match.records,
+    )
