@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from mast_core.errors import InvalidEvent
 from mast_core.normalise.dates import parse_birth_date
 from query_api.audit import Entry
 from query_api.context import ApiContext, Context, SignedIn
+from query_api.records import Records
 from query_api.search import PersonMatch, PersonQuery, PersonSearch
 from query_api.security import Principal
 
@@ -104,3 +105,92 @@ def _result(match: PersonMatch) -> PersonResult:
         agencies=sorted(match.agencies),
         records=match.records,
     )
+
+
+PurposeParam = Annotated[str | None, Query(max_length=64)]
+DetailParam = Annotated[str, Query(max_length=500)]
+
+
+def _purpose_for_view(
+    ctx: ApiContext, who: Principal, action: str, subject: dict[str, list[str]], purpose: str | None
+) -> str:
+    """A view without a purpose on the list is refused (422), and the refusal is audited
+    with the person or address it concerned."""
+    if purpose is not None and purpose in ctx.settings.purposes:
+        return purpose
+    ctx.audit.record(
+        who,
+        Entry(
+            action=action,
+            outcome="refused",
+            purpose=(purpose or "")[:64],
+            person_ids=subject.get("person_ids", []),
+            address_ids=subject.get("address_ids", []),
+        ),
+    )
+    raise HTTPException(
+        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        f"declare a purpose: one of {', '.join(ctx.settings.purposes)}",
+    )
+
+
+@router.get(
+    "/persons/{person_id}",
+    summary="A person: records per agency, timeline, open cases, contacts, alerts",
+    responses={404: {}, 422: {}},
+)
+def person(
+    ctx: Context,
+    who: SignedIn,
+    person_id: Annotated[str, Path(max_length=64)],
+    purpose: PurposeParam = None,
+    purpose_detail: DetailParam = "",
+) -> dict[str, Any]:
+    declared = _purpose_for_view(ctx, who, "view_person", {"person_ids": [person_id]}, purpose)
+    page = Records(ctx.client, ctx.lock).person(person_id)
+    if page is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person")
+    ctx.audit.record(
+        who,
+        Entry(
+            action="view_person",
+            purpose=declared,
+            purpose_detail=purpose_detail,
+            asked={"person_id": person_id},
+            person_ids=[page["person_id"], *page["merged_ids"]],
+            address_ids=[a["address_id"] for a in page["addresses"]],
+            event_ids=[i["event_id"] for i in page["interactions"]],
+        ),
+    )
+    return page
+
+
+@router.get(
+    "/addresses/{address_id}",
+    summary="An address: the people linked to it, its events and alerts",
+    responses={404: {}, 422: {}},
+)
+def address(
+    ctx: Context,
+    who: SignedIn,
+    address_id: Annotated[str, Path(max_length=64)],
+    purpose: PurposeParam = None,
+    purpose_detail: DetailParam = "",
+) -> dict[str, Any]:
+    declared = _purpose_for_view(ctx, who, "view_address", {"address_ids": [address_id]}, purpose)
+    page = Records(ctx.client, ctx.lock).address(address_id)
+    if page is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such address")
+    ctx.audit.record(
+        who,
+        Entry(
+            action="view_address",
+            purpose=declared,
+            purpose_detail=purpose_detail,
+            asked={"address_id": address_id},
+            person_ids=[p["person_id"] for p in page["people"]],
+            address_ids=[address_id],
+            event_ids=[i["event_id"] for i in page["interactions"]],
+        ),
+    )
+    return page

@@ -1,0 +1,250 @@
+"""What a person page and an address page show: the minimum dataset, the contact to call, a
+timeline by agency by month, open cases and alerts. Never case notes: MAST holds none.
+
+Reads use FINAL (a record replayed after a crash is shown once) and follow merges: a person
+is their current id and every id retired into it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from clickhouse_connect.driver.client import Client
+
+INTERACTION_LIMIT = 1000
+
+_EVENT_COLUMNS = (
+    "event_id, person_id, address_id, agency, event_type, event_time, occurred_at, "
+    "source_system, source_record_id, given_name, family_name, date_of_birth, gender, "
+    "address_line1, address_line2, town, postcode, case_status, contact_name, contact_team, "
+    "contact_phone, contact_email"
+)
+_NAMES = [name.strip() for name in _EVENT_COLUMNS.split(",")]
+
+
+class Records:
+    def __init__(self, client: Client, lock: threading.Lock | None = None) -> None:
+        self.client = client
+        self.lock = lock or threading.Lock()
+
+    # Identity ---------------------------------------------------------------------------------
+    def current_person(self, person_id: str) -> str:
+        rows = self._query(
+            "SELECT surviving_person_id FROM person_aliases FINAL "
+            "WHERE retired_person_id = {id:String}",
+            {"id": person_id},
+        )
+        return str(rows[0][0]) if rows else person_id
+
+    def person_ids(self, current: str) -> list[str]:
+        rows = self._query(
+            "SELECT retired_person_id FROM person_aliases FINAL "
+            "WHERE surviving_person_id = {id:String}",
+            {"id": current},
+        )
+        return [current, *sorted(str(row[0]) for row in rows)]
+
+    # Person -----------------------------------------------------------------------------------
+    def person(self, person_id: str) -> dict[str, Any] | None:
+        current = self.current_person(person_id)
+        ids = self.person_ids(current)
+        events = self._events(
+            "SELECT " + _EVENT_COLUMNS + " FROM resolved_interactions FINAL "  # noqa: S608 - constant columns, bound values
+            "WHERE person_id IN {ids:Array(String)} "
+            "ORDER BY event_time DESC LIMIT {limit:UInt32}",
+            {"ids": ids, "limit": INTERACTION_LIMIT},
+        )
+        if not events:
+            return None
+        timeline = self._query(
+            "SELECT formatDateTime(toStartOfMonth(event_time), '%Y-%m'), agency, count() "
+            "FROM resolved_interactions FINAL WHERE person_id IN {ids:Array(String)} "
+            "GROUP BY 1, 2 ORDER BY 1, 2",
+            {"ids": ids},
+        )
+        addresses = sorted({e["address_id"] for e in events if e["address_id"]})
+        return {
+            "person_id": current,
+            "requested_id": person_id,
+            "merged_ids": ids[1:],
+            "details": _details(events[0]),
+            "records": _records_by_agency(events),
+            "addresses": _addresses(events),
+            "timeline": [{"month": m, "agency": a, "count": int(n)} for m, a, n in timeline],
+            "interactions": [_interaction(e) for e in events],
+            "open_cases": _open_cases(events),
+            "alerts": self.alerts("PERSON", ids) + self.alerts("ADDRESS", addresses),
+        }
+
+    # Address ----------------------------------------------------------------------------------
+    def address(self, address_id: str) -> dict[str, Any] | None:
+        at_address = self._query(
+            "SELECT DISTINCT person_id FROM address_interactions FINAL "
+            "WHERE address_id = {id:String}",
+            {"id": address_id},
+        )
+        if not at_address:
+            return None
+        events = self._events(
+            "SELECT " + _EVENT_COLUMNS + " FROM resolved_interactions FINAL "  # noqa: S608 - constant columns, bound values
+            "WHERE person_id IN {ids:Array(String)} AND address_id = {id:String} "
+            "ORDER BY event_time DESC LIMIT {limit:UInt32}",
+            {"ids": [str(r[0]) for r in at_address], "id": address_id, "limit": INTERACTION_LIMIT},
+        )
+        people: dict[str, dict[str, Any]] = {}
+        for event in events:
+            person = self.current_person(event["person_id"])
+            entry = people.setdefault(
+                person, {"person_id": person, **_details(event), "agencies": [], "events": 0}
+            )
+            if event["agency"] not in entry["agencies"]:
+                entry["agencies"].append(event["agency"])
+            entry["events"] += 1
+        counts: dict[tuple[str, str], int] = {}
+        for event in events:
+            month = event["event_time"].strftime("%Y-%m")
+            counts[(month, event["agency"])] = counts.get((month, event["agency"]), 0) + 1
+        first = events[0]
+        return {
+            "address_id": address_id,
+            "address": {
+                "line1": first["address_line1"],
+                "line2": first["address_line2"],
+                "town": first["town"],
+                "postcode": first["postcode"],
+            },
+            "people": sorted(people.values(), key=lambda p: -p["events"]),
+            "timeline": [
+                {"month": m, "agency": a, "count": n} for (m, a), n in sorted(counts.items())
+            ],
+            "interactions": [_interaction(e) for e in events],
+            "alerts": self.alerts("ADDRESS", [address_id]),
+        }
+
+    # Alerts -----------------------------------------------------------------------------------
+    def alerts(self, kind: str, subject_ids: Sequence[str]) -> list[dict[str, Any]]:
+        if not subject_ids:
+            return []
+        rows = self._query(
+            "SELECT alert_id, rule_id, severity, subject_kind, subject_id, window_start, "
+            "window_end, counts_by_agency, evidence_event_ids, summary, raised_at "
+            "FROM alerts FINAL WHERE subject_kind = {kind:String} "
+            "AND subject_id IN {ids:Array(String)} ORDER BY raised_at DESC LIMIT 200",
+            {"kind": kind, "ids": list(subject_ids)},
+        )
+        names = [
+            "alert_id",
+            "rule_id",
+            "severity",
+            "subject_kind",
+            "subject_id",
+            "window_start",
+            "window_end",
+            "counts_by_agency",
+            "evidence_event_ids",
+            "summary",
+            "raised_at",
+        ]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _events(self, sql: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
+        return [dict(zip(_NAMES, row, strict=True)) for row in self._query(sql, parameters)]
+
+    def _query(self, sql: str, parameters: dict[str, Any]) -> list[Sequence[Any]]:
+        with self.lock:
+            return list(self.client.query(sql, parameters=parameters).result_rows)
+
+
+def _details(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "given_name": event["given_name"],
+        "family_name": event["family_name"],
+        "date_of_birth": event["date_of_birth"],
+        "gender": event["gender"],
+    }
+
+
+def _interaction(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "event_id": event["event_id"],
+        "occurred_at": event["occurred_at"],
+        "agency": event["agency"],
+        "event_type": event["event_type"] or None,
+        "case_status": event["case_status"],
+        "address_id": event["address_id"] or None,
+        "contact": {
+            "name": event["contact_name"],
+            "team": event["contact_team"],
+            "phone": event["contact_phone"],
+            "email": event["contact_email"],
+        },
+    }
+
+
+def _records_by_agency(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per partner record (agency, system, reference): how that agency knows them."""
+    records: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for event in events:  # newest first
+        key = (event["agency"], event["source_system"] or "", event["source_record_id"] or "")
+        record = records.get(key)
+        if record is None:
+            records[key] = record = {
+                "agency": event["agency"],
+                "source_system": event["source_system"],
+                "source_record_id": event["source_record_id"],
+                **_details(event),
+                "postcode": event["postcode"],
+                "last_seen": event["event_time"],
+                "first_seen": event["event_time"],
+                "events": 0,
+                "contact": _interaction(event)["contact"],
+            }
+        record["first_seen"] = event["event_time"]
+        record["events"] += 1
+    return sorted(records.values(), key=lambda r: (r["agency"], str(r["source_record_id"])))
+
+
+def _addresses(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event["address_id"] and event["address_id"] not in seen:
+            seen[event["address_id"]] = {
+                "address_id": event["address_id"],
+                "line1": event["address_line1"],
+                "town": event["town"],
+                "postcode": event["postcode"],
+                "last_seen": event["event_time"],
+            }
+    return list(seen.values())
+
+
+def _open_cases(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cases whose latest status is OPEN, with when they were opened (the earliest OPEN
+    since the last CLOSED)."""
+    cases: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for event in events:
+        if event["case_status"]:
+            key = (event["agency"], event["source_record_id"] or "")
+            cases.setdefault(key, []).append(event)
+    found = []
+    for (agency, reference), history in cases.items():
+        history.sort(key=lambda e: e["event_time"])
+        if history[-1]["case_status"] != "OPEN":
+            continue
+        opened: datetime = history[-1]["event_time"]
+        for event in reversed(history):
+            if event["case_status"] != "OPEN":
+                break
+            opened = event["event_time"]
+        found.append(
+            {
+                "agency": agency,
+                "source_record_id": reference or None,
+                "open_since": opened,
+                "contact": _interaction(history[-1])["contact"],
+            }
+        )
+    return sorted(found, key=lambda c: c["open_since"])

@@ -1,0 +1,185 @@
+"""Person and address pages through the API on the real engine: merges followed, timeline by
+agency by month, open cases with the contact, the second resident, alerts; purpose enforced
+and refusals audited with the person they concerned."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mast_core.events import parse_event
+from query_api.app import create_app
+from query_api.context import ApiContext
+from sinks.clickhouse.writer import SinkWriter
+from stream_processors.resolution import ResolutionStage, resolved_record
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse battery"
+
+
+def _event(event_id, agency, at, given="Edna", dob="1950-03-04", **extra):
+    return parse_event(
+        {
+            "event_id": event_id,
+            "agency": agency,
+            "source_system": extra.pop("system", agency.title()),
+            "source_record_id": extra.pop("record", None),
+            "event_type": extra.pop("event_type", "INCIDENT"),
+            "occurred_at": at,
+            "case_status": extra.pop("case_status", None),
+            "subject": {
+                "given_name": given,
+                "family_name": extra.pop("family"),
+                "date_of_birth": dob,
+                "gender": extra.pop("gender", "F"),
+                "address": {"line1": "7 Larch Close", "town": "Walsall", "postcode": "WS3 1EE"},
+            },
+            "contact": {
+                "name": "Duty worker",
+                "team": extra.pop("team", "Adults"),
+                "phone": "01922 111111",
+            },
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def scene(clickhouse):
+    run = uuid.uuid4().hex[:6]
+    family = "Brack" + "".join(chr(ord("a") + int(c, 16) % 26) for c in run)
+    events = [
+        _event(
+            f"{run}-asc-open",
+            "ADULT_SOCIAL_CARE",
+            "2026-01-10T09:00:00Z",
+            family=family,
+            record="ASC-1",
+            event_type="CASE_OPENED",
+            case_status="OPEN",
+        ),
+        _event(f"{run}-fire", "FIRE", "2026-04-02T22:00:00Z", family=family),
+        _event(f"{run}-police", "POLICE", "2026-04-09T01:00:00Z", family=family, team="Response"),
+        _event(f"{run}-health", "HEALTH", "2026-04-20T13:00:00Z", family=family, team="ED"),
+        _event(
+            f"{run}-son",
+            "POLICE",
+            "2026-04-09T01:00:00Z",
+            given="Roy",
+            dob="1978-11-02",
+            gender="M",
+            family=family,
+        ),
+    ]
+    stage = ResolutionStage.fresh()
+    outputs = [stage.process(event) for event in events]
+    writer = SinkWriter(clickhouse)
+    writer.write_resolved([resolved_record(o) for o in outputs if o])
+    mother = outputs[0].resolved["person_id"]
+    son = outputs[4].resolved["person_id"]
+    address = outputs[0].resolved["address_id"]
+    now = datetime.now(UTC)
+    writer.write_alerts(
+        [
+            {
+                "alert_id": f"AL{run}",
+                "rule_id": "rising_contacts",
+                "severity": "MEDIUM",
+                "subject_kind": "PERSON",
+                "subject_id": mother,
+                "window_start": now - timedelta(days=30),
+                "window_end": now,
+                "counts_by_agency": {"FIRE": 1, "POLICE": 1, "HEALTH": 1},
+                "evidence_event_ids": [f"{run}-fire", f"{run}-police", f"{run}-health"],
+                "summary": "rising contacts",
+                "raised_at": now,
+            }
+        ]
+    )
+    return {"run": run, "mother": mother, "son": son, "address": address}
+
+
+@pytest.fixture
+def api(settings, clickhouse):
+    context = ApiContext.create(settings, clickhouse)
+    client = TestClient(create_app(lambda: {"ready": True}, context))
+    name = f"viewer-{uuid.uuid4().hex[:8]}"
+    context.users.add(name, PASSWORD, "practitioner", "ADULT_SOCIAL_CARE")
+    token = client.post(
+        "/api/v1/auth/token",
+        data={"username": name, "password": PASSWORD, "notice_accepted": "true"},
+    ).json()["access_token"]
+    return context, client, {"Authorization": f"Bearer {token}"}, name
+
+
+def test_the_person_page(api, scene):
+    context, client, headers, name = api
+    response = client.get(
+        f"/api/v1/persons/{scene['mother']}",
+        params={"purpose": "self_neglect_review"},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert page["person_id"] == scene["mother"]
+    assert {r["agency"] for r in page["records"]} == {
+        "ADULT_SOCIAL_CARE",
+        "FIRE",
+        "POLICE",
+        "HEALTH",
+    }
+    assert {"month": "2026-04", "agency": "FIRE", "count": 1} in page["timeline"]
+    assert {"month": "2026-01", "agency": "ADULT_SOCIAL_CARE", "count": 1} in page["timeline"]
+    assert [c["agency"] for c in page["open_cases"]] == ["ADULT_SOCIAL_CARE"]
+    assert page["open_cases"][0]["open_since"].startswith("2026-01-10")
+    assert page["open_cases"][0]["contact"]["phone"] == "01922 111111"
+    police = next(i for i in page["interactions"] if i["agency"] == "POLICE")
+    assert police["contact"]["team"] == "Response"
+    assert [a["rule_id"] for a in page["alerts"]] == ["rising_contacts"]
+    assert "notes" not in response.text.lower()
+    entry = context.audit.search("ADULT_SOCIAL_CARE", username=name)[0]
+    assert (entry["action"], entry["purpose"]) == ("view_person", "self_neglect_review")
+    assert scene["mother"] in entry["person_ids"]
+    assert f"{scene['run']}-fire" in entry["event_ids"]
+
+
+def test_the_address_page_shows_the_second_resident(api, scene):
+    _context, client, headers, _name = api
+    response = client.get(
+        f"/api/v1/addresses/{scene['address']}",
+        params={"purpose": "self_neglect_review"},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    page = response.json()
+    people = {p["person_id"]: p for p in page["people"]}
+    assert set(people) == {scene["mother"], scene["son"]}
+    assert people[scene["son"]]["given_name"] == "Roy"
+    assert page["address"]["postcode"] == "WS3 1EE"
+    assert sum(t["count"] for t in page["timeline"] if t["month"] == "2026-04") == 4
+
+
+def test_views_need_a_purpose_and_refusals_are_audited(api, scene):
+    context, client, headers, name = api
+    for params in ({}, {"purpose": "nosiness"}):
+        refused = client.get(f"/api/v1/persons/{scene['mother']}", params=params, headers=headers)
+        assert refused.status_code == 422
+    entry = context.audit.search("ADULT_SOCIAL_CARE", username=name, person_id=scene["mother"])[0]
+    assert (entry["action"], entry["outcome"]) == ("view_person", "refused")
+    assert (
+        client.get(
+            f"/api/v1/persons/{scene['mother']}", params={"purpose": "welfare_check"}
+        ).status_code
+        == 401
+    )
+    missing = client.get(
+        "/api/v1/persons/Pnobody", params={"purpose": "welfare_check"}, headers=headers
+    )
+    assert missing.status_code == 404
+    too_long = client.get(
+        "/api/v1/persons/" + "P" * 200, params={"purpose": "welfare_check"}, headers=headers
+    )
+    assert too_long.status_code == 422
