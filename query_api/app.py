@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from query_api.context import ApiContext
 from query_api.ops import StatusSource, ops_router
-from query_api.routes import alerts, audit, auth, persons
+from query_api.routes import alerts, audit, auth, persons, stats
 
 
 def create_app(status: StatusSource, context: ApiContext | None = None) -> FastAPI:
@@ -23,4 +23,5 @@ def create_app(status: StatusSource, context: ApiContext | None = None) -> FastA
         app.include_router(audit.router)
         app.include_router(persons.router)
         app.include_router(alerts.router)
+        app.include_router(stats.router)
     return app
