@@ -14,6 +14,8 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
+from sinks.clickhouse.writer import ALERT_COLUMNS
+
 INTERACTION_LIMIT = 1000
 
 _EVENT_COLUMNS = (
@@ -135,20 +137,7 @@ class Records:
             "AND subject_id IN {ids:Array(String)} ORDER BY raised_at DESC LIMIT 200",
             {"kind": kind, "ids": list(subject_ids)},
         )
-        names = [
-            "alert_id",
-            "rule_id",
-            "severity",
-            "subject_kind",
-            "subject_id",
-            "window_start",
-            "window_end",
-            "counts_by_agency",
-            "evidence_event_ids",
-            "summary",
-            "raised_at",
-        ]
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        return [dict(zip(ALERT_COLUMNS, row, strict=True)) for row in rows]
 
     def _events(self, sql: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
         return [dict(zip(_NAMES, row, strict=True)) for row in self._query(sql, parameters)]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from query_api.audit import Entry
 from query_api.context import ApiContext, Context, SignedIn
 from query_api.security import Principal
+from sinks.clickhouse.writer import ALERT_COLUMNS
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -29,23 +30,7 @@ _LIST = (
     "AND ({org:String} = '' OR mapContains(a.counts_by_agency, {org:String})) "
     "ORDER BY a.raised_at DESC LIMIT {limit:UInt32}"
 )
-_NAMES = [
-    "alert_id",
-    "rule_id",
-    "severity",
-    "subject_kind",
-    "subject_id",
-    "window_start",
-    "window_end",
-    "counts_by_agency",
-    "evidence_event_ids",
-    "summary",
-    "raised_at",
-    "status",
-    "assignee",
-    "updated_by",
-    "updated_at",
-]
+_NAMES = [*ALERT_COLUMNS, "status", "assignee", "updated_by", "updated_at"]
 
 
 class Assignment(BaseModel):
