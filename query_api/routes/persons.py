@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
@@ -47,26 +48,13 @@ class PersonResult(BaseModel):
     records: int
 
 
-def check_purpose(ctx: ApiContext, who: Principal, request: Purposeful, action: str) -> None:
-    """422 for a purpose not on the configured list (the refusal is audited)."""
-    if request.purpose not in ctx.settings.purposes:
-        ctx.audit.record(
-            who,
-            Entry(action=action, outcome="refused", purpose=request.purpose[:64]),
-        )
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
-            f"unknown purpose; one of: {', '.join(ctx.settings.purposes)}",
-        )
-
-
 @router.post(
     "/search/persons",
     summary="Find people by name, date of birth and postcode, ranked by match confidence",
     responses={422: {}},
 )
 def search_persons(ctx: Context, who: SignedIn, request: PersonSearchRequest) -> list[PersonResult]:
-    check_purpose(ctx, who, request, "search_persons")
+    require_purpose(ctx, who, "search_persons", request.purpose)
     if request.date_of_birth and parse_birth_date(request.date_of_birth) is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "date_of_birth is not a date")
     if not (request.family_name or request.given_name):
@@ -111,11 +99,17 @@ PurposeParam = Annotated[str | None, Query(max_length=64)]
 DetailParam = Annotated[str, Query(max_length=500)]
 
 
-def _purpose_for_view(
-    ctx: ApiContext, who: Principal, action: str, subject: dict[str, list[str]], purpose: str | None
+def require_purpose(
+    ctx: ApiContext,
+    who: Principal,
+    action: str,
+    purpose: str | None,
+    *,
+    person_ids: Sequence[str] = (),
+    address_ids: Sequence[str] = (),
 ) -> str:
-    """A view without a purpose on the list is refused (422), and the refusal is audited
-    with the person or address it concerned."""
+    """The declared purpose, if it is on the configured list; otherwise 422, and the refusal
+    is audited with the person or address it concerned."""
     if purpose is not None and purpose in ctx.settings.purposes:
         return purpose
     ctx.audit.record(
@@ -124,8 +118,8 @@ def _purpose_for_view(
             action=action,
             outcome="refused",
             purpose=(purpose or "")[:64],
-            person_ids=subject.get("person_ids", []),
-            address_ids=subject.get("address_ids", []),
+            person_ids=person_ids,
+            address_ids=address_ids,
         ),
     )
     raise HTTPException(
@@ -146,7 +140,7 @@ def person(
     purpose: PurposeParam = None,
     purpose_detail: DetailParam = "",
 ) -> dict[str, Any]:
-    declared = _purpose_for_view(ctx, who, "view_person", {"person_ids": [person_id]}, purpose)
+    declared = require_purpose(ctx, who, "view_person", purpose, person_ids=[person_id])
     page = Records(ctx.client, ctx.lock).person(person_id)
     if page is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person")
@@ -177,7 +171,7 @@ def address(
     purpose: PurposeParam = None,
     purpose_detail: DetailParam = "",
 ) -> dict[str, Any]:
-    declared = _purpose_for_view(ctx, who, "view_address", {"address_ids": [address_id]}, purpose)
+    declared = require_purpose(ctx, who, "view_address", purpose, address_ids=[address_id])
     page = Records(ctx.client, ctx.lock).address(address_id)
     if page is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such address")
