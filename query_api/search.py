@@ -1,9 +1,13 @@
-"""Search by person with the resolver's own normalisation, blocking and scoring.
+"""Search by person and by address, with the resolver's own normalisation.
 
-What a practitioner typed becomes a profile, exactly as a partner's record would; its
-blocking keys find candidate records in ``person_keys``; each candidate is scored with the
-resolver's Fellegi–Sunter weights; records are grouped by the person they belong to now
+By person: what a practitioner typed becomes a profile, exactly as a partner's record would;
+its blocking keys find candidate records in ``person_keys``; each candidate is scored with
+the resolver's Fellegi–Sunter weights; records are grouped by the person they belong to now
 (merges applied) and ranked by the best weight, shown as a match confidence.
+
+By address: the query is normalised as the address resolver normalises what partners send,
+its keys (``mast_core.linkage.address_search``) find written forms in ``address_keys``, and
+each address is ranked by how well its best written form fits.
 """
 
 from __future__ import annotations
@@ -16,13 +20,17 @@ from typing import Any
 from clickhouse_connect.driver.client import Client
 
 from mast_core.events import InteractionEvent, parse_event, trusted_event
+from mast_core.linkage.address_search import address_search_keys, address_similarity
 from mast_core.linkage.blocking import blocking_keys, name_only_key
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile, build_profile
 from mast_core.linkage.scoring import Scorer
+from mast_core.normalise.addresses import NormalisedAddress, normalise_address
 from mast_core.normalise.postcodes import normalise_postcode
 
 CANDIDATE_LIMIT = 2000
+ADDRESS_THRESHOLD = 0.6
+"""An address fits a query when the parts given score at least this (0 to 1)."""
 
 
 @dataclass(frozen=True)
@@ -145,17 +153,31 @@ class PersonSearch:
         return ranked[:limit]
 
     def current_persons(self, person_ids: Sequence[str]) -> dict[str, str]:
-        """Each retired id among these with the id it now belongs to."""
-        rows = self._query(
-            "SELECT retired_person_id, surviving_person_id FROM person_aliases FINAL "
-            "WHERE retired_person_id IN {ids:Array(String)}",
-            {"ids": list(person_ids)},
-        )
-        return {row[0]: row[1] for row in rows}
+        return current_persons(self.client, self.lock, person_ids)
 
     def _query(self, sql: str, parameters: dict[str, Any]) -> list[Sequence[Any]]:
-        with self.lock:
-            return list(self.client.query(sql, parameters=parameters).result_rows)
+        return _query(self.client, self.lock, sql, parameters)
+
+
+def current_persons(
+    client: Client, lock: threading.Lock, person_ids: Sequence[str]
+) -> dict[str, str]:
+    """Each retired id among these with the id it now belongs to."""
+    rows = _query(
+        client,
+        lock,
+        "SELECT retired_person_id, surviving_person_id FROM person_aliases FINAL "
+        "WHERE retired_person_id IN {ids:Array(String)}",
+        {"ids": list(person_ids)},
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def _query(
+    client: Client, lock: threading.Lock, sql: str, parameters: dict[str, Any]
+) -> list[Sequence[Any]]:
+    with lock:
+        return list(client.query(sql, parameters=parameters).result_rows)
 
 
 def _record(row: Sequence[Any]) -> InteractionEvent:
@@ -175,3 +197,105 @@ def _record(row: Sequence[Any]) -> InteractionEvent:
             },
         }
     )
+
+
+@dataclass(frozen=True)
+class AddressQuery:
+    address: str | None = None
+    """Free text: "12 Oak Rd", "Flat 2, 7 Mill Lane", "Rose Cottage"."""
+    town: str | None = None
+    postcode: str | None = None
+
+
+@dataclass
+class AddressMatch:
+    address_id: str
+    confidence: float
+    line1: str
+    line2: str
+    town: str
+    postcode: str
+    people: list[dict[str, Any]] = field(default_factory=list)
+    events: int = 0
+
+
+class AddressSearch:
+    """Addresses by what was typed, ranked by how well their written forms fit, each with
+    the people linked to it (merges applied) and its number of events."""
+
+    def __init__(self, client: Client, lock: threading.Lock | None = None) -> None:
+        self.client = client
+        self.lock = lock or threading.Lock()
+
+    @staticmethod
+    def normalise(query: AddressQuery) -> NormalisedAddress | None:
+        return normalise_address(query.address or None, None, query.town or None, query.postcode)
+
+    def search(self, query: AddressQuery, limit: int = 20) -> list[AddressMatch]:
+        wanted = self.normalise(query)
+        keys = address_search_keys(wanted) if wanted is not None else []
+        if wanted is None or not keys:
+            return []
+        rows = _query(
+            self.client,
+            self.lock,
+            "SELECT address_id, line1, line2, town, postcode FROM address_keys FINAL "
+            "WHERE key IN {keys:Array(String)} LIMIT {limit:UInt32}",
+            {"keys": keys, "limit": CANDIDATE_LIMIT},
+        )
+        best: dict[str, AddressMatch] = {}
+        for address_id, line1, line2, town, postcode in rows:
+            stored = normalise_address(line1 or None, line2 or None, town or None, postcode or None)
+            if stored is None:
+                continue
+            score = address_similarity(wanted, stored)
+            match = best.get(address_id)
+            if score >= ADDRESS_THRESHOLD and (match is None or score > match.confidence):
+                best[address_id] = AddressMatch(address_id, score, line1, line2, town, postcode)
+        ranked = sorted(best.values(), key=lambda m: (-m.confidence, m.postcode, m.line1))[:limit]
+        self._add_people(ranked)
+        return ranked
+
+    def _add_people(self, matches: list[AddressMatch]) -> None:
+        if not matches:
+            return
+        ids = [m.address_id for m in matches]
+        residents = _query(
+            self.client,
+            self.lock,
+            "SELECT DISTINCT person_id FROM address_interactions FINAL "
+            "WHERE address_id IN {ids:Array(String)}",
+            {"ids": ids},
+        )
+        persons = [str(row[0]) for row in residents]
+        if not persons:
+            return
+        rows = _query(
+            self.client,
+            self.lock,
+            "SELECT address_id, person_id, argMax(given_name, event_time), "
+            "argMax(family_name, event_time), argMax(date_of_birth, event_time), count() "
+            "FROM resolved_interactions FINAL "
+            "WHERE person_id IN {persons:Array(String)} AND address_id IN {ids:Array(String)} "
+            "GROUP BY address_id, person_id",
+            {"persons": persons, "ids": ids},
+        )
+        current = current_persons(self.client, self.lock, persons)
+        by_id = {m.address_id: m for m in matches}
+        for address_id, person_id, given, family, dob, count in rows:
+            match = by_id[address_id]
+            match.events += int(count)
+            person = current.get(person_id, person_id)
+            entry = next((p for p in match.people if p["person_id"] == person), None)
+            if entry is None:
+                entry = {
+                    "person_id": person,
+                    "given_name": given,
+                    "family_name": family,
+                    "date_of_birth": dob,
+                    "events": 0,
+                }
+                match.people.append(entry)
+            entry["events"] += int(count)
+        for match in matches:
+            match.people.sort(key=lambda p: -p["events"])

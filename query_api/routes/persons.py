@@ -1,4 +1,5 @@
-"""Search by person: every search declares a purpose and is audited with what it showed."""
+"""Search by person and by address, and the person and address pages: every search or view
+declares a purpose and is audited with what it showed."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from mast_core.normalise.dates import parse_birth_date
 from query_api.audit import Entry
 from query_api.context import ApiContext, Context, SignedIn
 from query_api.records import Records
-from query_api.search import PersonMatch, PersonQuery, PersonSearch
+from query_api.search import (
+    AddressQuery,
+    AddressSearch,
+    PersonMatch,
+    PersonQuery,
+    PersonSearch,
+)
 from query_api.security import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
@@ -78,6 +85,70 @@ def search_persons(ctx: Context, who: SignedIn, request: PersonSearchRequest) ->
         ),
     )
     return [_result(match) for match in matches]
+
+
+class AddressSearchRequest(Purposeful):
+    address: Annotated[str | None, Field(max_length=256)] = None
+    town: Text = None
+    postcode: Annotated[str | None, Field(max_length=16)] = None
+
+
+class Resident(BaseModel):
+    person_id: str
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: str | None
+    events: int
+
+
+class AddressResult(BaseModel):
+    address_id: str
+    confidence: float
+    line1: str
+    line2: str
+    town: str
+    postcode: str
+    events: int
+    people: list[Resident]
+
+
+@router.post(
+    "/search/addresses",
+    summary="Find addresses by free text, town and postcode, with the people linked to each",
+    responses={422: {}},
+)
+def search_addresses(
+    ctx: Context, who: SignedIn, request: AddressSearchRequest
+) -> list[AddressResult]:
+    require_purpose(ctx, who, "search_addresses", request.purpose)
+    query = AddressQuery(request.address, request.town, request.postcode)
+    if AddressSearch.normalise(query) is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "give an address or a postcode")
+    matches = AddressSearch(ctx.client, ctx.lock).search(query)
+    ctx.audit.record(
+        who,
+        Entry(
+            action="search_addresses",
+            purpose=request.purpose,
+            purpose_detail=request.purpose_detail,
+            asked=request.model_dump(exclude={"purpose", "purpose_detail"}),
+            person_ids=[p["person_id"] for m in matches for p in m.people],
+            address_ids=[m.address_id for m in matches],
+        ),
+    )
+    return [
+        AddressResult(
+            address_id=m.address_id,
+            confidence=m.confidence,
+            line1=m.line1,
+            line2=m.line2,
+            town=m.town,
+            postcode=m.postcode,
+            events=m.events,
+            people=[Resident(**p) for p in m.people],
+        )
+        for m in matches
+    ]
 
 
 def _result(match: PersonMatch) -> PersonResult:

@@ -17,6 +17,9 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
+from mast_core.linkage.address_search import address_search_keys
+from mast_core.normalise.addresses import normalise_address
+
 RESOLVED_COLUMNS = [
     "event_id",
     "person_id",
@@ -47,6 +50,7 @@ RESOLVED_COLUMNS = [
     "resolved_at",
 ]
 PERSON_KEY_COLUMNS = ["key", "person_id", "event_id", "event_time", "resolved_at"]
+ADDRESS_KEY_COLUMNS = ["key", "address_id", "line1", "line2", "town", "postcode", "last_seen"]
 MERGE_COLUMNS = [
     "merge_id",
     "surviving_person_id",
@@ -119,6 +123,25 @@ def resolved_row(record: dict[str, Any]) -> list[Any]:
     ]
 
 
+def address_key_rows(resolved_rows: Sequence[list[Any]]) -> list[list[Any]]:
+    """Each distinct written form of each resolved address under its search keys."""
+    latest: dict[tuple[str, ...], list[Any]] = {}
+    for row in resolved_rows:
+        address_id = row[2]
+        if not address_id:
+            continue
+        text = (row[13] or "", row[14] or "", row[15] or "", row[16] or "")
+        normalised = normalise_address(*(part or None for part in text))
+        if normalised is None:
+            continue
+        for key in address_search_keys(normalised):
+            identity = (key, address_id, *text)
+            kept = latest.get(identity)
+            if kept is None or row[5] > kept[-1]:
+                latest[identity] = [*identity, row[5]]
+    return list(latest.values())
+
+
 def merge_row(record: dict[str, Any]) -> list[Any]:
     return [
         record["merge_id"],
@@ -181,6 +204,13 @@ class SinkWriter:
         ]
         self._insert(
             "person_keys", search_rows, PERSON_KEY_COLUMNS, [f"{r[0]}|{r[2]}" for r in search_rows]
+        )
+        address_rows = address_key_rows(rows)
+        self._insert(
+            "address_keys",
+            address_rows,
+            ADDRESS_KEY_COLUMNS,
+            ["|".join(r[:6]) for r in address_rows],
         )
         return len(rows)
 

@@ -183,3 +183,63 @@ def test_views_need_a_purpose_and_refusals_are_audited(api, scene):
         "/api/v1/persons/" + "P" * 200, params={"purpose": "welfare_check"}, headers=headers
     )
     assert too_long.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"address": "7 larch cl", "town": "WALSALL"},
+        {"postcode": "ws31ee"},
+        {"address": "7 Larch Clse", "postcode": "WS3 1EE"},
+        {"address": "Flat 7, Larch Close", "town": "Walsall"},
+    ],
+)
+def test_address_search_finds_the_household(api, scene, query):
+    context, client, headers, name = api
+    response = client.post(
+        "/api/v1/search/addresses",
+        json={"purpose": "self_neglect_review", **query},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()
+    if query.get("address", "").startswith("Flat"):
+        # flat 7 of a block is not house number 7: never offered as if it were
+        assert scene["address"] not in [r["address_id"] for r in results]
+        return
+    assert results[0]["address_id"] == scene["address"]
+    assert results[0]["postcode"] == "WS3 1EE"
+    people = {p["person_id"] for p in results[0]["people"]}
+    assert {scene["mother"], scene["son"]} <= people
+    assert results[0]["events"] >= 5
+    entry = context.audit.search("ADULT_SOCIAL_CARE", username=name)[0]
+    assert entry["action"] == "search_addresses"
+    assert scene["address"] in entry["address_ids"]
+    assert scene["son"] in entry["person_ids"]
+
+
+def test_address_search_refuses_what_it_cannot_use(api, scene):
+    _context, client, headers, _name = api
+    url = "/api/v1/search/addresses"
+    assert client.post(url, json={"postcode": "WS3 1EE"}, headers=headers).status_code == 422
+    no_address = client.post(url, json={"purpose": "welfare_check"}, headers=headers)
+    assert no_address.status_code == 422
+    assert "address" in no_address.json()["detail"]
+    too_long = {"purpose": "welfare_check", "address": "x" * 300}
+    assert client.post(url, json=too_long, headers=headers).status_code == 422
+    assert (
+        client.post(url, json={"purpose": "welfare_check", "postcode": "WS3 1EE"}).status_code
+        == 401
+    )
+    for hostile in ("7' OR 1=1 --", "7 Larch Close'); DROP TABLE address_keys; --", "\\'\"`;"):
+        response = client.post(
+            url,
+            json={"purpose": "welfare_check", "address": hostile, "town": hostile},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text
+        assert isinstance(response.json(), list)
+    still_there = client.post(
+        url, json={"purpose": "welfare_check", "postcode": "WS3 1EE"}, headers=headers
+    )
+    assert scene["address"] in [r["address_id"] for r in still_there.json()]
