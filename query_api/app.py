@@ -1,5 +1,5 @@
 """The HTTP application: operations endpoints, and with a ClickHouse client the
-practitioners' API (sign-in, purposes, audit; search and pages follow)."""
+practitioners' API and the web app that uses it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from fastapi import FastAPI
 
 from query_api.context import ApiContext
 from query_api.ops import StatusSource, ops_router
-from query_api.routes import alerts, audit, auth, persons, stats
+from query_api.routes import alerts, audit, auth, persons, reference, stats
+from query_api.web import mount_web_app
 
 
 def create_app(status: StatusSource, context: ApiContext | None = None) -> FastAPI:
@@ -20,8 +21,10 @@ def create_app(status: StatusSource, context: ApiContext | None = None) -> FastA
     if context is not None:
         app.state.mast = context
         app.include_router(auth.router)
+        app.include_router(reference.router)
         app.include_router(audit.router)
         app.include_router(persons.router)
         app.include_router(alerts.router)
         app.include_router(stats.router)
+        mount_web_app(app)
     return app

@@ -29,8 +29,17 @@ from mast_core.normalise.addresses import NormalisedAddress, normalise_address
 from mast_core.normalise.postcodes import normalise_postcode
 
 CANDIDATE_LIMIT = 2000
+SEARCH_MIN_WEIGHT = 0.0
+"""A person is offered when, on what was typed, they are more likely than not the one meant
+(posterior odds of at least 1:1). Lower than the resolver's review threshold on purpose: a
+family name and a postcode may fit several of a household, and each is shown with its
+confidence rather than hidden."""
 ADDRESS_THRESHOLD = 0.6
 """An address fits a query when the parts given score at least this (0 to 1)."""
+
+
+class NarrowQuery(ValueError):
+    """The query names too little to find anyone by (a family name alone)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,9 @@ class PersonSearch:
         if name_key:
             keys.append(name_key)
         if not keys:
-            return []
+            raise NarrowQuery(
+                "give a date of birth or a postcode with the family name, or both names"
+            )
         candidates = self._query(
             "SELECT DISTINCT person_id, event_id FROM person_keys "
             "WHERE key IN {keys:Array(String)} LIMIT {limit:UInt32}",
@@ -145,12 +156,37 @@ class PersonSearch:
                 match.agencies.append(row[2])
             match.records += 1
             match.event_ids.append(row[0])
-        threshold = self.parameters.review_threshold
         ranked = sorted(
-            (m for m in best.values() if m.match_weight >= threshold),
+            (m for m in best.values() if m.match_weight >= SEARCH_MIN_WEIGHT),
             key=lambda m: -m.match_weight,
+        )[:limit]
+        self._summarise(ranked)
+        return ranked
+
+    def _summarise(self, matches: list[PersonMatch]) -> None:
+        """Every agency that knows each person and their number of records, not only the
+        records the query's keys reached (merged ids included)."""
+        if not matches:
+            return
+        current = [m.person_id for m in matches]
+        aliases = self._query(
+            "SELECT retired_person_id, surviving_person_id FROM person_aliases FINAL "
+            "WHERE surviving_person_id IN {ids:Array(String)}",
+            {"ids": current},
         )
-        return ranked[:limit]
+        owner = {person: person for person in current} | {str(r[0]): str(r[1]) for r in aliases}
+        rows = self._query(
+            "SELECT person_id, groupUniqArray(agency), count() FROM resolved_interactions FINAL "
+            "WHERE person_id IN {ids:Array(String)} GROUP BY person_id",
+            {"ids": list(owner)},
+        )
+        by_id = {m.person_id: m for m in matches}
+        for match in matches:
+            match.agencies, match.records = [], 0
+        for person_id, agencies, count in rows:
+            match = by_id[owner[person_id]]
+            match.agencies = sorted({*match.agencies, *agencies})
+            match.records += int(count)
 
     def current_persons(self, person_ids: Sequence[str]) -> dict[str, str]:
         return current_persons(self.client, self.lock, person_ids)

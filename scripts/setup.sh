@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a machine and this checkout: system tools (Java, Maven; with `dev`,
-# Debian's docker-compose for the compose-file check), the virtual environment in .venv,
-# and MAST with its dependencies. Re-running it is quick when nothing changed.
+# Debian's docker-compose for the compose-file check and chromium for the browser tests),
+# the virtual environment in .venv, and MAST with its dependencies. Re-running it is quick
+# when nothing changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 if [ "$mode" = dev ]; then
     command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # the web app's browser tests
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,4 +1,4 @@
-"""Purposes, and the manager's audit of their own organisation."""
+"""The manager's audit of their own organisation."""
 
 from __future__ import annotations
 
@@ -9,22 +9,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from query_api.audit import COLUMNS, Entry
-from query_api.context import Context, Manager, SignedIn
+from query_api.context import Context, Manager
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
-
-
-class Purpose(BaseModel):
-    code: str
-    label: str
-
-
-@router.get("/purposes", summary="The purposes a look-up may declare")
-def purposes(ctx: Context, _who: SignedIn) -> list[Purpose]:
-    return [Purpose(code=code, label=label) for code, label in ctx.settings.purposes.items()]
 
 
 @router.get(

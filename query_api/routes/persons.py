@@ -17,6 +17,7 @@ from query_api.records import Records
 from query_api.search import (
     AddressQuery,
     AddressSearch,
+    NarrowQuery,
     PersonMatch,
     PersonQuery,
     PersonSearch,
@@ -71,7 +72,7 @@ def search_persons(ctx: Context, who: SignedIn, request: PersonSearchRequest) ->
     )
     try:
         matches = PersonSearch(ctx.client, ctx.lock).search(query)
-    except InvalidEvent as exc:
+    except (InvalidEvent, NarrowQuery) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
     ctx.audit.record(
         who,
