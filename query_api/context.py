@@ -74,12 +74,3 @@ def principal(ctx: Context, token: Annotated[str | None, Depends(oauth2)]) -> Pr
 
 
 SignedIn = Annotated[Principal, Depends(principal)]
-
-
-def manager(who: SignedIn) -> Principal:
-    if who.role not in ("manager", "admin"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "managers only")
-    return who
-
-
-Manager = Annotated[Principal, Depends(manager)]

@@ -114,5 +114,5 @@ def acknowledge(ctx: Context, who: SignedIn, alert_id: AlertId) -> None:
 @router.post("/alerts/{alert_id}/assign", summary="Assign an alert to a user", status_code=204)
 def assign(ctx: Context, who: SignedIn, alert_id: AlertId, body: Assignment) -> None:
     if ctx.users.get(body.assignee) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "no such user to assign to")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "no such user to assign to")
     _act(ctx, who, alert_id, "assigned", body.assignee)

@@ -7,11 +7,12 @@ import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
 
+from mast_core.events import Agency
 from query_api.audit import COLUMNS, Entry
-from query_api.context import Context, Manager
+from query_api.context import Context, SignedIn
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -19,20 +20,42 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
 @router.get(
     "/audit",
     summary="The audit of the manager's own organisation, newest first (JSON or CSV)",
+    description=(
+        "Managers see their own organisation only; administrators may name any. A refusal "
+        "(a practitioner, or another organisation's manager) is itself audited with the person "
+        "it asked about."
+    ),
     responses={200: {"content": {"text/csv": {}}}, 403: {}},
 )
 def audit(
     ctx: Context,
-    who: Manager,
+    who: SignedIn,
     username: Annotated[str | None, Query(max_length=64)] = None,
     person_id: Annotated[str | None, Query(max_length=64)] = None,
+    organisation: Agency | None = None,
     since: date | None = None,
     until: date | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
+    wanted = organisation.value if organisation else who.organisation
+    if who.role not in ("manager", "admin") or (
+        who.role == "manager" and wanted != who.organisation
+    ):
+        ctx.audit.record(
+            who,
+            Entry(
+                action="view_audit",
+                outcome="refused",
+                asked={"organisation": wanted, "username": username, "person_id": person_id},
+                person_ids=[person_id] if person_id else [],
+            ),
+        )
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "managers see the audit of their own organisation only"
+        )
     entries = ctx.audit.search(
-        who.organisation,
+        wanted,
         username=username,
         person_id=person_id,
         since=since,
@@ -45,7 +68,13 @@ def audit(
         who,
         Entry(
             action="export_audit",
-            asked={"username": username, "person_id": person_id, "since": since, "until": until},
+            asked={
+                "organisation": wanted,
+                "username": username,
+                "person_id": person_id,
+                "since": since,
+                "until": until,
+            },
             person_ids=[person_id] if person_id else [],
         ),
     )
@@ -59,7 +88,5 @@ def audit(
     return Response(
         buffer.getvalue(),
         media_type="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="mast-audit-{who.organisation}.csv"'
-        },
+        headers={"Content-Disposition": f'attachment; filename="mast-audit-{wanted}.csv"'},
     )

@@ -64,16 +64,16 @@ class PersonResult(BaseModel):
 def search_persons(ctx: Context, who: SignedIn, request: PersonSearchRequest) -> list[PersonResult]:
     require_purpose(ctx, who, "search_persons", request.purpose)
     if request.date_of_birth and parse_birth_date(request.date_of_birth) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "date_of_birth is not a date")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "date_of_birth is not a date")
     if not (request.family_name or request.given_name):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "give at least a name")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give at least a name")
     query = PersonQuery(
         request.given_name, request.family_name, request.date_of_birth, request.postcode
     )
     try:
         matches = PersonSearch(ctx.client, ctx.lock).search(query)
     except (InvalidEvent, NarrowQuery) as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     ctx.audit.record(
         who,
         Entry(
@@ -124,7 +124,7 @@ def search_addresses(
     require_purpose(ctx, who, "search_addresses", request.purpose)
     query = AddressQuery(request.address, request.town, request.postcode)
     if AddressSearch.normalise(query) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "give an address or a postcode")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give an address or a postcode")
     matches = AddressSearch(ctx.client, ctx.lock).search(query)
     ctx.audit.record(
         who,
@@ -195,7 +195,7 @@ def require_purpose(
         ),
     )
     raise HTTPException(
-        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
         f"declare a purpose: one of {', '.join(ctx.settings.purposes)}",
     )
 

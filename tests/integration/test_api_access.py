@@ -160,3 +160,48 @@ def test_managers_see_their_own_organisation_only_and_export_is_audited(api):
         ).status_code
         == 422
     )
+
+
+def test_refusals_of_the_audit_are_audited_with_the_person_asked_about(api):
+    context, client = api
+    practitioner = _user(context, "practitioner", "HOUSING")
+    manager = _user(context, "manager", "HOUSING")
+    admin = _user(context, "admin", "OTHER")
+    person = f"P{uuid.uuid4().hex[:10]}"
+    context.audit.record(
+        Principal(practitioner, "practitioner", "HOUSING"),
+        Entry(action="view_person", purpose="welfare_check", person_ids=[person]),
+    )
+    refused = client.get(
+        "/api/v1/audit",
+        params={"person_id": person, "organisation": "POLICE"},
+        headers=_bearer(client, manager),
+    )
+    assert refused.status_code == 403
+    as_practitioner = client.get(
+        "/api/v1/audit", params={"person_id": person}, headers=_bearer(client, practitioner)
+    )
+    assert as_practitioner.status_code == 403
+    own = client.get(
+        "/api/v1/audit", params={"person_id": person}, headers=_bearer(client, manager)
+    ).json()
+    refusals = [
+        (e["username"], e["action"], e["outcome"]) for e in own if e["outcome"] == "refused"
+    ]
+    assert sorted(refusals) == sorted(
+        [(manager, "view_audit", "refused"), (practitioner, "view_audit", "refused")]
+    )
+    # an administrator may read any organisation's audit
+    theirs = client.get(
+        "/api/v1/audit",
+        params={"person_id": person, "organisation": "HOUSING"},
+        headers=_bearer(client, admin),
+    )
+    assert theirs.status_code == 200
+    assert {e["username"] for e in theirs.json()} == {practitioner, manager}
+    assert (
+        client.get(
+            "/api/v1/audit", params={"organisation": "NOWHERE"}, headers=_bearer(client, admin)
+        ).status_code
+        == 422
+    )
