@@ -1,5 +1,5 @@
-"""Dates of birth as partners write them: ISO, UK day-first, compact, with typos or swapped
-day and month. A date that cannot be a calendar date is still kept when its parts are
+"""Dates of birth as partners write them: ISO, UK day-first, compact, with the month's name
+("13 Feb 1957", "February 13th, 1957"), with typos or swapped day and month. A date that cannot be a calendar date is still kept when its parts are
 plausible, because its digits still carry evidence."""
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ from functools import lru_cache
 _ISO = re.compile(r"^(\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})(?:[T ].*)?$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DAY_MONTH_NAME = re.compile(rf"^(\d{{1,2}})(?:st|nd|rd|th)?[ -/]*{_MONTH}[ ,-/]*(\d{{4}})$")
+_MONTH_NAME_DAY = re.compile(rf"^{_MONTH}[ -/]*(\d{{1,2}})(?:st|nd|rd|th)?[ ,-/]*(\d{{4}})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +54,13 @@ def parse_birth_date(text: str | None, *, today: date | None = None) -> BirthDat
         return None
     text = text.strip()
     match = _ISO.match(text) or _COMPACT.match(text)
+    named = _DAY_MONTH_NAME.match(text.lower()) or _MONTH_NAME_DAY.match(text.lower())
     if match:
         year, month, day = (int(g) for g in match.groups())
+    elif named:
+        parts = named.groups()
+        name, number = (parts[1], parts[0]) if parts[0].isdigit() else (parts[0], parts[1])
+        day, month, year = int(number), _MONTHS.index(name) + 1, int(parts[2])
     else:
         match = _DAY_FIRST.match(text)
         if not match:

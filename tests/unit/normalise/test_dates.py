@@ -8,7 +8,20 @@ TODAY = date(2026, 11, 26)
 
 
 @pytest.mark.parametrize(
-    "text", ["1957-02-13", "1957/02/13", "13/02/1957", "13-02-1957", "19570213", "1957-2-13"]
+    "text",
+    [
+        "1957-02-13",
+        "1957/02/13",
+        "13/02/1957",
+        "13-02-1957",
+        "19570213",
+        "1957-2-13",
+        "13 Feb 1957",
+        "13th February 1957",
+        "13-feb-1957",
+        "February 13th, 1957",
+        "FEB 13 1957",
+    ],
 )
 def test_common_forms_parse_to_one_date(text):
     parsed = parse_birth_date(text, today=TODAY)
@@ -32,7 +45,9 @@ def test_an_impossible_calendar_date_is_kept_but_marked():
 
 
 @pytest.mark.parametrize(
-    "text", [None, "", "unknown", "2099-01-01", "1850-01-01", "1957-00-10", "1957-14-13", "12/1957"]
+    "text",
+    [None, "", "unknown", "2099-01-01", "1850-01-01", "1957-00-10", "1957-14-13", "12/1957"]
+    + ["13 Smarch 1957", "Feb 1957", "0 Feb 1957"],
 )
 def test_what_cannot_be_a_birth_date_is_none(text):
     assert parse_birth_date(text, today=TODAY) is None
