@@ -7,13 +7,11 @@ is their current id and every id retired into it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from clickhouse_connect.driver.client import Client
-
+from query_api.reads import Reader
 from sinks.clickhouse.writer import ALERT_COLUMNS
 
 INTERACTION_LIMIT = 1000
@@ -27,32 +25,11 @@ _EVENT_COLUMNS = (
 _NAMES = [name.strip() for name in _EVENT_COLUMNS.split(",")]
 
 
-class Records:
-    def __init__(self, client: Client, lock: threading.Lock | None = None) -> None:
-        self.client = client
-        self.lock = lock or threading.Lock()
-
-    # Identity ---------------------------------------------------------------------------------
-    def current_person(self, person_id: str) -> str:
-        rows = self._query(
-            "SELECT surviving_person_id FROM person_aliases FINAL "
-            "WHERE retired_person_id = {id:String}",
-            {"id": person_id},
-        )
-        return str(rows[0][0]) if rows else person_id
-
-    def person_ids(self, current: str) -> list[str]:
-        rows = self._query(
-            "SELECT retired_person_id FROM person_aliases FINAL "
-            "WHERE surviving_person_id = {id:String}",
-            {"id": current},
-        )
-        return [current, *sorted(str(row[0]) for row in rows)]
-
+class Records(Reader):
     # Person -----------------------------------------------------------------------------------
     def person(self, person_id: str) -> dict[str, Any] | None:
         current = self.current_person(person_id)
-        ids = self.person_ids(current)
+        ids = sorted(self.owners([current]), key=lambda i: (i != current, i))
         events = self._events(
             "SELECT " + _EVENT_COLUMNS + " FROM resolved_interactions FINAL "  # noqa: S608 - constant columns, bound values
             "WHERE person_id IN {ids:Array(String)} "
@@ -61,12 +38,18 @@ class Records:
         )
         if not events:
             return None
-        timeline = self._query(
-            "SELECT formatDateTime(toStartOfMonth(event_time), '%Y-%m'), agency, count() "
-            "FROM resolved_interactions FINAL WHERE person_id IN {ids:Array(String)} "
-            "GROUP BY 1, 2 ORDER BY 1, 2",
-            {"ids": ids},
-        )
+        if len(events) < INTERACTION_LIMIT:
+            timeline = _timeline(events)
+        else:  # the page lists the latest; the timeline still counts every interaction
+            timeline = [
+                {"month": m, "agency": a, "count": int(n)}
+                for m, a, n in self.rows(
+                    "SELECT formatDateTime(toStartOfMonth(event_time), '%Y-%m'), agency, "
+                    "count() FROM resolved_interactions FINAL "
+                    "WHERE person_id IN {ids:Array(String)} GROUP BY 1, 2 ORDER BY 1, 2",
+                    {"ids": ids},
+                )
+            ]
         addresses = sorted({e["address_id"] for e in events if e["address_id"]})
         return {
             "person_id": current,
@@ -75,15 +58,15 @@ class Records:
             "details": _details(events[0]),
             "records": _records_by_agency(events),
             "addresses": _addresses(events),
-            "timeline": [{"month": m, "agency": a, "count": int(n)} for m, a, n in timeline],
+            "timeline": timeline,
             "interactions": [_interaction(e) for e in events],
             "open_cases": _open_cases(events),
-            "alerts": self.alerts("PERSON", ids) + self.alerts("ADDRESS", addresses),
+            "alerts": self.alerts(ids, addresses),
         }
 
     # Address ----------------------------------------------------------------------------------
     def address(self, address_id: str) -> dict[str, Any] | None:
-        at_address = self._query(
+        at_address = self.rows(
             "SELECT DISTINCT person_id FROM address_interactions FINAL "
             "WHERE address_id = {id:String}",
             {"id": address_id},
@@ -96,19 +79,16 @@ class Records:
             "ORDER BY event_time DESC LIMIT {limit:UInt32}",
             {"ids": [str(r[0]) for r in at_address], "id": address_id, "limit": INTERACTION_LIMIT},
         )
+        current = self.current_persons([str(r[0]) for r in at_address])
         people: dict[str, dict[str, Any]] = {}
         for event in events:
-            person = self.current_person(event["person_id"])
+            person = current.get(event["person_id"], event["person_id"])
             entry = people.setdefault(
                 person, {"person_id": person, **_details(event), "agencies": [], "events": 0}
             )
             if event["agency"] not in entry["agencies"]:
                 entry["agencies"].append(event["agency"])
             entry["events"] += 1
-        counts: dict[tuple[str, str], int] = {}
-        for event in events:
-            month = event["event_time"].strftime("%Y-%m")
-            counts[(month, event["agency"])] = counts.get((month, event["agency"]), 0) + 1
         first = events[0]
         return {
             "address_id": address_id,
@@ -119,32 +99,28 @@ class Records:
                 "postcode": first["postcode"],
             },
             "people": sorted(people.values(), key=lambda p: -p["events"]),
-            "timeline": [
-                {"month": m, "agency": a, "count": n} for (m, a), n in sorted(counts.items())
-            ],
+            "timeline": _timeline(events),
             "interactions": [_interaction(e) for e in events],
-            "alerts": self.alerts("ADDRESS", [address_id]),
+            "alerts": self.alerts([], [address_id]),
         }
 
     # Alerts -----------------------------------------------------------------------------------
-    def alerts(self, kind: str, subject_ids: Sequence[str]) -> list[dict[str, Any]]:
-        if not subject_ids:
+    def alerts(self, person_ids: Sequence[str], address_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Alerts about any of these people or addresses, newest first."""
+        if not person_ids and not address_ids:
             return []
-        rows = self._query(
+        rows = self.rows(
             "SELECT alert_id, rule_id, severity, subject_kind, subject_id, window_start, "
             "window_end, counts_by_agency, evidence_event_ids, summary, raised_at "
-            "FROM alerts FINAL WHERE subject_kind = {kind:String} "
-            "AND subject_id IN {ids:Array(String)} ORDER BY raised_at DESC LIMIT 200",
-            {"kind": kind, "ids": list(subject_ids)},
+            "FROM alerts FINAL WHERE (subject_kind = 'PERSON' AND subject_id IN "
+            "{people:Array(String)}) OR (subject_kind = 'ADDRESS' AND subject_id IN "
+            "{addresses:Array(String)}) ORDER BY raised_at DESC LIMIT 200",
+            {"people": list(person_ids), "addresses": list(address_ids)},
         )
         return [dict(zip(ALERT_COLUMNS, row, strict=True)) for row in rows]
 
     def _events(self, sql: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
-        return [dict(zip(_NAMES, row, strict=True)) for row in self._query(sql, parameters)]
-
-    def _query(self, sql: str, parameters: dict[str, Any]) -> list[Sequence[Any]]:
-        with self.lock:
-            return list(self.client.query(sql, parameters=parameters).result_rows)
+        return [dict(zip(_NAMES, row, strict=True)) for row in self.rows(sql, parameters)]
 
 
 def _details(event: dict[str, Any]) -> dict[str, Any]:
@@ -154,6 +130,14 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
         "date_of_birth": event["date_of_birth"],
         "gender": event["gender"],
     }
+
+
+def _timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    counts: dict[tuple[str, str], int] = {}
+    for event in events:
+        key = (event["event_time"].strftime("%Y-%m"), event["agency"])
+        counts[key] = counts.get(key, 0) + 1
+    return [{"month": m, "agency": a, "count": n} for (m, a), n in sorted(counts.items())]
 
 
 def _interaction(event: dict[str, Any]) -> dict[str, Any]:

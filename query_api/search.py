@@ -27,8 +27,12 @@ from mast_core.linkage.profile import Profile, build_profile
 from mast_core.linkage.scoring import Scorer
 from mast_core.normalise.addresses import NormalisedAddress, normalise_address
 from mast_core.normalise.postcodes import normalise_postcode
+from query_api.reads import Reader
 
 CANDIDATE_LIMIT = 2000
+"""People (or written addresses) a search's keys may reach; a common name without a date of
+birth reaches many, and the best are ranked from these."""
+RECORD_LIMIT = 20_000
 SEARCH_MIN_WEIGHT = 0.0
 """A person is offered when, on what was typed, they are more likely than not the one meant
 (posterior odds of at least 1:1). Lower than the resolver's review threshold on purpose: a
@@ -73,15 +77,14 @@ def confidence(weight: float) -> float:
     return round(odds / (1.0 + odds), 4)
 
 
-class PersonSearch:
+class PersonSearch(Reader):
     def __init__(
         self,
         client: Client,
         lock: threading.Lock | None = None,
         parameters: Parameters | None = None,
     ) -> None:
-        self.client = client
-        self.lock = lock or threading.Lock()
+        super().__init__(client, lock)
         self.parameters = parameters or Parameters.default()
         self.scorer = Scorer(self.parameters)
 
@@ -111,47 +114,39 @@ class PersonSearch:
             raise NarrowQuery(
                 "give a date of birth or a postcode with the family name, or both names"
             )
-        candidates = self._query(
-            "SELECT DISTINCT person_id, event_id FROM person_keys "
+        found = self.rows(
+            "SELECT DISTINCT person_id FROM person_keys "
             "WHERE key IN {keys:Array(String)} LIMIT {limit:UInt32}",
             {"keys": keys, "limit": CANDIDATE_LIMIT},
         )
-        if not candidates:
+        if not found:
             return []
-        persons = sorted({row[0] for row in candidates})
-        events = sorted({row[1] for row in candidates})
-        records = self._query(
+        retired = self.current_persons([str(row[0]) for row in found])
+        owners = self.owners(sorted({retired.get(str(r[0]), str(r[0])) for r in found}))
+        records = self.rows(
             "SELECT event_id, person_id, agency, source_system, source_record_id, "
             "given_name, family_name, date_of_birth, gender, address_line1, town, postcode, "
             "nhs_number, event_time "
-            "FROM resolved_interactions FINAL "
-            "WHERE person_id IN {persons:Array(String)} AND event_id IN {events:Array(String)}",
-            {"persons": persons, "events": events},
+            "FROM resolved_interactions FINAL WHERE person_id IN {ids:Array(String)} "
+            "ORDER BY event_time DESC LIMIT {limit:UInt32}",
+            {"ids": list(owners), "limit": RECORD_LIMIT},
         )
-        current = self.current_persons(persons)
+        scored: dict[tuple[Any, ...], float] = {}
         best: dict[str, PersonMatch] = {}
-        for row in records:
-            record = _record(row)
-            record_profile = build_profile(record, None, normalise_postcode(row[11]))
-            weight = self.scorer.score(wanted, record_profile).weight
-            person = current.get(row[1], row[1])
+        for row in records:  # newest first: a person is shown as most recently recorded
+            fields = tuple(row[2:13])
+            weight = scored.get(fields)
+            if weight is None:  # a person's records mostly repeat the same details
+                profile = build_profile(_record(row), None, normalise_postcode(row[11]))
+                weight = scored[fields] = self.scorer.score(wanted, profile).weight
+            person = owners[row[1]]
             match = best.get(person)
-            if match is None or weight > match.match_weight:
-                previous = match
-                match = PersonMatch(
-                    person_id=person,
-                    confidence=confidence(weight),
-                    match_weight=round(weight, 2),
-                    given_name=row[5],
-                    family_name=row[6],
-                    date_of_birth=row[7],
-                    postcode=row[11],
-                    town=row[10],
+            if match is None:
+                match = best[person] = PersonMatch(
+                    person, 0.0, weight, row[5], row[6], row[7], row[11], row[10]
                 )
-                if previous is not None:
-                    match.agencies, match.records = previous.agencies, previous.records
-                    match.event_ids = previous.event_ids
-                best[person] = match
+            elif weight > match.match_weight:
+                match.match_weight = weight
             if row[2] not in match.agencies:
                 match.agencies.append(row[2])
             match.records += 1
@@ -160,60 +155,11 @@ class PersonSearch:
             (m for m in best.values() if m.match_weight >= SEARCH_MIN_WEIGHT),
             key=lambda m: -m.match_weight,
         )[:limit]
-        self._summarise(ranked)
+        for match in ranked:
+            match.confidence = confidence(match.match_weight)
+            match.match_weight = round(match.match_weight, 2)
+            match.agencies.sort()
         return ranked
-
-    def _summarise(self, matches: list[PersonMatch]) -> None:
-        """Every agency that knows each person and their number of records, not only the
-        records the query's keys reached (merged ids included)."""
-        if not matches:
-            return
-        current = [m.person_id for m in matches]
-        aliases = self._query(
-            "SELECT retired_person_id, surviving_person_id FROM person_aliases FINAL "
-            "WHERE surviving_person_id IN {ids:Array(String)}",
-            {"ids": current},
-        )
-        owner = {person: person for person in current} | {str(r[0]): str(r[1]) for r in aliases}
-        rows = self._query(
-            "SELECT person_id, groupUniqArray(agency), count() FROM resolved_interactions FINAL "
-            "WHERE person_id IN {ids:Array(String)} GROUP BY person_id",
-            {"ids": list(owner)},
-        )
-        by_id = {m.person_id: m for m in matches}
-        for match in matches:
-            match.agencies, match.records = [], 0
-        for person_id, agencies, count in rows:
-            match = by_id[owner[person_id]]
-            match.agencies = sorted({*match.agencies, *agencies})
-            match.records += int(count)
-
-    def current_persons(self, person_ids: Sequence[str]) -> dict[str, str]:
-        return current_persons(self.client, self.lock, person_ids)
-
-    def _query(self, sql: str, parameters: dict[str, Any]) -> list[Sequence[Any]]:
-        return _query(self.client, self.lock, sql, parameters)
-
-
-def current_persons(
-    client: Client, lock: threading.Lock, person_ids: Sequence[str]
-) -> dict[str, str]:
-    """Each retired id among these with the id it now belongs to."""
-    rows = _query(
-        client,
-        lock,
-        "SELECT retired_person_id, surviving_person_id FROM person_aliases FINAL "
-        "WHERE retired_person_id IN {ids:Array(String)}",
-        {"ids": list(person_ids)},
-    )
-    return {row[0]: row[1] for row in rows}
-
-
-def _query(
-    client: Client, lock: threading.Lock, sql: str, parameters: dict[str, Any]
-) -> list[Sequence[Any]]:
-    with lock:
-        return list(client.query(sql, parameters=parameters).result_rows)
 
 
 def _record(row: Sequence[Any]) -> InteractionEvent:
@@ -255,13 +201,9 @@ class AddressMatch:
     events: int = 0
 
 
-class AddressSearch:
+class AddressSearch(Reader):
     """Addresses by what was typed, ranked by how well their written forms fit, each with
     the people linked to it (merges applied) and its number of events."""
-
-    def __init__(self, client: Client, lock: threading.Lock | None = None) -> None:
-        self.client = client
-        self.lock = lock or threading.Lock()
 
     @staticmethod
     def normalise(query: AddressQuery) -> NormalisedAddress | None:
@@ -272,9 +214,7 @@ class AddressSearch:
         keys = address_search_keys(wanted) if wanted is not None else []
         if wanted is None or not keys:
             return []
-        rows = _query(
-            self.client,
-            self.lock,
+        rows = self.rows(
             "SELECT address_id, line1, line2, town, postcode FROM address_keys FINAL "
             "WHERE key IN {keys:Array(String)} LIMIT {limit:UInt32}",
             {"keys": keys, "limit": CANDIDATE_LIMIT},
@@ -296,9 +236,7 @@ class AddressSearch:
         if not matches:
             return
         ids = [m.address_id for m in matches]
-        residents = _query(
-            self.client,
-            self.lock,
+        residents = self.rows(
             "SELECT DISTINCT person_id FROM address_interactions FINAL "
             "WHERE address_id IN {ids:Array(String)}",
             {"ids": ids},
@@ -306,9 +244,7 @@ class AddressSearch:
         persons = [str(row[0]) for row in residents]
         if not persons:
             return
-        rows = _query(
-            self.client,
-            self.lock,
+        rows = self.rows(
             "SELECT address_id, person_id, argMax(given_name, event_time), "
             "argMax(family_name, event_time), argMax(date_of_birth, event_time), count() "
             "FROM resolved_interactions FINAL "
@@ -316,7 +252,7 @@ class AddressSearch:
             "GROUP BY address_id, person_id",
             {"persons": persons, "ids": ids},
         )
-        current = current_persons(self.client, self.lock, persons)
+        current = self.current_persons(persons)
         by_id = {m.address_id: m for m in matches}
         for address_id, person_id, given, family, dob, count in rows:
             match = by_id[address_id]
