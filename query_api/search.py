@@ -1,9 +1,11 @@
 """Search by person and by address, with the resolver's own normalisation.
 
 By person: what a practitioner typed becomes a profile, exactly as a partner's record would;
-its blocking keys find candidate records in ``person_keys``; each candidate is scored with
-the resolver's Fellegi–Sunter weights; records are grouped by the person they belong to now
-(merges applied) and ranked by the best weight, shown as a match confidence.
+its blocking keys find candidate records in ``person_keys`` (which holds the details scored,
+so the wide interaction table is not read); each candidate is scored with the resolver's
+Fellegi–Sunter weights; records are grouped by the person they belong to now (merges
+applied) and ranked by the best weight, shown as a match confidence. "Known to" and the
+count of records are of the records the query reached.
 
 By address: the query is normalised as the address resolver normalises what partners send,
 its keys (``mast_core.linkage.address_search``) find written forms in ``address_keys``, and
@@ -30,9 +32,10 @@ from mast_core.normalise.postcodes import normalise_postcode
 from query_api.reads import Reader
 
 CANDIDATE_LIMIT = 2000
-"""People (or written addresses) a search's keys may reach; a common name without a date of
-birth reaches many, and the best are ranked from these."""
+"""Written addresses an address search's keys may reach."""
 RECORD_LIMIT = 20_000
+"""Records a person search's keys may reach (the newest); a common name without a date of
+birth reaches many, and the best are ranked from these."""
 SEARCH_MIN_WEIGHT = 0.0
 """A person is offered when, on what was typed, they are more likely than not the one meant
 (posterior odds of at least 1:1). Lower than the resolver's review threshold on purpose: a
@@ -114,32 +117,29 @@ class PersonSearch(Reader):
             raise NarrowQuery(
                 "give a date of birth or a postcode with the family name, or both names"
             )
-        found = self.rows(
-            "SELECT DISTINCT person_id FROM person_keys "
-            "WHERE key IN {keys:Array(String)} LIMIT {limit:UInt32}",
-            {"keys": keys, "limit": CANDIDATE_LIMIT},
-        )
-        if not found:
-            return []
-        retired = self.current_persons([str(row[0]) for row in found])
-        owners = self.owners(sorted({retired.get(str(r[0]), str(r[0])) for r in found}))
         records = self.rows(
             "SELECT event_id, person_id, agency, source_system, source_record_id, "
             "given_name, family_name, date_of_birth, gender, address_line1, town, postcode, "
-            "nhs_number, event_time "
-            "FROM resolved_interactions FINAL WHERE person_id IN {ids:Array(String)} "
+            "nhs_number, event_time FROM person_keys WHERE key IN {keys:Array(String)} "
             "ORDER BY event_time DESC LIMIT {limit:UInt32}",
-            {"ids": list(owners), "limit": RECORD_LIMIT},
+            {"keys": keys, "limit": RECORD_LIMIT},
         )
+        if not records:
+            return []
+        current = self.current_persons(sorted({str(row[1]) for row in records}))
+        seen: set[str] = set()
         scored: dict[tuple[Any, ...], float] = {}
         best: dict[str, PersonMatch] = {}
         for row in records:  # newest first: a person is shown as most recently recorded
+            if row[0] in seen:  # one record under several of the query's keys
+                continue
+            seen.add(row[0])
             fields = tuple(row[2:13])
             weight = scored.get(fields)
             if weight is None:  # a person's records mostly repeat the same details
                 profile = build_profile(_record(row), None, normalise_postcode(row[11]))
                 weight = scored[fields] = self.scorer.score(wanted, profile).weight
-            person = owners[row[1]]
+            person = current.get(row[1], row[1])
             match = best.get(person)
             if match is None:
                 match = best[person] = PersonMatch(
@@ -237,7 +237,7 @@ class AddressSearch(Reader):
             return
         ids = [m.address_id for m in matches]
         residents = self.rows(
-            "SELECT DISTINCT person_id FROM address_interactions FINAL "
+            "SELECT DISTINCT person_id FROM address_interactions "
             "WHERE address_id IN {ids:Array(String)}",
             {"ids": ids},
         )
@@ -246,8 +246,8 @@ class AddressSearch(Reader):
             return
         rows = self.rows(
             "SELECT address_id, person_id, argMax(given_name, event_time), "
-            "argMax(family_name, event_time), argMax(date_of_birth, event_time), count() "
-            "FROM resolved_interactions FINAL "
+            "argMax(family_name, event_time), argMax(date_of_birth, event_time), "
+            "uniqExact(event_id) FROM resolved_interactions "
             "WHERE person_id IN {persons:Array(String)} AND address_id IN {ids:Array(String)} "
             "GROUP BY address_id, person_id",
             {"persons": persons, "ids": ids},

@@ -157,8 +157,14 @@ class Resolver:
             self.stats.exact_repeats += 1
             holder = self.identities[self.profile_identity[existing]]
             holder.remember(profile)
+            name_key = name_only_key(profile)
             return Resolution(
-                event.event_id, holder.person_id, address_id, None, "same details as before"
+                event.event_id,
+                holder.person_id,
+                address_id,
+                None,
+                "same details as before",
+                keys=(*blocking_keys(profile), *((name_key,) if name_key else ())),
             )
         if profile.is_empty:
             return self._new_identity(event, profile, address_id, (), "no name to link on", [])

@@ -49,7 +49,26 @@ RESOLVED_COLUMNS = [
     "match_reason",
     "resolved_at",
 ]
-PERSON_KEY_COLUMNS = ["key", "person_id", "event_id", "event_time", "resolved_at"]
+PERSON_KEY_COLUMNS = [
+    "key",
+    "person_id",
+    "event_id",
+    "event_time",
+    "agency",
+    "source_system",
+    "source_record_id",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "gender",
+    "address_line1",
+    "town",
+    "postcode",
+    "nhs_number",
+    "resolved_at",
+]
+_SEARCHED = [RESOLVED_COLUMNS.index(name) for name in PERSON_KEY_COLUMNS[1:]]
+"""Where each of person_keys' columns after the key sits in a resolved row."""
 ADDRESS_KEY_COLUMNS = ["key", "address_id", "line1", "line2", "town", "postcode", "last_seen"]
 MERGE_COLUMNS = [
     "merge_id",
@@ -198,7 +217,7 @@ class SinkWriter:
         keys = [f"{row[0]}|{row[1]}" for row in rows]
         self._insert("resolved_interactions", rows, RESOLVED_COLUMNS, keys)
         search_rows = [
-            [key, row[1], row[0], row[5], row[-1]]
+            [key, *(row[i] for i in _SEARCHED)]
             for record, row in zip(records, rows, strict=True)
             for key in record.get("search_keys") or ()
         ]

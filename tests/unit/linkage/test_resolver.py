@@ -29,6 +29,9 @@ def test_an_identical_record_is_an_exact_repeat():
     assert again.person_id == first.person_id
     assert again.reason == "same details as before"
     assert resolver.stats.exact_repeats == 1
+    # still filed under its keys, so a search finds every record, not only the first
+    assert again.keys == first.keys
+    assert any(key.startswith("s:") for key in again.keys)
 
 
 def test_someone_else_at_the_same_address_is_another_person():
