@@ -88,7 +88,9 @@ INNER JOIN bench_people AS p ON p.person_id = e.person_id
 
 _INSERT_KEYS = f"""
 INSERT INTO person_keys
-SELECT key, e.person_id, e.event_id, e.event_time, now64(3)
+SELECT key, e.person_id, e.event_id, e.event_time, e.agency, concat(lower(e.agency), '-system'),
+       concat('R', e.person_id), p.given, p.family, p.dob, p.gender, p.line1, p.town,
+       p.postcode, p.nhs, now64(3)
 FROM ({_EVENTS}) AS e
 INNER JOIN bench_people AS p ON p.person_id = e.person_id
 ARRAY JOIN p.keys AS key
