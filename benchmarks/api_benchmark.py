@@ -297,6 +297,14 @@ def run(args: argparse.Namespace) -> None:
             )
         )
         address_times.append(elapsed)
+        if len(address_times) % 50 == 0:
+            print(
+                f"  {len(address_times)} / {len(sample)}: median so far search "
+                f"{statistics.median(search_times) * 1000:.0f} ms, page "
+                f"{statistics.median(page_times) * 1000:.0f} ms, address "
+                f"{statistics.median(address_times) * 1000:.0f} ms",
+                flush=True,
+            )
     n = len(sample)
     print(f"\n{n} of each request through the API (token, purpose, query, audit write):")
     print(f"  search by person   {_percentiles(search_times)}")

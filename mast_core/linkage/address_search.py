@@ -9,6 +9,8 @@ street in its town (everyone on Oak Road, Dudley).
 
 from __future__ import annotations
 
+import re
+
 from rapidfuzz.distance import JaroWinkler
 
 from mast_core.normalise.addresses import NormalisedAddress
@@ -65,3 +67,25 @@ def address_similarity(query: NormalisedAddress, stored: NormalisedAddress) -> f
         if stored.street:
             score += _WEIGHTS["street"] * JaroWinkler.similarity(query.street, stored.street)
     return round(score / given, 4) if given else 0.0
+
+
+_POSTCODE_IN_TEXT = re.compile(
+    r"\b([A-Z]{1,2}[0-9OI][A-Z0-9]?\s*[0-9OI][A-Z]{2})\s*$", re.IGNORECASE
+)
+
+
+def split_address_query(text: str) -> tuple[str | None, str | None, str | None]:
+    """One line as a practitioner types it — "7 Larch Close, Walsall WS3 1EE" — as address,
+    town and postcode: the postcode at the end, and after the last comma a town (words
+    without a number)."""
+    text = " ".join(text.split())
+    postcode = None
+    found = _POSTCODE_IN_TEXT.search(text)
+    if found:
+        postcode = found.group(1)
+        text = text[: found.start()].rstrip(" ,")
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    town = None
+    if len(parts) > 1 and not any(ch.isdigit() for ch in parts[-1]):
+        town = parts.pop()
+    return ", ".join(parts) or None, town, postcode

@@ -1,6 +1,7 @@
 """Dates of birth as partners write them: ISO, UK day-first, compact, with the month's name
-("13 Feb 1957", "February 13th, 1957"), with typos or swapped day and month. A date that cannot be a calendar date is still kept when its parts are
-plausible, because its digits still carry evidence."""
+("13 Feb 1957", "February 13th, 1957"), with typos or swapped day and month. A date that
+cannot be a calendar date is still kept when its parts are plausible, because its digits
+still carry evidence."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from mast_core.errors import InvalidEvent
+from mast_core.linkage.address_search import split_address_query
 from mast_core.normalise.dates import parse_birth_date
 from query_api.audit import Entry
 from query_api.context import ApiContext, Context, SignedIn
@@ -89,6 +90,13 @@ def search_persons(ctx: Context, who: SignedIn, request: PersonSearchRequest) ->
 
 
 class AddressSearchRequest(Purposeful):
+    q: Annotated[
+        str | None,
+        Field(
+            max_length=300,
+            description='One line as typed: "7 Larch Close, Walsall WS3 1EE", "ws31ee"',
+        ),
+    ] = None
     address: Annotated[str | None, Field(max_length=256)] = None
     town: Text = None
     postcode: Annotated[str | None, Field(max_length=16)] = None
@@ -122,7 +130,10 @@ def search_addresses(
     ctx: Context, who: SignedIn, request: AddressSearchRequest
 ) -> list[AddressResult]:
     require_purpose(ctx, who, "search_addresses", request.purpose)
-    query = AddressQuery(request.address, request.town, request.postcode)
+    address, town, postcode = split_address_query(request.q) if request.q else (None,) * 3
+    query = AddressQuery(
+        request.address or address, request.town or town, request.postcode or postcode
+    )
     if AddressSearch.normalise(query) is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give an address or a postcode")
     matches = AddressSearch(ctx.client, ctx.lock).search(query)

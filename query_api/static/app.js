@@ -342,15 +342,9 @@ function renderAddressSearch() {
     { class: "card", role: "search", "aria-label": "Search addresses" },
     purposeFields(),
     field(
-      "Address",
-      h("input", { name: "address", maxlength: "256" }),
-      "House number or name and street, for example 7 Larch Close.",
-    ),
-    h(
-      "div",
-      { class: "row" },
-      field("Town", h("input", { name: "town", maxlength: "128" })),
-      field("Postcode", h("input", { name: "postcode", maxlength: "16", autocomplete: "off" })),
+      "Address or postcode",
+      h("input", { name: "q", maxlength: "300", autocomplete: "off" }),
+      "As you would write it: 7 Larch Close, Walsall WS3 1EE — or just the postcode.",
     ),
     h("button", { type: "submit" }, "Search"),
   );
@@ -358,9 +352,7 @@ function renderAddressSearch() {
     event.preventDefault();
     const data = new FormData(form);
     const body = { ...takePurpose(form) };
-    for (const key of ["address", "town", "postcode"]) {
-      if (data.get(key)) body[key] = data.get(key);
-    }
+    if (data.get("q")) body.q = data.get("q");
     results.replaceChildren(h("p", {}, "Searching…"));
     try {
       const found = await api("/search/addresses", { method: "POST", body });

@@ -192,6 +192,8 @@ def test_views_need_a_purpose_and_refusals_are_audited(api, scene):
         {"postcode": "ws31ee"},
         {"address": "7 Larch Clse", "postcode": "WS3 1EE"},
         {"address": "Flat 7, Larch Close", "town": "Walsall"},
+        {"q": "7 Larch Close, Walsall WS3 1EE"},
+        {"q": "7 larch cl, walsall"},
     ],
 )
 def test_address_search_finds_the_household(api, scene, query):

@@ -183,6 +183,18 @@ def test_a_look_up_from_sign_in_to_the_managers_audit(server, browser, users, fa
     expect(tip).to_be_visible()
     expect(tip).to_contain_text("01384 222333")
 
+    # the address: search it as typed, open it, see who is linked to it
+    practitioner.get_by_role("link", name="Search addresses").click()
+    expect(practitioner.get_by_label("Purpose", exact=True)).to_have_value("self_neglect_review")
+    practitioner.get_by_label("Address or postcode").fill("9 rowan way, dudley dy14qt")
+    practitioner.get_by_role("button", name="Search").click()
+    practitioner.get_by_role("link", name="9 Rowan Way, Dudley, DY1 4QT").click()
+    expect(practitioner.get_by_role("heading", level=1)).to_have_text(
+        "9 Rowan Way, Dudley, DY1 4QT"
+    )
+    residents = practitioner.locator("#s-people-linked-to-this-address").locator("xpath=..")
+    expect(residents.get_by_role("link", name=f"Edna {family}")).to_be_visible()
+
     # a practitioner who types the audit's address is told no
     practitioner.goto(f"{url}/#/audit")
     expect(practitioner.get_by_role("alert")).to_contain_text("Only managers")
@@ -194,6 +206,7 @@ def test_a_look_up_from_sign_in_to_the_managers_audit(server, browser, users, fa
     manager.get_by_role("button", name="Show").click()
     views = manager.locator("table.audit tbody tr").filter(has_text="View person")
     expect(views).to_have_count(1)
+    expect(manager.locator("table.audit tbody tr").filter(has_text="View address")).to_have_count(1)
     expect(views).to_contain_text("Self-neglect review (referral 4471)")
     searches = manager.locator("table.audit tbody tr").filter(has_text="Search persons")
     expect(searches.first).to_contain_text(family.upper())

@@ -4,7 +4,9 @@
 --    person's timeline is read from every partition, so with five years kept a look-up
 --    touched 60 partitions (and several parts in each); by year it touches six. Retention is
 --    a row TTL, so it does not need monthly partitions.
--- 2. person_keys carries the details that search scores (name, date of birth, gender,
+-- 2. address_interactions carries each resident's name and date of birth, so "who is linked
+--    to these addresses" is one read in address order.
+-- 3. person_keys carries the details that search scores (name, date of birth, gender,
 --    address, NHS number, agency and partner reference), so a search reads the rows under
 --    its keys, contiguous in key order, and never the wide interaction table.
 --
@@ -62,21 +64,29 @@ CREATE TABLE address_interactions
     event_time   DateTime64(3, 'UTC'),
     event_id     String,
     person_id    String,
-    agency       LowCardinality(String),
-    event_type   LowCardinality(String),
-    resolved_at  DateTime64(3, 'UTC')
+    agency         LowCardinality(String),
+    event_type     LowCardinality(String),
+    given_name     Nullable(String),
+    family_name    Nullable(String),
+    date_of_birth  Nullable(String),
+    resolved_at    DateTime64(3, 'UTC')
 )
 ENGINE = ReplacingMergeTree(resolved_at)
 PARTITION BY toYear(event_time)
 ORDER BY (address_id, event_time, event_id)
 SETTINGS non_replicated_deduplication_window = 1000;
 
-INSERT INTO address_interactions SELECT * FROM address_interactions_0002;
+INSERT INTO address_interactions
+SELECT address_id, event_time, event_id, person_id, agency, event_type, given_name,
+       family_name, date_of_birth, resolved_at
+FROM resolved_interactions
+WHERE address_id != '';
 
 DROP TABLE address_interactions_0002;
 
 CREATE MATERIALIZED VIEW address_interactions_mv TO address_interactions AS
-SELECT address_id, event_time, event_id, person_id, agency, event_type, resolved_at
+SELECT address_id, event_time, event_id, person_id, agency, event_type, given_name,
+       family_name, date_of_birth, resolved_at
 FROM resolved_interactions
 WHERE address_id != '';
 
