@@ -193,6 +193,24 @@ def load(client: Client, people: Sequence[Person], say: Callable[[str], None]) -
     )
 
 
+def _settle(client: Client, limit_s: float = 900.0) -> None:
+    """Wait for ClickHouse's background merges: a running system's parts have long been
+    merged, and timing look-ups while a bulk load is still merging measures the load."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit_s:
+        merging = client.query("SELECT count() FROM system.merges").result_rows[0][0]
+        if not merging:
+            break
+        print(f"  waiting for {merging} background merges…", flush=True)
+        time.sleep(10)
+    parts = client.query(
+        "SELECT table, count() FROM system.parts WHERE active AND database = currentDatabase() "
+        "AND table IN ('resolved_interactions', 'person_keys', 'address_interactions') "
+        "GROUP BY table ORDER BY table"
+    ).result_rows
+    print("  active parts: " + ", ".join(f"{table} {count}" for table, count in parts))
+
+
 def _percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p50 = statistics.median(ordered)
@@ -233,6 +251,7 @@ def run(args: argparse.Namespace) -> None:
         load(client, people, print)
     else:
         print(f"reusing {loaded:,} people already loaded")
+    _settle(client)
     totals = client.query(
         "SELECT (SELECT count() FROM bench_people), (SELECT count() FROM resolved_interactions), "
         "(SELECT count() FROM person_keys), (SELECT count() FROM address_keys)"
