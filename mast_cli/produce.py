@@ -1,0 +1,145 @@
+"""``mast produce csv|jsonl``: publish a partner's file to the interactions topic, with a
+report of what was rejected and why.
+
+Exit codes: 0 when every row was published, 2 when some rows were rejected (the rest were
+published; the report names each), 1 when nothing could be sent (a mapping that does not fit
+the extract, a broker that does not acknowledge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+from mast_cli.console import err, fail, say
+from mast_core.events import Agency, InteractionEvent
+from mast_core.settings import get_settings
+from producers.extract import ExtractReport, read_csv_extract, read_jsonl
+from producers.mapping import ExtractMapping, MappingError
+from producers.publisher import InteractionPublisher
+
+app = typer.Typer(help="Publish partner files to the interactions topic.")
+
+_SHOWN = 10
+
+
+@contextmanager
+def _bar(path: Path) -> Iterator[Progress]:
+    """A bar by bytes read on a terminal; a line every 10% elsewhere (CI, cron, a pipe)."""
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not err.is_terminal,
+        transient=True,
+    )
+    with progress:
+        yield progress
+
+
+def _publish(events: Iterator[InteractionEvent], report: ExtractReport) -> None:
+    delivery = InteractionPublisher(get_settings()).publish(events)
+    report.published = delivery.delivered
+    report.failed = delivery.failed
+
+
+def _finish(path: Path, report: ExtractReport, report_path: Path | None, topic: str) -> None:
+    target = report_path or path.with_name(path.name + ".report.csv")
+    report.write_csv(target)
+    say(
+        f"{path.name}: {report.rows:,} rows; {report.published:,} "
+        f"event{'' if report.published == 1 else 's'} published to {topic}; "
+        f"{len(report.rejected):,} rejected; {len(report.repeated):,} repeated rows sent once"
+    )
+    for item in report.rejected[:_SHOWN]:
+        say(f"  line {item.line}: {item.reason}")
+    if len(report.rejected) > _SHOWN:
+        say(f"  … and {len(report.rejected) - _SHOWN:,} more")
+    say(f"Report: {target}")
+    if report.failed:
+        fail(f"{len(report.failed):,} events were not acknowledged by Kafka; send the file again")
+    if report.rejected:
+        raise typer.Exit(2)
+
+
+def _progress_callback(progress: Progress, path: Path) -> Callable[[int], None]:
+    total = path.stat().st_size
+    task = progress.add_task(f"Publishing {path.name}", total=total)
+    marks = {"next": total // 10}
+
+    def advance(done: int) -> None:
+        progress.update(task, completed=done)
+        if not err.is_terminal and total and done >= marks["next"]:
+            say(f"  {done * 100 // total}% of {path.name} read")
+            marks["next"] += max(total // 10, 1)
+
+    return advance
+
+
+@app.command("csv")
+def produce_csv(
+    extract: Annotated[Path, typer.Argument(help="The partner's extract (CSV with a header).")],
+    mapping: Annotated[
+        Path, typer.Option(help="Which column is which field (producers/mappings/ has examples).")
+    ],
+    agency: Annotated[
+        Agency | None, typer.Option(help="The partner's agency (else the mapping's).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Where to write the report (default: EXTRACT.report.csv).")
+    ] = None,
+) -> None:
+    """Validate each row of a nightly extract and publish it; rejected rows are listed with
+    their line number and reason, a repeated row is one event."""
+    if not extract.is_file():
+        fail(f"no such file: {extract}")
+    try:
+        rules = ExtractMapping.load(mapping)
+    except MappingError as exc:
+        fail(str(exc))
+    chosen = agency or rules.agency
+    if chosen is None:
+        fail("say which agency the extract is from: --agency, or agency: in the mapping")
+    if agency is not None and rules.agency is not None and agency != rules.agency:
+        fail(f"the mapping is for {rules.agency.value}, not {agency.value}")
+    outcome = ExtractReport()
+    with _bar(extract) as progress:
+        advance = _progress_callback(progress, extract)
+        events = read_csv_extract(extract, rules, chosen, outcome, advance)
+        try:
+            _publish(events, outcome)
+        except MappingError as exc:
+            fail(str(exc))
+        except UnicodeDecodeError:
+            fail(f"{extract} is not in the mapping's encoding ({rules.encoding})")
+    _finish(extract, outcome, report, get_settings().interactions_topic)
+
+
+@app.command("jsonl")
+def produce_jsonl(
+    events_file: Annotated[
+        Path, typer.Argument(metavar="EVENTS.jsonl", help="One event a line, DESIGN.md's form.")
+    ],
+    agency: Annotated[Agency | None, typer.Option(help="Reject lines of any other agency.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Where to write the report (default: FILE.report.csv).")
+    ] = None,
+) -> None:
+    """Validate and publish events already in MAST's JSON form."""
+    if not events_file.is_file():
+        fail(f"no such file: {events_file}")
+    outcome = ExtractReport()
+    with _bar(events_file) as progress:
+        advance = _progress_callback(progress, events_file)
+        try:
+            _publish(read_jsonl(events_file, outcome, advance, agency), outcome)
+        except UnicodeDecodeError:
+            fail(f"{events_file} is not UTF-8")
+    _finish(events_file, outcome, report, get_settings().interactions_topic)
