@@ -7,7 +7,7 @@ import logging
 import typer
 from pythonjsonlogger.json import JsonFormatter
 
-from mast_cli import db, demo, kafka, linkage, produce, stack, users
+from mast_cli import db, demo, kafka, linkage, partners, produce, stack, users
 from mast_core.settings import get_settings
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.add_typer(kafka.app, name="kafka")
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(produce.app, name="produce")
+app.add_typer(partners.app, name="partners")
 app.command("demo")(demo.demo)
 app.command("resolve")(linkage.resolve)
 app.command("synth")(linkage.synth)

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from query_api.context import ApiContext
 from query_api.ops import StatusSource, ops_router
-from query_api.routes import alerts, audit, auth, persons, reference, stats
+from query_api.routes import alerts, audit, auth, ingest, persons, reference, stats
 from query_api.web import mount_web_app
 
 
@@ -26,5 +26,6 @@ def create_app(status: StatusSource, context: ApiContext | None = None) -> FastA
         app.include_router(persons.router)
         app.include_router(alerts.router)
         app.include_router(stats.router)
+        app.include_router(ingest.router)
         mount_web_app(app)
     return app

@@ -5,7 +5,7 @@ dependencies that authenticate and authorise each request."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from clickhouse_connect.driver.client import Client
@@ -13,8 +13,10 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from mast_core.settings import Settings
+from producers.publisher import InteractionPublisher
 from query_api.accounts import UserStore
 from query_api.audit import AuditLog
+from query_api.partners import PartnerKeys
 from query_api.security import Principal, read_token, signing_key
 
 NOTICE = (
@@ -35,6 +37,17 @@ class ApiContext:
     users: UserStore
     audit: AuditLog
     key: str
+    partners: PartnerKeys
+    _publisher: InteractionPublisher | None = field(default=None, repr=False)
+    _publisher_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def publisher(self) -> InteractionPublisher:
+        """The producer for events partners send over HTTP, made on first use so that an API
+        nobody publishes through never connects to Kafka."""
+        with self._publisher_lock:
+            if self._publisher is None:
+                self._publisher = InteractionPublisher(self.settings)
+            return self._publisher
 
     @classmethod
     def create(
@@ -48,6 +61,7 @@ class ApiContext:
             UserStore(client, lock),
             AuditLog(client, lock),
             signing_key(settings),
+            PartnerKeys(client, lock),
         )
 
 

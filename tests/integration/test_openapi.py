@@ -27,6 +27,7 @@ ENDPOINTS = {
     ("post", "/api/v1/alerts/{alert_id}/assign"),
     ("get", "/api/v1/stats/matching"),
     ("get", "/api/v1/audit"),
+    ("post", "/api/v1/ingest"),
     ("get", "/api/v1/status"),
     ("get", "/health"),
     ("get", "/ready"),

@@ -1,0 +1,141 @@
+"""HTTP ingestion for partners that cannot run a Kafka client: a batch of events in
+DESIGN.md's JSON form, authenticated by the partner's API key, which fixes the agency.
+
+Each event is validated as the pipeline would validate it, so the partner learns at once
+what was rejected and why (field and problem, never the value); the accepted ones are
+published to the interactions topic and acknowledged by Kafka before the answer is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, ConfigDict, Field
+
+from mast_core.errors import InvalidEvent
+from mast_core.events import InteractionEvent, parse_event
+from query_api.context import Context
+from query_api.partners import Partner
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"])
+log = logging.getLogger("mast.api.ingest")
+
+MAX_BATCH = 1000
+
+api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="The partner's key from `mast partners add`; it fixes the agency.",
+)
+
+
+def partner(ctx: Context, key: Annotated[str | None, Depends(api_key)]) -> Partner:
+    found = ctx.partners.verify(key)
+    if found is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "send the partner API key in X-API-Key (missing, unknown or revoked)",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
+    return found
+
+
+class IngestBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    events: Annotated[
+        list[Any],
+        Field(
+            min_length=1,
+            max_length=MAX_BATCH,
+            description="Interaction events in DESIGN.md's JSON form; `agency` may be left "
+            "out (the key says it) but must not name another agency.",
+        ),
+    ]
+
+
+class Problem(BaseModel):
+    field: str
+    problem: str
+
+
+class RejectedEvent(BaseModel):
+    index: int
+    event_id: str | None
+    problems: list[Problem]
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    event_ids: list[str]
+    rejected: list[RejectedEvent]
+
+
+@router.post(
+    "/ingest",
+    summary="Publish a batch of interaction events (partner API key)",
+    responses={401: {}, 422: {}, 503: {}},
+)
+def ingest(
+    ctx: Context, source: Annotated[Partner, Depends(partner)], batch: IngestBatch
+) -> IngestResult:
+    accepted: list[InteractionEvent] = []
+    rejected: list[RejectedEvent] = []
+    seen: set[str] = set()
+    for index, item in enumerate(batch.events):
+        event_id = item.get("event_id") if isinstance(item, dict) else None
+        event_id = str(event_id)[:256] if event_id is not None else None
+        if isinstance(item, dict) and item.get("agency") not in (None, source.agency.value):
+            rejected.append(_rejected(index, event_id, "agency", "is not the key's agency"))
+            continue
+        try:
+            event = parse_event(
+                {**item, "agency": source.agency.value} if isinstance(item, dict) else item
+            )
+        except InvalidEvent as exc:
+            problems = [Problem(field=p.field, problem=p.message) for p in exc.problems]
+            rejected.append(RejectedEvent(index=index, event_id=event_id, problems=problems))
+            continue
+        if event.event_id in seen:
+            rejected.append(
+                _rejected(index, event_id, "event_id", "repeats an earlier event in this batch")
+            )
+            continue
+        seen.add(event.event_id)
+        accepted.append(event)
+    if accepted:
+        delivery = ctx.publisher().publish(accepted, timeout=30.0)
+        if delivery.failed:
+            log.error(
+                "partner %s: Kafka did not acknowledge %d of %d events",
+                source.key_id,
+                len(delivery.failed),
+                len(accepted),
+            )
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "the events could not be stored; send the same batch again (event ids make "
+                "a repeat harmless)",
+                headers={"Retry-After": "30"},
+            )
+    log.info(
+        "partner %s (%s): %d events accepted, %d rejected",
+        source.key_id,
+        source.agency.value,
+        len(accepted),
+        len(rejected),
+    )
+    return IngestResult(
+        accepted=len(accepted),
+        event_ids=[event.event_id for event in accepted],
+        rejected=rejected,
+    )
+
+
+def _rejected(index: int, event_id: str | None, field: str, problem: str) -> RejectedEvent:
+    return RejectedEvent(
+        index=index, event_id=event_id, problems=[Problem(field=field, problem=problem)]
+    )
