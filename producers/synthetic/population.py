@@ -402,6 +402,22 @@ class EventGenerator:
             "uprn": None,
         }
 
+    def subject(self, person: Person, home: Address, agency: str) -> dict[str, Any]:
+        """The person as one agency writes them, with this generator's corruption."""
+        given, family = self._given(person), self._family(person)
+        if self._chance(0.015):
+            given, family = family, given
+        nhs = person.nhs if agency == "HEALTH" and not self._chance(0.1) else None
+        gender = "U" if self._chance(0.1) else person.gender
+        return {
+            "given_name": given,
+            "family_name": family,
+            "date_of_birth": self._dob(person),
+            "gender": gender,
+            "address": self._address(home),
+            "nhs_number": nhs,
+        }
+
     # Events -----------------------------------------------------------------------------------
     def event_for(self, person: Person, when: datetime) -> SyntheticEvent:
         child = person.is_child(when)
@@ -412,11 +428,7 @@ class EventGenerator:
         )
         self._event_number += 1
         home = person.address_at(when)
-        given, family = self._given(person), self._family(person)
-        if self._chance(0.015):
-            given, family = family, given
-        nhs = person.nhs if agency == "HEALTH" and not self._chance(0.1) else None
-        gender = "U" if self._chance(0.1) else person.gender
+        subject = self.subject(person, home, agency)
         event = {
             "event_id": f"{agency[:3]}-{self._event_number:09d}",
             "agency": agency,
@@ -424,14 +436,7 @@ class EventGenerator:
             "source_record_id": reference,
             "event_type": self.rng.choice(types),
             "occurred_at": when.isoformat().replace("+00:00", "Z"),
-            "subject": {
-                "given_name": given,
-                "family_name": family,
-                "date_of_birth": self._dob(person),
-                "gender": gender,
-                "address": self._address(home),
-                "nhs_number": nhs,
-            },
+            "subject": subject,
             "case_status": None,
             "contact": {
                 "name": f"{agency.title().replace('_', ' ')} duty desk",
