@@ -518,6 +518,7 @@ class _Plan:
     looked_after: dict[str, Address] = field(default_factory=dict)
     probation: set[str] = field(default_factory=set)
     abusive_households: set[int] = field(default_factory=set)
+    social_tenants: set[int] = field(default_factory=set)
 
 
 class RegionGenerator:
@@ -551,20 +552,24 @@ class RegionGenerator:
             by_household.setdefault(person.household, []).append(person)
         for person in population:
             age = _age(person)
-            chance = self.rng.random()
-            if (age >= 65 and chance < 0.12) or (18 <= age < 65 and chance < 0.01):
+            if (age >= 65 and self.rng.random() < 0.12) or (
+                18 <= age < 65 and self.rng.random() < 0.01
+            ):
                 plan.care_package.add(person.person_id)
-            elif age < 18 and chance < 0.035:
-                plan.child_in_need.add(person.person_id)
-            elif age < 18 and chance < 0.042 and carers:
-                foster = self.rng.choice(carers)
-                plan.looked_after[person.person_id] = foster.homes[-1][1]
-            elif 18 <= age < 60 and chance < 0.01:
+            if age < 18:
+                chance = self.rng.random()
+                if chance < 0.035:
+                    plan.child_in_need.add(person.person_id)
+                elif chance < 0.042 and carers:
+                    plan.looked_after[person.person_id] = self.rng.choice(carers).homes[-1][1]
+            if 18 <= age < 60 and self.rng.random() < 0.01:
                 plan.probation.add(person.person_id)
         for number, members in by_household.items():
             adults = [p for p in members if _age(p) >= 18]
             if len(adults) >= 2 and self.rng.random() < 0.015:
                 plan.abusive_households.add(number)
+            if self.rng.random() < 0.25:
+                plan.social_tenants.add(number)
         return plan
 
     # A person's year ----------------------------------------------------------------------
@@ -572,13 +577,20 @@ class RegionGenerator:
         age = _age(person)
         pid = person.person_id
         yield from self._random("HEALTH", "ED_ATTENDANCE", person, 0.25)
+        if age >= 50:
+            yield from self._spaced("HEALTH", "OUTPATIENT_APPOINTMENT", person, 2)
+        if age < 5:
+            yield from self._spaced("HEALTH", "HEALTH_VISITOR_CONTACT", person, 4)
         if age >= 18:
             yield from self._random("POLICE", "INCIDENT", person, 0.06)
-            yield from self._random("HOUSING", "TENANCY_CONCERN", person, 0.03)
+            if person.household in plan.social_tenants:
+                yield from self._spaced("HOUSING", "TENANCY_VISIT", person, 1)
+                yield from self._random("HOUSING", "TENANCY_CONCERN", person, 0.1)
         if age >= 65:
             yield from self._random("FIRE", "SAFE_AND_WELL_VISIT", person, 0.15)
-        if age < 18 and age >= 5:
-            yield from self._random("EDUCATION", "ABSENCE_CONCERN", person, 0.1)
+        if 5 <= age < 18:
+            yield from self._spaced("EDUCATION", "ATTENDANCE_RETURN", person, 3)
+            yield from self._random("EDUCATION", "ABSENCE_CONCERN", person, 0.05)
         if person.household in plan.abusive_households and age >= 18:
             yield from self._random("POLICE", "DOMESTIC_ABUSE_INCIDENT", person, 1.2, night=True)
         if self.rng.random() < 0.004:
@@ -633,6 +645,16 @@ class RegionGenerator:
         count = _poisson(self.rng, per_year * (REGION_DAYS - after) / REGION_DAYS)
         days = sorted(self._day(start=after) for _ in range(count))
         yield from self._at_days(agency, event_type, person, days, night=night)
+
+    def _spaced(
+        self, agency: str, event_type: str, person: Person, per_year: int
+    ) -> Iterator[RegionEvent]:
+        """Regular contacts (a term's attendance return, a clinic appointment): evenly
+        spread, so that they never look like a rise."""
+        gap = REGION_DAYS // per_year
+        offset = self.rng.randrange(gap)
+        days = [offset + i * gap + self.rng.randrange(-5, 6) for i in range(per_year)]
+        yield from self._at_days(agency, event_type, person, [max(0, d) for d in days])
 
     def _at_days(
         self, agency: str, event_type: str, person: Person, days: list[int], night: bool = False
