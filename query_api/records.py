@@ -101,7 +101,10 @@ class Records(Reader):
             },
             "people": sorted(people.values(), key=lambda p: -p["events"]),
             "timeline": _timeline(events),
-            "interactions": [_interaction(e) for e in events],
+            "interactions": [
+                {**_interaction(e), "person_id": current.get(e["person_id"], e["person_id"])}
+                for e in events
+            ],
             "alerts": self.alerts([], [address_id]),
         }
 
@@ -144,6 +147,7 @@ def _timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _interaction(event: dict[str, Any]) -> dict[str, Any]:
     return {
         "event_id": event["event_id"],
+        "person_id": event["person_id"],
         "occurred_at": event["occurred_at"],
         "agency": event["agency"],
         "event_type": event["event_type"] or None,

@@ -56,10 +56,12 @@ function errorBox(message) {
   return h("p", { class: "error", role: "alert" }, message);
 }
 
+const ACRONYMS = new Set(["ED", "GP", "ASB", "LAC", "CIN", "MASH", "NHS", "DA"]);
 const label = (code) =>
   String(code || "")
-    .toLowerCase()
-    .replace(/_/g, " ")
+    .split("_")
+    .map((word) => (ACRONYMS.has(word) ? word : word.toLowerCase()))
+    .join(" ")
     .replace(/^\w/, (c) => c.toUpperCase());
 const day = (iso) => (iso ? String(iso).slice(0, 10) : "");
 const when = (iso) => (iso ? String(iso).slice(0, 16).replace("T", " ") : "");
@@ -493,7 +495,7 @@ async function renderAddress(id) {
     ),
     alertsSection(page.alerts),
     timelineSection(page.timeline),
-    interactionsSection(page.interactions),
+    interactionsSection(page.interactions, page.people),
   );
 }
 
@@ -688,14 +690,17 @@ function contactTip(interaction, index) {
   );
 }
 
-function interactionsSection(interactions) {
+// On an address page, ``people`` names whom each interaction was about.
+function interactionsSection(interactions, people) {
+  const names = new Map((people || []).map((p) => [p.person_id, p]));
+  const columns = ["When", ...(people ? ["Person"] : []), "Agency", "Type", "Case status"];
   return section(
     "Interactions",
     h("p", { class: "hint" }, "Hover over or focus an agency to see whom to contact."),
     h(
       "table",
       {},
-      h("thead", {}, h("tr", {}, ["When", "Agency", "Type", "Case status"].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, columns.map((t) => h("th", { scope: "col" }, t)))),
       h(
         "tbody",
         {},
@@ -704,6 +709,15 @@ function interactionsSection(interactions) {
             "tr",
             {},
             h("td", {}, when(i.occurred_at) || "not given"),
+            people
+              ? h(
+                  "td",
+                  {},
+                  names.has(i.person_id)
+                    ? h("a", { href: `#/person/${encodeURIComponent(i.person_id)}` }, fullName(names.get(i.person_id)))
+                    : "—",
+                )
+              : null,
             h("td", {}, contactTip(i, n)),
             h("td", {}, label(i.event_type) || "—"),
             h("td", {}, label(i.case_status) || "—"),

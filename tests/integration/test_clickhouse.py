@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from mast_core.events import parse_event
 from sinks.clickhouse.client import connect
-from sinks.clickhouse.interactions import insert_interactions
 from sinks.clickhouse.migrate import MigrationError, apply_migrations, load_migrations
-from tests.factories import event_dict
 
 pytestmark = pytest.mark.integration
 
@@ -43,31 +38,6 @@ def test_an_applied_migration_that_changed_is_refused(settings, tmp_path):
     )
     with pytest.raises(MigrationError, match="0001_first changed"):
         apply_migrations(other, tmp_path)
-
-
-def test_interactions_are_written_and_read_back(clickhouse):
-    events = [
-        parse_event(event_dict(event_id="ch-1")),
-        parse_event(event_dict(event_id="ch-2", agency="POLICE", subject={"given_name": "Ola"})),
-    ]
-    assert insert_interactions(clickhouse, events) == 2
-    rows = clickhouse.query(
-        "SELECT event_id, agency, family_name, postcode, occurred_at FROM interactions FINAL "
-        "WHERE event_id IN ('ch-1', 'ch-2') ORDER BY event_id"
-    ).result_rows
-    assert rows[0][:4] == ("ch-1", "FIRE", "Thornbury-Kaye", "WS1 2AB")
-    assert rows[0][4].astimezone(UTC) == datetime(2026, 4, 3, 21, 15, tzinfo=UTC)
-    assert rows[1][:4] == ("ch-2", "POLICE", None, None)
-
-
-def test_a_replayed_event_is_one_row_when_read_with_final(clickhouse):
-    event = parse_event(event_dict(event_id="ch-replayed"))
-    insert_interactions(clickhouse, [event])
-    insert_interactions(clickhouse, [event])
-    count = clickhouse.query(
-        "SELECT count() FROM interactions FINAL WHERE event_id = 'ch-replayed'"
-    ).result_rows[0][0]
-    assert count == 1
 
 
 def test_queries_take_parameters_not_concatenated_text(clickhouse):
