@@ -4,8 +4,6 @@ a scenario published as partners would, and what lands where."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,38 +11,12 @@ import pytest
 from mast_core.avro import ALERT, INTERACTION, codec
 from mast_core.events import InteractionEvent, parse_event
 from mast_core.settings import Settings
-from messaging.clients import make_admin, make_producer
+from messaging.clients import make_producer
 from messaging.dead_letters import decode_dead_letter
-from messaging.topics import ensure_topics, topic_specs
 from producers.publisher import InteractionPublisher
-from stream_processors.child_process import WorkerProcess
 from tests.integration.topic_reader import read_topic
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def pipeline_settings(kafka: Settings, tmp_path: Path) -> Settings:
-    """Topics, consumer group and state of this test's own."""
-    run = uuid.uuid4().hex[:8]
-    settings = Settings(
-        environment="test",
-        state_dir=tmp_path / "worker-state",
-        topic_prefix=f"e2e-{run}.",
-        app_id=f"mast-e2e-{run}",
-        clickhouse_database="mast_e2e",
-        checkpoint_interval_s=2.0,
-    )
-    ensure_topics(make_admin(settings), topic_specs(settings))
-    return settings
-
-
-@pytest.fixture
-def worker(pipeline_settings: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(pipeline_settings, tmp_path / "worker.log")
-    yield process
-    if process.process is not None and process.process.poll() is None:
-        process.kill()
 
 
 def _event(event_id: str, **fields: Any) -> InteractionEvent:
