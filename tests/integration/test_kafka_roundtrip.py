@@ -54,12 +54,17 @@ def test_every_producer_is_idempotent_with_acks_all(settings):
 
 
 def test_avro_events_round_trip_through_the_broker(kafka):
+    from messaging.clients import make_admin
+    from messaging.topics import TopicSpec, ensure_topics
+
+    topic = kafka.topic(f"roundtrip-{uuid.uuid4().hex[:6]}")  # other tests publish to the
+    ensure_topics(make_admin(kafka), [TopicSpec(topic, 3, 3_600_000)])  # shared topic too
     events = _events(40)
-    report = InteractionPublisher(kafka).publish(events)
+    report = InteractionPublisher(kafka, topic=topic).publish(events)
     assert report.failed == []
     assert report.delivered == len(events)
 
-    messages = _consume(kafka, kafka.interactions_topic, len(events))
+    messages = _consume(kafka, topic, len(events))
     decoded = {e.event_id: e for e in (decode_interaction(m.value()) for m in messages)}
     assert decoded == {e.event_id: e for e in events}
     for message in messages:
