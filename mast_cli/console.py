@@ -8,6 +8,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from mast_core.errors import MastError
 
@@ -32,3 +33,17 @@ def clear_errors() -> Iterator[None]:
         yield
     except MastError as exc:
         fail(str(exc))
+
+
+def progress_bar() -> Progress:
+    """A bar on a terminal (stderr); nothing on a pipe or in CI, where it would only be noise
+    — long commands also say how far they are in plain lines there."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not err.is_terminal,
+        transient=True,
+    )

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-from mast_cli.console import err, fail, say
+from mast_cli.console import err, fail, progress_bar, say
 from mast_core.events import parse_event
 from mast_core.settings import Settings, get_settings
 from messaging.broker import LocalKafka
@@ -136,25 +135,13 @@ def _start_stack(settings: Settings, pid_file: Path, log_file: Path) -> int:
         time.sleep(0.5)
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not err.is_terminal,
-        transient=True,
-    )
-
-
 def _load_region(settings: Settings, people: int, seed: int) -> int:
     say(f"Generating a West Midlands-like region: {people:,} people over a year…")
     started = time.perf_counter()
     events = RegionGenerator(people=people, seed=seed).generate()
     say(f"  {len(events):,} events from 8 agencies ({time.perf_counter() - started:.0f} s)")
     publisher = InteractionPublisher(settings)
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Publishing", total=len(events))
 
         def parsed() -> Any:
@@ -177,7 +164,7 @@ def _wait_for_pipeline(settings: Settings, published: int) -> dict[str, Any]:
     last_shown = 0.0
     settled_since: float | None = None
     previous = -1
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Linking", total=published)
         while True:
             status = _status(settings) or {}

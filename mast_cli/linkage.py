@@ -14,16 +14,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from mast_cli.console import err, fail, out, say
+from mast_cli.console import err, fail, out, progress_bar, say
 from mast_core.errors import InvalidEvent
 from mast_core.events import InteractionEvent, parse_event
 from mast_core.linkage import FREEZE_EVERY, Parameters, Resolver
@@ -33,19 +26,6 @@ from producers.synthetic.population import CORRUPTION_LEVELS, EventGenerator, Sy
 
 LINK_COLUMNS = ["event_id", "person_id", "address_id", "match_weight", "reason"]
 _MAX_REPORTED = 20
-
-
-def _progress() -> Progress:
-    """A bar on a terminal; nothing on a pipe or in CI, where it would only be noise."""
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not err.is_terminal,
-        transient=True,
-    )
 
 
 def read_events(path: Path, rejected: list[str]) -> Iterator[tuple[int, InteractionEvent]]:
@@ -92,7 +72,7 @@ def resolve(
     count = 0
     with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as interim:
         writer = csv.writer(interim)
-        with _progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("Resolving", total=input.stat().st_size)
             for offset, event in read_events(input, rejected):
                 result = resolver.resolve(event)
@@ -151,7 +131,7 @@ def synth(
     with (
         output.open("w", encoding="utf-8") as events_file,
         truth.open("w", newline="", encoding="utf-8") as truth_file,
-        _progress() as progress,
+        progress_bar() as progress,
     ):
         writer = csv.writer(truth_file)
         writer.writerow(["event_id", "person", "address"])

@@ -9,14 +9,13 @@ the extract, a broker that does not acknowledge).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 
-from mast_cli.console import err, fail, say
+from mast_cli.console import err, fail, progress_bar, say
 from mast_core.events import Agency, InteractionEvent
 from mast_core.settings import get_settings
 from producers.extract import ExtractReport, read_csv_extract, read_jsonl
@@ -26,22 +25,6 @@ from producers.publisher import InteractionPublisher
 app = typer.Typer(help="Publish partner files to the interactions topic.")
 
 _SHOWN = 10
-
-
-@contextmanager
-def _bar(path: Path) -> Iterator[Progress]:
-    """A bar by bytes read on a terminal; a line every 10% elsewhere (CI, cron, a pipe)."""
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not err.is_terminal,
-        transient=True,
-    )
-    with progress:
-        yield progress
 
 
 def _publish(events: Iterator[InteractionEvent], report: ExtractReport) -> None:
@@ -110,7 +93,7 @@ def produce_csv(
     if agency is not None and rules.agency is not None and agency != rules.agency:
         fail(f"the mapping is for {rules.agency.value}, not {agency.value}")
     outcome = ExtractReport()
-    with _bar(extract) as progress:
+    with progress_bar() as progress:
         advance = _progress_callback(progress, extract)
         events = read_csv_extract(extract, rules, chosen, outcome, advance)
         try:
@@ -136,7 +119,7 @@ def produce_jsonl(
     if not events_file.is_file():
         fail(f"no such file: {events_file}")
     outcome = ExtractReport()
-    with _bar(events_file) as progress:
+    with progress_bar() as progress:
         advance = _progress_callback(progress, events_file)
         try:
             _publish(read_jsonl(events_file, outcome, advance, agency), outcome)
