@@ -164,6 +164,13 @@ class PersonSearch(Reader):
         return ranked
 
 
+def _tidiness(line1: str, postcode: str) -> int:
+    """Of the ways one address was written, show the tidiest: a well-formed postcode, and
+    not in capitals."""
+    parsed = normalise_postcode(postcode) if postcode else None
+    return (parsed is not None and parsed.text == postcode) + (not line1.isupper())
+
+
 def _record(row: Sequence[Any]) -> InteractionEvent:
     return trusted_event(
         {
@@ -228,7 +235,16 @@ class AddressSearch(Reader):
                 continue
             score = address_similarity(wanted, stored)
             match = best.get(address_id)
-            if score >= ADDRESS_THRESHOLD and (match is None or score > match.confidence):
+            if score < ADDRESS_THRESHOLD:
+                continue
+            if (
+                match is None
+                or score > match.confidence
+                or (
+                    score == match.confidence
+                    and _tidiness(line1, postcode) > _tidiness(match.line1, match.postcode)
+                )
+            ):
                 best[address_id] = AddressMatch(address_id, score, line1, line2, town, postcode)
         ranked = sorted(best.values(), key=lambda m: (-m.confidence, m.postcode, m.line1))[:limit]
         self._add_people(ranked)
