@@ -76,7 +76,10 @@ def produce_csv(
         Agency | None, typer.Option(help="The partner's agency (else the mapping's).")
     ] = None,
     report: Annotated[
-        Path | None, typer.Option(help="Where to write the report (default: EXTRACT.report.csv).")
+        Path | None,
+        typer.Option(
+            help="Where to write the report (default: beside the extract, NAME.report.csv)."
+        ),
     ] = None,
 ) -> None:
     """Validate each row of a nightly extract and publish it; rejected rows are listed with
@@ -112,7 +115,8 @@ def produce_jsonl(
     ],
     agency: Annotated[Agency | None, typer.Option(help="Reject lines of any other agency.")] = None,
     report: Annotated[
-        Path | None, typer.Option(help="Where to write the report (default: FILE.report.csv).")
+        Path | None,
+        typer.Option(help="Where to write the report (default: beside the file, NAME.report.csv)."),
     ] = None,
 ) -> None:
     """Validate and publish events already in MAST's JSON form."""
