@@ -13,6 +13,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
+from query_api.reads import in_utc
 from query_api.security import Principal
 
 COLUMNS = [
@@ -102,5 +103,5 @@ class AuditLog:
             "ORDER BY at DESC LIMIT {limit:UInt32}"
         )
         with self.lock:
-            rows = self.client.query(sql, parameters=parameters).result_rows
+            rows = in_utc(self.client.query(sql, parameters=parameters).result_rows)
         return [dict(zip(COLUMNS, row, strict=True)) for row in rows]

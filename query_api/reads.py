@@ -5,10 +5,25 @@ person it belongs to now and back to every id retired into it."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
+
+
+def in_utc(rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """Rows with every time marked UTC: MAST's columns are all DateTime64(3, 'UTC'), but
+    the client hands them back without a zone, and an API must not leave a reader guessing."""
+    return [
+        tuple(
+            value.replace(tzinfo=UTC)
+            if isinstance(value, datetime) and value.tzinfo is None
+            else value
+            for value in row
+        )
+        for row in rows
+    ]
 
 
 class Reader:
@@ -16,10 +31,10 @@ class Reader:
         self.client = client
         self.lock = lock or threading.Lock()
 
-    def rows(self, sql: str, parameters: dict[str, Any]) -> list[Sequence[Any]]:
+    def rows(self, sql: str, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Values are always bound server-side ({name:Type}), never formatted into the SQL."""
         with self.lock:
-            return list(self.client.query(sql, parameters=parameters).result_rows)
+            return in_utc(self.client.query(sql, parameters=parameters).result_rows)
 
     def current_persons(self, person_ids: Sequence[str]) -> dict[str, str]:
         """Each retired id among these with the id it now belongs to."""

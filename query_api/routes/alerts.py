@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from query_api.audit import Entry
 from query_api.context import ApiContext, Context, SignedIn
+from query_api.reads import in_utc
 from query_api.security import Principal
 from sinks.clickhouse.writer import ALERT_COLUMNS
 
@@ -41,7 +42,7 @@ class Assignment(BaseModel):
 
 def _alerts(ctx: ApiContext, **filters: Any) -> list[dict[str, Any]]:
     with ctx.lock:
-        rows = ctx.client.query(_LIST, parameters=filters).result_rows
+        rows = in_utc(ctx.client.query(_LIST, parameters=filters).result_rows)
     return [dict(zip(_NAMES, row, strict=True)) for row in rows]
 
 

@@ -136,6 +136,9 @@ def test_the_person_page(api, scene):
     assert [c["agency"] for c in page["open_cases"]] == ["ADULT_SOCIAL_CARE"]
     assert page["open_cases"][0]["open_since"].startswith("2026-01-10")
     assert page["open_cases"][0]["contact"]["phone"] == "01922 111111"
+    # times say their zone, so no reader has to guess
+    assert page["interactions"][0]["occurred_at"].endswith(("+00:00", "Z"))
+    assert page["alerts"][0]["raised_at"].endswith(("+00:00", "Z"))
     police = next(i for i in page["interactions"] if i["agency"] == "POLICE")
     assert police["contact"]["team"] == "Response"
     assert [a["rule_id"] for a in page["alerts"]] == ["rising_contacts"]
