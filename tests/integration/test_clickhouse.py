@@ -20,7 +20,8 @@ def test_migrations_are_recorded_and_safe_to_re_run(clickhouse):
         recorded
     )
     tables = {row[0] for row in clickhouse.query("SHOW TABLES").result_rows}
-    assert {"interactions", "dead_letters", "schema_migrations"} <= tables
+    assert {"resolved_interactions", "dead_letters", "schema_migrations"} <= tables
+    assert "interactions" not in tables  # the foundation's raw table, dropped by 0009
 
 
 def test_an_applied_migration_that_changed_is_refused(settings, tmp_path):
@@ -43,7 +44,7 @@ def test_an_applied_migration_that_changed_is_refused(settings, tmp_path):
 def test_queries_take_parameters_not_concatenated_text(clickhouse):
     hostile = "x' OR 1=1 --"
     result = clickhouse.query(
-        "SELECT count() FROM interactions WHERE family_name = {name:String}",
+        "SELECT count() FROM resolved_interactions WHERE family_name = {name:String}",
         parameters={"name": hostile},
     )
     assert result.result_rows[0][0] == 0
