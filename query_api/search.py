@@ -28,6 +28,7 @@ from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile, build_profile
 from mast_core.linkage.scoring import Scorer
 from mast_core.normalise.addresses import NormalisedAddress, normalise_address
+from mast_core.normalise.names import phonetic
 from mast_core.normalise.postcodes import normalise_postcode
 from query_api.reads import Reader
 
@@ -115,7 +116,14 @@ class PersonSearch(Reader):
         name_key = name_only_key(wanted)
         if name_key and wanted.dob is None:  # as the resolver: only without a date of birth
             keys.append(name_key)
-        if not keys:
+        # A family name and a date of birth without a given name ("Mrs Wren, born 4/3/1950"):
+        # every initial under the resolver's surname-and-year key, a prefix of its sort key.
+        prefix = (
+            f"s:{phonetic(wanted.family)}:{wanted.dob.year}:"
+            if wanted.family and wanted.dob and not wanted.given
+            else ""
+        )
+        if not keys and not prefix:
             raise NarrowQuery(
                 "give a date of birth or a postcode with the family name, or both names"
             )
@@ -123,8 +131,9 @@ class PersonSearch(Reader):
             "SELECT event_id, person_id, agency, source_system, source_record_id, "
             "given_name, family_name, date_of_birth, gender, address_line1, town, postcode, "
             "nhs_number, event_time FROM person_keys WHERE key IN {keys:Array(String)} "
+            "OR ({prefix:String} != '' AND startsWith(key, {prefix:String})) "
             "ORDER BY event_time DESC LIMIT {limit:UInt32}",
-            {"keys": keys, "limit": RECORD_LIMIT},
+            {"keys": keys, "prefix": prefix, "limit": RECORD_LIMIT},
         )
         if not records:
             return []

@@ -98,6 +98,27 @@ def test_a_nickname_and_messy_details_find_the_person_first(api, people, family)
     assert "peggy" in entries[0]["asked"]
 
 
+def test_a_family_name_and_date_of_birth_without_a_given_name(api, people, family):
+    _context, client, headers, _name = api
+    older, _same, younger = people
+    response = client.post(
+        "/api/v1/search/persons",
+        json={"family_name": family, "date_of_birth": "1957-02-13", "purpose": "welfare_check"},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()
+    assert results[0]["person_id"] == older
+    assert younger not in [r["person_id"] for r in results]  # born in another year
+    alone = client.post(
+        "/api/v1/search/persons",
+        json={"family_name": family, "purpose": "welfare_check"},
+        headers=headers,
+    )
+    assert alone.status_code == 422
+    assert "date of birth or a postcode" in alone.json()["detail"]
+
+
 def test_purpose_is_required_and_must_be_on_the_list(api, family):
     context, client, headers, name = api
     body = {"given_name": "Margaret", "family_name": family}

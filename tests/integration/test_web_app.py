@@ -243,3 +243,46 @@ def test_names_from_partners_are_shown_as_text_never_run(server, browser, users,
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{hostile} {family}")
     assert page.evaluate("window.__pwned") is None
     assert page.locator("main img").count() == 0
+
+
+def _accessibility_problems(page: Page) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA checks on what the page shows now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    results = Axe().run(page, options=options)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+
+
+def test_every_screen_passes_automated_accessibility_checks(server, browser, users, family):
+    url, _context = server
+    page = browser.new_page()
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    problems = {"sign-in": _accessibility_problems(page)}
+    _sign_in(page, url, users["manager"])
+    page.get_by_label("Purpose", exact=True).select_option(label="Welfare check")
+    page.get_by_label("Family name").fill(family)
+    page.get_by_label("Date of birth").fill("1950-03-04")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#results table")).to_be_visible()
+    problems["search results"] = _accessibility_problems(page)
+    page.get_by_role("link", name=f"Edna {family}").click()
+    expect(page.get_by_role("img", name="Interactions per month by agency")).to_be_visible()
+    problems["person"] = _accessibility_problems(page)
+    page.get_by_role("link", name="9 Rowan Way, Dudley, DY1 4QT").click()
+    expect(page.get_by_role("heading", name="People linked to this address")).to_be_visible()
+    problems["address"] = _accessibility_problems(page)
+    for name, heading in (
+        ("Alerts", "Alerts"),
+        ("Statistics", "Match statistics"),
+        ("Audit", "Audit: Adult social care"),
+    ):
+        page.get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        page.wait_for_load_state("networkidle")
+        problems[name] = _accessibility_problems(page)
+    assert {screen: found for screen, found in problems.items() if found} == {}
