@@ -24,22 +24,41 @@ from producers.publisher import InteractionPublisher
 
 app = typer.Typer(help="Publish partner files to the interactions topic.")
 
+CheckOption = Annotated[
+    bool,
+    typer.Option(
+        "--check",
+        help="Validate and write the report without sending anything (to try a mapping).",
+    ),
+]
+
 _SHOWN = 10
 
 
-def _publish(events: Iterator[InteractionEvent], report: ExtractReport) -> None:
+def _publish(events: Iterator[InteractionEvent], report: ExtractReport, check: bool) -> None:
+    if check:  # validate only: read every row, send nothing
+        for _event in events:
+            pass
+        return
     delivery = InteractionPublisher(get_settings()).publish(events)
     report.published = delivery.delivered
     report.failed = delivery.failed
 
 
-def _finish(path: Path, report: ExtractReport, report_path: Path | None, topic: str) -> None:
+def _finish(
+    path: Path, report: ExtractReport, report_path: Path | None, topic: str, check: bool
+) -> None:
     target = report_path or path.with_name(path.name + ".report.csv")
     report.write_csv(target)
+    sent = (
+        f"{report.accepted:,} valid (checked only: nothing sent)"
+        if check
+        else f"{report.published:,} event{'' if report.published == 1 else 's'} "
+        f"published to {topic}"
+    )
     say(
-        f"{path.name}: {report.rows:,} rows; {report.published:,} "
-        f"event{'' if report.published == 1 else 's'} published to {topic}; "
-        f"{len(report.rejected):,} rejected; {len(report.repeated):,} repeated rows sent once"
+        f"{path.name}: {report.rows:,} rows; {sent}; {len(report.rejected):,} rejected; "
+        f"{len(report.repeated):,} repeated rows sent once"
     )
     for item in report.rejected[:_SHOWN]:
         say(f"  line {item.line}: {item.reason}")
@@ -81,6 +100,7 @@ def produce_csv(
             help="Where to write the report (default: beside the extract, NAME.report.csv)."
         ),
     ] = None,
+    check: CheckOption = False,
 ) -> None:
     """Validate each row of a nightly extract and publish it; rejected rows are listed with
     their line number and reason, a repeated row is one event."""
@@ -100,12 +120,12 @@ def produce_csv(
         advance = _progress_callback(progress, extract)
         events = read_csv_extract(extract, rules, chosen, outcome, advance)
         try:
-            _publish(events, outcome)
+            _publish(events, outcome, check)
         except MappingError as exc:
             fail(str(exc))
         except UnicodeDecodeError:
             fail(f"{extract} is not in the mapping's encoding ({rules.encoding})")
-    _finish(extract, outcome, report, get_settings().interactions_topic)
+    _finish(extract, outcome, report, get_settings().interactions_topic, check)
 
 
 @app.command("jsonl")
@@ -118,6 +138,7 @@ def produce_jsonl(
         Path | None,
         typer.Option(help="Where to write the report (default: beside the file, NAME.report.csv)."),
     ] = None,
+    check: CheckOption = False,
 ) -> None:
     """Validate and publish events already in MAST's JSON form."""
     if not events_file.is_file():
@@ -126,7 +147,7 @@ def produce_jsonl(
     with progress_bar() as progress:
         advance = _progress_callback(progress, events_file)
         try:
-            _publish(read_jsonl(events_file, outcome, advance, agency), outcome)
+            _publish(read_jsonl(events_file, outcome, advance, agency), outcome, check)
         except UnicodeDecodeError:
             fail(f"{events_file} is not UTF-8")
-    _finish(events_file, outcome, report, get_settings().interactions_topic)
+    _finish(events_file, outcome, report, get_settings().interactions_topic, check)

@@ -120,6 +120,21 @@ def test_an_extract_with_good_bad_and_repeated_rows(kafka, tmp_path):
     assert {e.event_id for e in resent} == {e.event_id for e in published}
 
 
+def test_check_validates_and_reports_but_sends_nothing(kafka, tmp_path):
+    family = "Chk" + uuid.uuid4().hex[:6]
+    extract = tmp_path / "extract.csv"
+    with extract.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows([_row(1, family), _row(2, family, **{"Date of Call": "soon"})])
+    mapping = str(MAPPINGS / "fire.yaml")
+    run = _mast(kafka, tmp_path, "csv", "--check", "--mapping", mapping, str(extract))
+    assert run.returncode == 2, run.stderr
+    assert "1 valid (checked only: nothing sent); 1 rejected" in run.stdout
+    assert (tmp_path / "extract.csv.report.csv").read_text().count("rejected") == 1
+    assert _events_of(kafka, family) == []
+
+
 def test_a_mapping_that_does_not_fit_sends_nothing(kafka, tmp_path):
     extract = tmp_path / "extract.csv"
     extract.write_text("Name,Date\nA,B\n", encoding="utf-8")
