@@ -118,6 +118,15 @@ class Settings(BaseSettings):
         default=5, description="Failed sign-ins within login_window_minutes before lock-out."
     )
     login_window_minutes: int = 15
+    max_body_bytes: int = Field(
+        default=5_000_000,
+        description="Largest request body the API reads (413 above it): a full ingest batch "
+        "of 1,000 events is well under 1 MB.",
+    )
+    ingest_events_per_minute: int = Field(
+        default=120_000,
+        description="Events one partner key may send over HTTP per minute (429 above it).",
+    )
     purposes: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_PURPOSES),
         description="Purposes a look-up may declare, code to label (JSON in MAST_PURPOSES).",

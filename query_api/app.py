@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from query_api.context import ApiContext
+from query_api.limits import BodyLimit
 from query_api.ops import StatusSource, ops_router
 from query_api.routes import alerts, audit, auth, ingest, persons, reference, stats
 from query_api.web import mount_web_app
@@ -20,6 +21,7 @@ def create_app(status: StatusSource, context: ApiContext | None = None) -> FastA
     app.include_router(ops_router(status))
     if context is not None:
         app.state.mast = context
+        app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
         app.include_router(auth.router)
         app.include_router(reference.router)
         app.include_router(audit.router)

@@ -16,6 +16,7 @@ from mast_core.settings import Settings
 from producers.publisher import InteractionPublisher
 from query_api.accounts import UserStore
 from query_api.audit import AuditLog
+from query_api.limits import EventRate
 from query_api.partners import PartnerKeys
 from query_api.security import Principal, read_token, signing_key
 
@@ -38,6 +39,7 @@ class ApiContext:
     audit: AuditLog
     key: str
     partners: PartnerKeys
+    ingest_rate: EventRate
     _publisher: InteractionPublisher | None = field(default=None, repr=False)
     _publisher_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -62,6 +64,7 @@ class ApiContext:
             AuditLog(client, lock),
             signing_key(settings),
             PartnerKeys(client, lock),
+            EventRate(settings.ingest_events_per_minute),
         )
 
 

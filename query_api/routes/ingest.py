@@ -9,6 +9,7 @@ published to the interactions topic and acknowledged by Kafka before the answer 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -77,11 +78,19 @@ class IngestResult(BaseModel):
 @router.post(
     "/ingest",
     summary="Publish a batch of interaction events (partner API key)",
-    responses={401: {}, 422: {}, 503: {}},
+    responses={401: {}, 413: {}, 422: {}, 429: {}, 503: {}},
 )
 def ingest(
     ctx: Context, source: Annotated[Partner, Depends(partner)], batch: IngestBatch
 ) -> IngestResult:
+    wait = ctx.ingest_rate.admit(source.key_id, len(batch.events))
+    if wait:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"over {ctx.settings.ingest_events_per_minute:,} events a minute for this key; "
+            "send the batch again later",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
     accepted: list[InteractionEvent] = []
     rejected: list[RejectedEvent] = []
     seen: set[str] = set()

@@ -92,3 +92,23 @@ def test_oversized_and_empty_batches_are_refused(api):
     big = {"events": [_event(f"b-{i}", "Big") for i in range(1001)]}
     assert client.post("/api/v1/ingest", json=big, headers=headers).status_code == 422
     assert client.post("/api/v1/ingest", json={"evnts": []}, headers=headers).status_code == 422
+
+
+def test_a_key_over_its_rate_waits_and_huge_bodies_are_refused(kafka, clickhouse):
+    settings = kafka.model_copy(update={"ingest_events_per_minute": 3, "max_body_bytes": 20_000})
+    context = ApiContext.create(settings, clickhouse)
+    client = TestClient(create_app(lambda: {"ready": True}, context))
+    _partner, key = context.partners.issue("EDUCATION", "SIMS")
+    headers = {"X-API-Key": key}
+    family = "Rate" + uuid.uuid4().hex[:6]
+    first = {"events": [_event(f"{family}-{i}", family) for i in range(3)]}
+    assert client.post("/api/v1/ingest", json=first, headers=headers).status_code == 200
+    over = client.post(
+        "/api/v1/ingest", json={"events": [_event(f"{family}-4", family)]}, headers=headers
+    )
+    assert over.status_code == 429
+    assert 1 <= int(over.headers["Retry-After"]) <= 60
+    huge = {"events": [_event(f"{family}-x{i}", family * 20) for i in range(200)]}
+    refused = client.post("/api/v1/ingest", json=huge, headers=headers)
+    assert refused.status_code == 413
+    assert "send smaller batches" in refused.json()["detail"]
