@@ -15,6 +15,7 @@ TTL_COLUMNS = {
     "resolved_interactions": "event_time",
     "address_interactions": "event_time",
     "person_keys": "event_time",
+    "address_keys": "last_seen",
     "alerts": "raised_at",
     "dead_letters": "failed_at",
 }

@@ -127,12 +127,16 @@ def test_retention_is_a_ttl_set_once(clickhouse):
     assert current_ttl_days(clickhouse, "resolved_interactions") == 400
     assert current_ttl_days(clickhouse, "alerts") == 400
     assert apply_retention(clickhouse, 400) == []
-    assert set(changed) <= {
+    personal = {
         "resolved_interactions",
         "address_interactions",
         "person_keys",
+        "address_keys",
         "alerts",
         "dead_letters",
     }
+    assert set(changed) <= personal
+    # every table that holds personal details from partners is under the TTL
+    assert all(current_ttl_days(clickhouse, table) == 400 for table in personal)
     with pytest.raises(ValueError, match="MAST_RETENTION_DAYS"):
         apply_retention(clickhouse, 0)
