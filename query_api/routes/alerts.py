@@ -29,7 +29,7 @@ _LIST = (
     "AND ({rule:String} = '' OR a.rule_id = {rule:String}) "
     "AND ({severity:String} = '' OR a.severity = {severity:String}) "
     "AND ({org:String} = '' OR mapContains(a.counts_by_agency, {org:String})) "
-    "ORDER BY a.raised_at DESC LIMIT {limit:UInt32}"
+    "ORDER BY a.window_end DESC, a.raised_at DESC LIMIT {limit:UInt32}"
 )
 _NAMES = [*ALERT_COLUMNS, "status", "assignee", "updated_by", "updated_at"]
 
@@ -46,7 +46,7 @@ def _alerts(ctx: ApiContext, **filters: Any) -> list[dict[str, Any]]:
     return [dict(zip(_NAMES, row, strict=True)) for row in rows]
 
 
-@router.get("/alerts", summary="Alerts, newest first, with filters")
+@router.get("/alerts", summary="Alerts, latest first (by when it happened), with filters")
 def list_alerts(
     ctx: Context,
     who: SignedIn,

@@ -771,27 +771,33 @@ function alertTable(alerts, reload) {
   return h(
     "table",
     {},
-    h("caption", {}, `${alerts.length} alerts, newest first`),
-    h("thead", {}, h("tr", {}, ["Raised", "Severity", "Rule", "About", "Summary", "Status", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+    h("caption", {}, `${alerts.length} alerts, latest first`),
+    h("thead", {}, h("tr", {}, ["When", "Severity", "Rule", "About", "Summary", "Status", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",
       {},
       alerts.map((a) => {
         const target = a.subject_kind === "PERSON" ? "person" : "address";
         const assignee = h("input", { "aria-label": `Assign alert ${a.alert_id} to`, placeholder: "username", maxlength: "64", size: "10" });
+        const problem = h("span", { class: "error", role: "alert" });
         const act = async (path, body) => {
           try {
             await api(`/alerts/${encodeURIComponent(a.alert_id)}/${path}`, { method: "POST", body });
             await reload();
           } catch (error) {
-            announce(error.message);
-            window.alert(error.message);
+            problem.textContent = error.message;
           }
         };
         return h(
           "tr",
           { class: `sev-${a.severity.toLowerCase()}` },
-          h("td", {}, when(a.raised_at)),
+          h(
+            "td",
+            {},
+            day(a.window_start) === day(a.window_end)
+              ? day(a.window_end)
+              : `${day(a.window_start)} to ${day(a.window_end)}`,
+          ),
           h("td", {}, a.severity),
           h("td", {}, label(a.rule_id)),
           h("td", {}, h("a", { href: `#/${target}/${encodeURIComponent(a.subject_id)}` }, `${label(a.subject_kind)} ${a.subject_id}`)),
@@ -803,6 +809,7 @@ function alertTable(alerts, reload) {
             a.status === "open" ? h("button", { type: "button", onclick: () => act("acknowledge") }, "Acknowledge") : null,
             assignee,
             h("button", { type: "button", onclick: () => assignee.value && act("assign", { assignee: assignee.value }) }, "Assign"),
+            problem,
           ),
         );
       }),
