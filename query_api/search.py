@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
@@ -46,6 +47,12 @@ ADDRESS_THRESHOLD = 0.75
 """An address fits a query when the parts given score at least this (0 to 1): the house
 next door (same street and postcode, another number) scores 0.7 and is not offered; the
 right house with a postcode typo in the last letters scores 0.8 and is."""
+
+
+@cache
+def _default_parameters() -> Parameters:
+    """Read once per process: every search scores with them."""
+    return Parameters.default()
 
 
 class NarrowQuery(ValueError):
@@ -91,7 +98,7 @@ class PersonSearch(Reader):
         parameters: Parameters | None = None,
     ) -> None:
         super().__init__(client, lock)
-        self.parameters = parameters or Parameters.default()
+        self.parameters = parameters or _default_parameters()
         self.scorer = Scorer(self.parameters)
 
     def profile(self, query: PersonQuery) -> Profile:
