@@ -143,6 +143,10 @@ def status() -> None:
     else:
         say(f"Process ({process.get('role')}): {'ready' if process.get('ready') else 'NOT READY'}")
         healthy = healthy and bool(process.get("ready"))
+        if process.get("crash_loop"):
+            say(f"  crash loop: the {', '.join(process['crash_loop'])} agent keeps crashing")
+        if process.get("sink_error"):
+            say(f"  sink stopped on {process['sink_error']}")
         for key in ("started_at", "accepted_log_offset", "last_checkpoint_at", "persons"):
             if key in process:
                 say(f"  {key.replace('_', ' ')}: {process[key]}")

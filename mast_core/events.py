@@ -3,14 +3,19 @@
 Partner data is messy, so validation is deliberately forgiving: names, dates of birth and
 addresses are kept as sent (the resolver normalises them), unknown values become null, and
 an event is refused only when it cannot be an event at all: no ``event_id``, no ``agency``,
-no ``subject``, or a value of the wrong kind where the contract fixes one (an agency that is
-not on the list, a time that is not a time).
+no ``subject``, a subject with nothing to link (no name, date of birth, address or NHS
+number), a value of the wrong kind where the contract fixes one (an agency that is not on
+the list, a time that is not a time), or a time no interaction can have happened at (year 1,
+a "no date" value in many partner systems, or next year).
+
+An event id is unique within its agency only: the idempotency key is (agency, event id),
+given by ``event_key`` and used by everything that recognises a repeat.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -21,6 +26,7 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic.functional_validators import BeforeValidator
 
@@ -29,6 +35,18 @@ from mast_core.errors import AvroDecodeError, FieldProblem, InvalidEvent
 
 MAX_TEXT = 256
 """Longest free-text value accepted; longer input is refused, never truncated silently."""
+EARLIEST_OCCURRED_AT = datetime(1900, 1, 1, tzinfo=UTC)
+"""Nothing a partner records happened before this; earlier values are "no date" sentinels
+(0001-01-01, 1753-01-01, 1800-01-01) that would wreck every time window they fell in."""
+FUTURE_TOLERANCE = timedelta(days=1)
+"""How far ahead of this machine's clock an interaction time may be (partners' clocks and
+zones differ); further ahead is a typo or a sentinel such as 9999-12-31."""
+
+
+def event_key(agency: str, event_id: str) -> str:
+    """The idempotency key of an event: partners number their events independently, so an
+    id is unique only within its agency. The one place this rule lives."""
+    return f"{agency}\x1f{event_id}"
 
 
 class Agency(StrEnum):
@@ -100,6 +118,9 @@ Text = Annotated[
 ]
 
 
+_TOO_EARLY = "is before 1900: not a plausible time for an interaction"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
@@ -119,6 +140,23 @@ class Subject(_Model):
     gender: Annotated[Gender, BeforeValidator(_gender)] = Gender.UNKNOWN
     address: Address | None = None
     nhs_number: Text = None
+
+    @model_validator(mode="after")
+    def _identifiable(self) -> Subject:
+        """A subject with every personal field blank would become a "person" nobody can find
+        or link (a partner extract row with its columns unmapped looks like this)."""
+        address = self.address
+        if (
+            self.given_name is None
+            and self.family_name is None
+            and self.date_of_birth is None
+            and self.nhs_number is None
+            and (address is None or not any(address.model_dump().values()))
+        ):
+            raise ValueError(
+                "carries no name, date of birth, address or NHS number: nothing to link"
+            )
+        return self
 
 
 class Contact(_Model):
@@ -148,8 +186,24 @@ class InteractionEvent(_Model):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+            value = value.replace(tzinfo=UTC)
+        else:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant
+                raise ValueError(
+                    "is before 1900: not a plausible time for an interaction"
+                ) from None
+        if value < EARLIEST_OCCURRED_AT:
+            raise ValueError("is before 1900: not a plausible time for an interaction")
+        if value > datetime.now(UTC) + FUTURE_TOLERANCE:
+            raise ValueError("is in the future: not a plausible time for an interaction")
+        return value
+
+    @property
+    def key(self) -> str:
+        """This event's idempotency key (see ``event_key``)."""
+        return event_key(self.agency.value, self.event_id)
 
     def to_record(self) -> dict[str, Any]:
         """The Avro-ready form: plain dicts, enum values as their symbols."""
@@ -181,6 +235,8 @@ def parse_event(data: Mapping[str, Any] | Any) -> InteractionEvent:
 def _describe(kind: str, message: str) -> str:
     if kind == "missing":
         return "is required"
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
     return message
 
 

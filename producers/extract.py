@@ -54,13 +54,14 @@ class ExtractReport:
 
 
 class _Seen:
-    """Event ids already sent from this file, as 12-byte digests (a million is ~100 MB)."""
+    """Events already sent from this file, by their key (agency and event id, as
+    ``event_key`` gives it), as 12-byte digests (a million is ~100 MB)."""
 
     def __init__(self) -> None:
         self._digests: set[bytes] = set()
 
-    def first_time(self, event_id: str) -> bool:
-        digest = hashlib.blake2b(event_id.encode("utf-8"), digest_size=12).digest()
+    def first_time(self, event: InteractionEvent) -> bool:
+        digest = hashlib.blake2b(event.key.encode("utf-8"), digest_size=12).digest()
         if digest in self._digests:
             return False
         self._digests.add(digest)
@@ -118,7 +119,7 @@ def read_csv_extract(
         except InvalidEvent as exc:
             report.rejected.append(Rejected(start, exc.field, str(exc)))
             continue
-        if not seen.first_time(event.event_id):
+        if not seen.first_time(event):
             report.repeated.append(start)
             continue
         report.accepted += 1
@@ -149,7 +150,7 @@ def read_jsonl(
         if agency is not None and event.agency != agency:
             report.rejected.append(Rejected(number, "agency", f"agency: is not {agency.value}"))
             continue
-        if not seen.first_time(event.event_id):
+        if not seen.first_time(event):
             report.repeated.append(number)
             continue
         report.accepted += 1

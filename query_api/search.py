@@ -145,13 +145,13 @@ class PersonSearch(Reader):
         if not records:
             return []
         current = self.current_persons(sorted({str(row[1]) for row in records}))
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         scored: dict[tuple[Any, ...], float] = {}
         best: dict[str, PersonMatch] = {}
         for row in records:  # newest first: a person is shown as most recently recorded
-            if row[0] in seen:  # one record under several of the query's keys
+            if (row[2], row[0]) in seen:  # one record under several of the query's keys
                 continue
-            seen.add(row[0])
+            seen.add((row[2], row[0]))
             fields = tuple(row[5:13])  # what is compared with a query: not agency or reference
             weight = scored.get(fields)
             if weight is None:  # a person's records mostly repeat the same details
@@ -273,7 +273,7 @@ class AddressSearch(Reader):
         rows = self.rows(
             "SELECT address_id, person_id, argMax(given_name, event_time), "
             "argMax(family_name, event_time), argMax(date_of_birth, event_time), "
-            "uniqExact(event_id) FROM address_interactions "
+            "uniqExact(agency, event_id) FROM address_interactions "
             "WHERE address_id IN {ids:Array(String)} GROUP BY address_id, person_id",
             {"ids": ids},
         )

@@ -13,7 +13,9 @@ dead-letter it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import faust
@@ -64,6 +66,19 @@ def role_topics(settings: Settings, role: str) -> list[str]:
     ]
 
 
+@contextlib.contextmanager
+def _crashes_recorded(pipeline: Pipeline, agent: str) -> Iterator[None]:
+    """Each message's failure is dead-lettered inside the stage, so an exception that still
+    escapes is a fault of the stage itself (the broker, a bug); Faust restarts the agent, and
+    the crash is counted so that a loop of them shows in ``/ready`` and ``mast status``."""
+    try:
+        yield
+    except Exception:
+        pipeline.health.crashed(agent)
+        log.exception("the %s agent crashed; Faust restarts it", agent)
+        raise
+
+
 def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
     settings = pipeline.settings
     app = faust.App(
@@ -90,24 +105,31 @@ def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
 
         @app.agent(topic(settings.interactions_topic), name="validate")
         async def validate(stream: Any) -> None:
-            async for batch in stream.take_events(VALIDATE_BATCH, within=STAGE_WAIT_S):
-                pipeline.validate(
-                    [
-                        (e.message.value, e.message.topic, e.message.partition, e.message.offset)
-                        for e in batch
-                    ]
-                )
-                pipeline.publisher.flush_blocking()
+            with _crashes_recorded(pipeline, "validate"):
+                async for batch in stream.take_events(VALIDATE_BATCH, within=STAGE_WAIT_S):
+                    pipeline.validate(
+                        [
+                            (
+                                e.message.value,
+                                e.message.topic,
+                                e.message.partition,
+                                e.message.offset,
+                            )
+                            for e in batch
+                        ]
+                    )
+                    pipeline.publisher.flush_blocking()
 
     if "resolve" in roles:
 
         @app.agent(topic(settings.accepted_interactions_topic), name="resolve")
         async def resolve(stream: Any) -> None:
-            async for batch in stream.take_events(RESOLVE_BATCH, within=STAGE_WAIT_S):
-                for event in batch:
-                    pipeline.resolve(event.message.value, event.message.offset)
-                pipeline.publisher.flush_blocking()
-                pipeline.maybe_checkpoint()
+            with _crashes_recorded(pipeline, "resolve"):
+                async for batch in stream.take_events(RESOLVE_BATCH, within=STAGE_WAIT_S):
+                    for event in batch:
+                        pipeline.resolve(event.message.value, event.message.offset)
+                    pipeline.publisher.flush_blocking()
+                    pipeline.maybe_checkpoint()
 
     @app.task
     async def started() -> None:

@@ -38,3 +38,11 @@ CHECKPOINT_SECONDS = Histogram(
     "Time to write a resolution checkpoint.",
     buckets=(0.01, 0.1, 1, 5, 30),
 )
+AGENT_CRASHES = Counter(
+    "mast_agent_crashes", "Times a stage's agent raised out of its loop, by agent.", ["agent"]
+)
+PLACEHOLDER_BIRTH_DATES = Counter(
+    "mast_placeholder_birth_dates",
+    "Accepted events whose date of birth is a 'not known' placeholder, by feed.",
+    ["agency", "source_system"],
+)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import os
 import time
+import traceback
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +31,7 @@ from mast_core.events import (
     decode_interaction,
     encode_interaction,
 )
+from mast_core.normalise.dates import is_placeholder_birth_date
 from mast_core.settings import Settings
 from messaging.clients import make_consumer
 from messaging.dead_letters import dead_letter, encode_dead_letter
@@ -44,8 +47,23 @@ ACCEPTED_BYTES_PER_MESSAGE = 512_000
 message size even when every field is at its longest."""
 
 
+CRASH_LOOP_CRASHES = 3
+CRASH_LOOP_WINDOW_S = 600.0
+"""An agent that crashed this often within this window is crash-looping: the process says it
+is not ready until the window has passed without that many crashes."""
+
+
 class RecoveryError(MastError):
     reason = "recovery"
+
+
+class ProcessingFailed(MastError):
+    """An unexpected error while handling one message. Its text names the stage and the kind
+    of error only: an exception's own message may quote the personal data it choked on."""
+
+    def __init__(self, stage: str, error: BaseException) -> None:
+        self.reason = f"{stage}_failed"
+        super().__init__(f"{stage} failed on this event: {type(error).__name__}")
 
 
 @dataclass
@@ -55,9 +73,28 @@ class Health:
     """True once the agents are consuming."""
     last_checkpoint_at: datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    crashes: dict[str, deque[float]] = field(default_factory=dict)
+    """Agent → monotonic times of its recent crashes."""
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
+
+    def crashed(self, agent: str, now: float | None = None) -> None:
+        """An agent raised out of its loop (Faust restarts it); remembered for the loop
+        check, counted, and measured."""
+        times = self.crashes.setdefault(agent, deque(maxlen=CRASH_LOOP_CRASHES))
+        times.append(time.monotonic() if now is None else now)
+        self.count(f"{agent}_crashes")
+        metrics.AGENT_CRASHES.labels(agent).inc()
+
+    def crash_looping(self, now: float | None = None) -> list[str]:
+        """The agents that crashed ``CRASH_LOOP_CRASHES`` times within the window."""
+        now = time.monotonic() if now is None else now
+        return sorted(
+            agent
+            for agent, times in self.crashes.items()
+            if len(times) == CRASH_LOOP_CRASHES and now - times[0] < CRASH_LOOP_WINDOW_S
+        )
 
 
 class Pipeline:
@@ -93,10 +130,16 @@ class Pipeline:
         for raw, topic, partition, offset in messages:
             try:
                 event = decode_interaction(raw)
+                encoded = encode_interaction(event)
             except MastError as error:
                 self._dead_letter(error, topic, partition, offset, raw)
                 continue
-            accepted.append(encode_interaction(event))
+            except Exception as error:  # a bug must not take the rest of the batch with it
+                self._failed("validation", error, topic, partition, offset, raw)
+                continue
+            if is_placeholder_birth_date(event.subject.date_of_birth):
+                self._placeholder_birth_date(event)
+            accepted.append(encoded)
         if messages:
             metrics.EVENTS_IN.labels(messages[0][1]).inc(len(messages))
         for chunk in _chunks(accepted):
@@ -106,6 +149,33 @@ class Pipeline:
             )
         self.health.count("accepted", len(accepted))
         return len(accepted)
+
+    def _placeholder_birth_date(self, event: InteractionEvent) -> None:
+        """Counted per feed (agency and partner system), so a partner can be told."""
+        metrics.PLACEHOLDER_BIRTH_DATES.labels(event.agency.value, event.source_system or "").inc()
+        self.health.count("placeholder_birth_dates")
+
+    def _failed(
+        self,
+        stage: str,
+        error: Exception,
+        topic: str,
+        partition: int,
+        offset: int,
+        raw: bytes | None,
+    ) -> None:
+        """Dead-letter the one message an unexpected error was raised on, and log where in
+        the code it was raised (the frames, never the message, which may quote values)."""
+        log.error(
+            "%s failed on %s[%d]@%d with %s at:\n%s",
+            stage,
+            topic,
+            partition,
+            offset,
+            type(error).__name__,
+            "".join(traceback.format_tb(error.__traceback__)),
+        )
+        self._dead_letter(ProcessingFailed(stage, error), topic, partition, offset, raw)
 
     def _dead_letter(
         self, error: MastError, topic: str, partition: int, offset: int, raw: bytes | None
@@ -143,7 +213,11 @@ class Pipeline:
             except MastError as error:
                 self._dead_letter(error, topic, 0, offset, item)
                 continue
-            self._resolve_one(stage, event, item)
+            try:
+                self._resolve_one(stage, event, item)
+            except Exception as error:  # one event's failure must not take its neighbours
+                stage.forget(event)
+                self._failed("resolution", error, topic, 0, offset, item)
         stage.done(offset)
 
     def _resolve_one(self, stage: ResolutionStage, event: InteractionEvent, raw: bytes) -> None:

@@ -32,7 +32,8 @@ from mast_core.normalise.dates import parse_birth_date
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
+"""2: repeats are recognised by (agency, event id), and identity ids derive from that key."""
 
 
 class CheckpointError(MastError):
@@ -58,7 +59,8 @@ class ResolutionStage:
         self.next_offset = 0
         """The accepted-log offset the state has not yet seen."""
         self.seen: set[str] = set()
-        """Event ids already resolved: a partner re-sending one changes nothing."""
+        """Keys (``event_key``) of events already resolved: a partner re-sending one changes
+        nothing. An event that failed is not in it, so its partner can send it again."""
         self.duplicates = 0
 
     @classmethod
@@ -79,11 +81,24 @@ class ResolutionStage:
         self.next_offset = max(self.next_offset, offset + 1)
 
     def process(self, event: InteractionEvent) -> StageOutput | None:
-        """Resolve one event; None for an event id seen before (a re-sent event)."""
-        if event.event_id in self.seen:
+        """Resolve one event; None for an event seen before (a re-sent event).
+
+        An event is marked seen only once it is wholly resolved: one that raises (and so goes
+        to the dead-letter topic) can be sent again, corrected.
+        """
+        key = event.key
+        if key in self.seen:
             self.duplicates += 1
             return None
-        self.seen.add(event.event_id)
+        output = self._process(event)
+        self.seen.add(key)
+        return output
+
+    def forget(self, event: InteractionEvent) -> None:
+        """The event's outputs could not be published: let its partner send it again."""
+        self.seen.discard(event.key)
+
+    def _process(self, event: InteractionEvent) -> StageOutput:
         now = datetime.now(UTC)
         resolution = self.resolver.resolve(event)
         occurred_at = event.occurred_at or now

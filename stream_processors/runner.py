@@ -255,8 +255,9 @@ def _status(
     lag_cache: dict[str, Any],
 ) -> dict[str, Any]:
     sink_ok = sink is None or (sink.alive and sink.error is None)
+    looping = health.crash_looping()
     snapshot: dict[str, Any] = {
-        "ready": health.running and sink_ok,
+        "ready": health.running and sink_ok and not looping,
         "role": "pipeline",
         "roles": [role for role in ROLES if role in roles],
         "started_at": health.started_at.isoformat(),
@@ -265,6 +266,8 @@ def _status(
     }
     if sink is not None and sink.error is not None:
         snapshot["sink_error"] = type(sink.error).__name__
+    if looping:
+        snapshot["crash_loop"] = looping
     if stage is not None:
         stats = stage.resolver.stats
         snapshot["accepted_log_offset"] = stage.next_offset

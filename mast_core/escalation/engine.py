@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mast_core.escalation.rules import Rise, Rule, RuleSet, load_rules
+from mast_core.events import event_key
 
 CHILD_AGE = 18
 CHILDREN_SOCIAL_CARE = "CHILDREN_SOCIAL_CARE"
@@ -106,10 +107,11 @@ class EscalationEngine:
     # Input ------------------------------------------------------------------------------------
     def observe(self, observation: Observation) -> list[Alert]:
         """Record one interaction and return the alerts it raises (usually none). A repeated
-        event id changes nothing."""
-        if observation.event_id in self.seen_events:
+        event (the same id from the same agency) changes nothing."""
+        key = event_key(observation.agency, observation.event_id)
+        if key in self.seen_events:
             return []
-        self.seen_events.add(observation.event_id)
+        self.seen_events.add(key)
         self._remember_person(observation)
         seen = _Seen(
             observation.occurred_at,

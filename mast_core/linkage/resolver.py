@@ -25,7 +25,8 @@ from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile, build_profile
 from mast_core.linkage.scoring import Contribution, Levels, Score, Scorer
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
+"""2: identity and merge ids derive from the event's (agency, event id) key."""
 FREEZE_EVERY = 50_000
 """A long run should call ``gc.freeze()`` this often: the resolver's state is millions of
 long-lived objects without cycles, and Python's full collections would otherwise walk all
@@ -227,7 +228,7 @@ class Resolver:
                 possible.append(self._possible(profile, other, candidate))
                 continue
             evidence = self.scorer.explain(profile, candidate.levels, candidate.swapped)
-            merges.append(self._merge(target, other, event.event_id, evidence))
+            merges.append(self._merge(target, other, event, evidence))
             target = self._current(target)
         self.stats.possible_matches += bool(possible)
         self.stats.links += 1
@@ -322,7 +323,7 @@ class Resolver:
         reason: str,
         keys: list[str],
     ) -> Resolution:
-        person_id = _identity_id("P", event.event_id)
+        person_id = _identity_id("P", event.key)
         while person_id in self.identity_by_person:  # the same event id sent with new details
             person_id = _identity_id("P", person_id)
         index = len(self.identities)
@@ -349,7 +350,7 @@ class Resolver:
             self.index.add(key, number, self.profile_identity)
 
     # Merge and split --------------------------------------------------------------------------
-    def _merge(self, a: int, b: int, event_id: str, score: Score) -> Merge:
+    def _merge(self, a: int, b: int, event: InteractionEvent, score: Score) -> Merge:
         survivor, retired = (a, b) if a < b else (b, a)  # the older identity keeps its id
         kept, gone = self.identities[survivor], self.identities[retired]
         moved = tuple(gone.members)
@@ -367,10 +368,10 @@ class Resolver:
             kept.cannot_link.add(other)
         gone.cannot_link = set()
         merge = Merge(
-            merge_id=_identity_id("M", f"{kept.person_id}|{gone.person_id}|{event_id}"),
+            merge_id=_identity_id("M", f"{kept.person_id}|{gone.person_id}|{event.key}"),
             surviving_person_id=kept.person_id,
             retired_person_id=gone.person_id,
-            triggered_by_event_id=event_id,
+            triggered_by_event_id=event.event_id,
             match_weight=score.weight,
             evidence=score.contributions,
             moved_profiles=moved,

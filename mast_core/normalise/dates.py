@@ -44,34 +44,63 @@ def _is_calendar_date(year: int, month: int, day: int) -> bool:
     return True
 
 
-@lru_cache(maxsize=1 << 16)
-def parse_birth_date(text: str | None, *, today: date | None = None) -> BirthDate | None:
-    """Parse a date of birth; None when nothing date-like is there.
+PLACEHOLDER_BIRTH_DATES = frozenset({(1900, 1, 1), (1899, 12, 31), (1899, 12, 30)})
+"""Dates partner systems put in a required field when the date of birth is not known: the
+start of the 20th century and the spreadsheet epochs. Thousands of unrelated people share
+them, so as evidence they would link strangers. Dates before 1880 or after this year
+("0001-01-01", "9999-12-31") are not birth dates either and are refused as such."""
 
-    A month over 12 with a day of 12 or less is read as day and month swapped. Years outside
-    1880..today are refused as not a birth date.
-    """
-    if not text:
-        return None
-    text = text.strip()
+
+def _date_parts(text: str) -> tuple[int, int, int] | None:
     match = _ISO.match(text) or _COMPACT.match(text)
     named = _DAY_MONTH_NAME.match(text.lower()) or _MONTH_NAME_DAY.match(text.lower())
     if match:
         year, month, day = (int(g) for g in match.groups())
-    elif named:
+        return year, month, day
+    if named:
         parts = named.groups()
         name, number = (parts[1], parts[0]) if parts[0].isdigit() else (parts[0], parts[1])
-        day, month, year = int(number), _MONTHS.index(name) + 1, int(parts[2])
-    else:
-        match = _DAY_FIRST.match(text)
-        if not match:
-            return None
-        day, month, year = (int(g) for g in match.groups())
+        return int(parts[2]), _MONTHS.index(name) + 1, int(number)
+    match = _DAY_FIRST.match(text)
+    if not match:
+        return None
+    day, month, year = (int(g) for g in match.groups())
+    return year, month, day
+
+
+@lru_cache(maxsize=1 << 16)
+def parse_birth_date(text: str | None, *, today: date | None = None) -> BirthDate | None:
+    """Parse a date of birth; None when nothing date-like is there, or only a placeholder.
+
+    A month over 12 with a day of 12 or less is read as day and month swapped. Years outside
+    1880..today are refused as not a birth date, and the placeholders partner systems write
+    for "unknown" (``PLACEHOLDER_BIRTH_DATES``) count as no date.
+    """
+    if not text:
+        return None
+    parts = _date_parts(text.strip())
+    if parts is None:
+        return None
+    year, month, day = parts
     latest = (today or date.today()).year  # noqa: DTZ011 - a calendar year, not an instant
     if not 1880 <= year <= latest or month == 0 or day == 0 or day > 31:
         return None
     if month > 12 and day <= 12:
         month, day = day, month
-    if month > 12:
+    if month > 12 or (year, month, day) in PLACEHOLDER_BIRTH_DATES:
         return None
     return BirthDate(year, month, day, _is_calendar_date(year, month, day))
+
+
+def is_placeholder_birth_date(text: str | None, *, today: date | None = None) -> bool:
+    """True for a date of birth written as a date that cannot be one: a "not known" value
+    (1900-01-01, 0001-01-01, 9999-12-31) rather than a typo. Counted per feed, so a partner
+    can be told how many of its records carry one."""
+    if not text:
+        return False
+    parts = _date_parts(text.strip())
+    if parts is None:
+        return False
+    year, month, day = parts
+    latest = (today or date.today()).year  # noqa: DTZ011 - a calendar year, not an instant
+    return (year, month, day) in PLACEHOLDER_BIRTH_DATES or not 1880 <= year <= latest

@@ -108,12 +108,12 @@ def ingest(
             problems = [Problem(field=p.field, problem=p.message) for p in exc.problems]
             rejected.append(RejectedEvent(index=index, event_id=event_id, problems=problems))
             continue
-        if event.event_id in seen:
+        if event.key in seen:
             rejected.append(
                 _rejected(index, event_id, "event_id", "repeats an earlier event in this batch")
             )
             continue
-        seen.add(event.event_id)
+        seen.add(event.key)
         accepted.append(event)
     if accepted:
         delivery = ctx.publisher().publish(accepted, timeout=30.0)

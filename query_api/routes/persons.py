@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mast_core.errors import InvalidEvent
 from mast_core.linkage.address_search import split_address_query
-from mast_core.normalise.dates import parse_birth_date
+from mast_core.normalise.dates import is_placeholder_birth_date, parse_birth_date
 from query_api.audit import Entry
 from query_api.context import ApiContext, Context, SignedIn
 from query_api.records import Records
@@ -65,7 +65,12 @@ class PersonResult(BaseModel):
 def search_persons(ctx: Context, who: SignedIn, request: PersonSearchRequest) -> list[PersonResult]:
     require_purpose(ctx, who, "search_persons", request.purpose)
     if request.date_of_birth and parse_birth_date(request.date_of_birth) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "date_of_birth is not a date")
+        problem = (
+            "is a placeholder for 'not known': leave it out"
+            if is_placeholder_birth_date(request.date_of_birth)
+            else "is not a date"
+        )
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"date_of_birth {problem}")
     if not (request.family_name or request.given_name):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give at least a name")
     query = PersonQuery(

@@ -214,7 +214,7 @@ class SinkWriter:
 
     def write_resolved(self, records: Sequence[dict[str, Any]]) -> int:
         rows = [resolved_row(record) for record in records]
-        keys = [f"{row[0]}|{row[1]}" for row in rows]
+        keys = [f"{row[3]}|{row[0]}|{row[1]}" for row in rows]  # agency, event, person
         self._insert("resolved_interactions", rows, RESOLVED_COLUMNS, keys)
         search_rows = [
             [key, *(row[i] for i in _SEARCHED)]
@@ -222,7 +222,10 @@ class SinkWriter:
             for key in record.get("search_keys") or ()
         ]
         self._insert(
-            "person_keys", search_rows, PERSON_KEY_COLUMNS, [f"{r[0]}|{r[2]}" for r in search_rows]
+            "person_keys",
+            search_rows,
+            PERSON_KEY_COLUMNS,
+            [f"{r[0]}|{r[4]}|{r[2]}" for r in search_rows],  # key, agency, event
         )
         address_rows = address_key_rows(rows)
         self._insert(

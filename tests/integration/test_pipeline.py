@@ -235,3 +235,77 @@ def test_a_killed_worker_restarts_and_every_event_lands_exactly_once(pipeline_se
     published = {event.event_id for event in events}
     stored = {row[0] for row in worker.query("SELECT DISTINCT event_id FROM resolved_interactions")}
     assert stored == published
+
+
+def test_a_bad_event_never_takes_its_neighbours_and_event_ids_belong_to_their_agency(
+    pipeline_settings, worker
+):
+    """Found by the security review: an event from year 1 crashed resolution and the events
+    after it were never stored; a police event with an id the fire service had used was
+    answered "accepted" and never stored. Both through the real broker and ClickHouse."""
+    from datetime import UTC, datetime
+
+    settings = pipeline_settings
+    run = uuid.uuid4().hex[:6]
+    shared_id = f"{run}-1"
+    fire = _event(shared_id, at="2026-04-05T20:00:00Z")
+    police = _event(
+        shared_id,
+        agency="POLICE",
+        system="Niche",
+        event_type="DOMESTIC_ABUSE_INCIDENT",
+        given="Lena",
+        family="Marsh",
+        at="2026-04-05T21:00:00Z",
+    )
+    neighbours = [_event(f"{run}-n{i}", at=f"2026-04-0{i + 6}T10:00:00Z") for i in range(3)]
+    year_one = _event(f"{run}-bad", at="2026-04-06T09:00:00Z").to_record()
+    year_one["occurred_at"] = datetime(1, 1, 1, tzinfo=UTC)  # "no date" in many systems
+    blank = _event(f"{run}-blank", at="2026-04-06T09:30:00Z").to_record()
+    blank["subject"] = {"gender": "U", "address": {"line1": None}}
+
+    worker.start()
+    publisher = InteractionPublisher(settings)
+    producer = make_producer(settings)
+    assert publisher.publish([fire]).failed == []
+    for record in (year_one, blank):
+        producer.produce(settings.interactions_topic, value=codec(INTERACTION).encode(record))
+    assert producer.flush(30) == 0
+    assert publisher.publish([*neighbours, police]).failed == []
+    status = worker.wait_for(
+        lambda s: (
+            s["counts"].get("resolved", 0) == 5
+            and s["counts"].get("sink_resolved_interactions", 0) >= 5
+            and s["counts"].get("sink_dead_letters", 0) == 2
+        ),
+        60,
+        "the good events resolved and the bad dead-lettered",
+    )
+    assert status["counts"].get("duplicates", 0) == 0
+    letters = [
+        decode_dead_letter(m.value()) for m in read_topic(settings, settings.dead_letter_topic)
+    ]
+    assert sorted(letter["field"] for letter in letters) == ["occurred_at", "subject"]
+
+    # The partner corrects the date and sends the refused event again: it is stored.
+    corrected = _event(f"{run}-bad", at="2026-04-06T09:00:00Z")
+    assert publisher.publish([corrected]).failed == []
+    worker.wait_for(
+        lambda s: s["counts"].get("sink_resolved_interactions", 0) >= 6, 60, "the corrected event"
+    )
+    assert worker.stop() == 0
+
+    stored = worker.query(
+        "SELECT agency, event_type, family_name FROM resolved_interactions FINAL "
+        f"WHERE event_id = '{shared_id}' ORDER BY agency"
+    )
+    assert stored == [
+        ["FIRE", "FIRE_ATTENDANCE", "Kestrel"],
+        ["POLICE", "DOMESTIC_ABUSE_INCIDENT", "Marsh"],
+    ]
+    ids = {row[0] for row in worker.query("SELECT DISTINCT event_id FROM resolved_interactions")}
+    assert {f"{run}-n0", f"{run}-n1", f"{run}-n2", f"{run}-bad"} <= ids
+    keys = worker.query(
+        f"SELECT DISTINCT agency FROM person_keys WHERE event_id = '{shared_id}' ORDER BY agency"
+    )
+    assert keys == [["FIRE"], ["POLICE"]]

@@ -133,3 +133,65 @@ def test_an_accepted_event_decodes_without_revalidation_to_the_same_event():
         parse_event({**event_dict(), "subject": {"given_name": "Ann", "gender": "female"}}),
     ):
         assert decode_accepted(encode_interaction(event)) == event
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "0001-01-01T00:00:00Z",  # the "no date" of .NET and SQL Server partner systems
+        "0001-01-01T00:00:00+05:00",  # before the first instant once in UTC
+        "1753-01-01T00:00:00",
+        "1899-12-31T23:59:59Z",
+        "9999-12-31T23:59:59Z",
+    ],
+)
+def test_a_time_no_interaction_can_have_happened_at_is_refused_naming_the_field(when):
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(event_dict(occurred_at=when))
+    assert caught.value.field == "occurred_at"
+    assert "plausible" in str(caught.value)
+
+
+def test_a_time_a_little_ahead_of_this_clock_is_accepted():
+    from datetime import timedelta
+
+    ahead = datetime.now(UTC) + timedelta(hours=6)
+    assert parse_event(event_dict(occurred_at=ahead.isoformat())).occurred_at == ahead
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {},
+        {"gender": "F"},
+        {"given_name": " ", "family_name": "NULL", "address": {"line1": "", "postcode": None}},
+    ],
+)
+def test_a_subject_with_nothing_to_link_is_refused(subject):
+    with pytest.raises(InvalidEvent) as caught:
+        parse_event(event_dict(subject=subject))
+    assert caught.value.field == "subject"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        {"family_name": "Kaye"},
+        {"date_of_birth": "2012-02-13"},
+        {"address": {"postcode": "WS1 2AB"}},
+        {"nhs_number": "9434765919"},
+    ],
+)
+def test_any_one_personal_detail_is_enough(subject):
+    assert parse_event(event_dict(subject=subject)).subject is not None
+
+
+def test_the_idempotency_key_is_the_agency_and_the_event_id():
+    police = parse_event(event_dict(event_id="1", agency="POLICE"))
+    fire = parse_event(event_dict(event_id="1", agency="FIRE"))
+    assert police.key != fire.key
+    assert police.key == parse_event(event_dict(event_id="1", agency="police")).key
+    # ids with the separator's look-alikes do not collide across agencies
+    assert parse_event(event_dict(event_id="A:1", agency="FIRE")).key != (
+        parse_event(event_dict(event_id="1", agency="FIRE")).key
+    )

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from mast_core.normalise.dates import parse_birth_date
+from mast_core.normalise.dates import is_placeholder_birth_date, parse_birth_date
 
 TODAY = date(2026, 11, 26)
 
@@ -53,3 +53,16 @@ def test_an_impossible_calendar_date_is_kept_but_marked():
 )
 def test_what_cannot_be_a_birth_date_is_none(text):
     assert parse_birth_date(text, today=TODAY) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["01/01/1900", "1900-01-01", "31/12/1899", "0001-01-01", "9999-12-31", "1800-01-01"]
+)
+def test_placeholders_for_not_known_are_no_date_and_are_recognised(text):
+    assert parse_birth_date(text, today=TODAY) is None
+    assert is_placeholder_birth_date(text, today=TODAY)
+
+
+@pytest.mark.parametrize("text", [None, "", "unknown", "1957-02-13", "02/01/1900", "1957-14-13"])
+def test_real_dates_and_non_dates_are_not_placeholders(text):
+    assert not is_placeholder_birth_date(text, today=TODAY)

@@ -1,0 +1,169 @@
+"""One bad event never takes others with it: the pipeline's per-message handling without
+Kafka (a recording publisher stands in for librdkafka; the stage and codecs are real)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mast_core.avro import ACCEPTED_BATCH, INTERACTION, RESOLVED_INTERACTION, codec
+from mast_core.events import encode_interaction, parse_event
+from mast_core.settings import Settings
+from messaging.dead_letters import decode_dead_letter
+from stream_processors.pipeline import (
+    CRASH_LOOP_CRASHES,
+    CRASH_LOOP_WINDOW_S,
+    Health,
+    Pipeline,
+)
+from stream_processors.resolution import ResolutionStage
+from stream_processors.runner import _status
+from tests.factories import event_dict
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes, bytes | None]] = []
+
+    def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        self.sent.append((topic, value, key))
+
+    def flush_blocking(self, timeout: float = 60.0) -> None:
+        return None
+
+    def on(self, topic: str) -> list[bytes]:
+        return [value for sent_topic, value, _key in self.sent if sent_topic == topic]
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(environment="test", state_dir=tmp_path)
+
+
+def _pipeline(settings: Settings) -> tuple[Pipeline, RecordingPublisher]:
+    publisher = RecordingPublisher()
+    pipeline = Pipeline(settings, ResolutionStage.fresh(), publisher)  # type: ignore[arg-type]
+    return pipeline, publisher
+
+
+def _accepted(*events: dict[str, Any]) -> bytes:
+    items = [encode_interaction(parse_event(event)) for event in events]
+    return codec(ACCEPTED_BATCH).encode({"events": items})
+
+
+def _resolved_ids(settings: Settings, publisher: RecordingPublisher) -> list[tuple[str, str]]:
+    decoded = [
+        codec(RESOLVED_INTERACTION).decode(value)
+        for value in publisher.on(settings.resolved_interactions_topic)
+    ]
+    return [(r["interaction"]["agency"], r["interaction"]["event_id"]) for r in decoded]
+
+
+def test_an_event_that_fails_to_resolve_is_dead_lettered_and_its_neighbours_resolve(
+    settings, monkeypatch
+):
+    pipeline, publisher = _pipeline(settings)
+    stage = pipeline.stage
+    assert stage is not None
+    real_resolve = stage.resolver.resolve
+
+    def resolve(event):
+        if event.event_id == "boom":
+            raise OverflowError("date value out of range: Thornbury-Kaye")
+        return real_resolve(event)
+
+    monkeypatch.setattr(stage.resolver, "resolve", resolve)
+    pipeline.resolve(
+        _accepted(
+            event_dict(event_id="before"), event_dict(event_id="boom"), event_dict(event_id="after")
+        ),
+        0,
+    )
+    assert _resolved_ids(settings, publisher) == [("FIRE", "before"), ("FIRE", "after")]
+    letters = [decode_dead_letter(v) for v in publisher.on(settings.dead_letter_topic)]
+    assert [letter["reason"] for letter in letters] == ["resolution_failed"]
+    assert "OverflowError" in letters[0]["detail"]
+    assert "Thornbury" not in letters[0]["detail"]  # the exception's text may quote values
+    assert codec(INTERACTION).decode(letters[0]["raw"])["event_id"] == "boom"
+    assert stage.next_offset == 1
+
+    # The partner sends it again once the fault is gone: it is not taken for a repeat.
+    monkeypatch.setattr(stage.resolver, "resolve", real_resolve)
+    pipeline.resolve(_accepted(event_dict(event_id="boom")), 1)
+    assert _resolved_ids(settings, publisher)[-1] == ("FIRE", "boom")
+
+
+def test_a_validation_bug_dead_letters_one_message_and_keeps_the_batch(settings, monkeypatch):
+    import stream_processors.pipeline as module
+
+    pipeline, publisher = _pipeline(settings)
+    real_decode = module.decode_interaction
+
+    def decode(raw):
+        event = real_decode(raw)
+        if event.event_id == "boom":
+            raise KeyError("Thornbury-Kaye")
+        return event
+
+    monkeypatch.setattr(module, "decode_interaction", decode)
+    raw = [encode_interaction(parse_event(event_dict(event_id=i))) for i in ("a", "boom", "b")]
+    accepted = pipeline.validate([(value, "in", 0, n) for n, value in enumerate(raw)])
+    assert accepted == 2
+    letters = [decode_dead_letter(v) for v in publisher.on(settings.dead_letter_topic)]
+    assert [(letter["reason"], letter["source_offset"]) for letter in letters] == [
+        ("validation_failed", 1)
+    ]
+    assert "Thornbury" not in letters[0]["detail"]
+
+
+def test_an_event_id_belongs_to_its_agency(settings):
+    pipeline, publisher = _pipeline(settings)
+    police = event_dict(event_id="1", agency="POLICE", event_type="DOMESTIC_ABUSE_INCIDENT")
+    fire = event_dict(event_id="1", agency="FIRE")
+    pipeline.resolve(_accepted(fire, police, fire), 0)
+    assert _resolved_ids(settings, publisher) == [("FIRE", "1"), ("POLICE", "1")]
+    assert pipeline.health.counts["duplicates"] == 1
+
+
+def test_placeholder_dates_of_birth_are_kept_and_counted_per_feed(settings):
+    from stream_processors import metrics
+
+    pipeline, publisher = _pipeline(settings)
+    feed = {"agency": "HOUSING", "source_system": "Tenancies-placeholder-test"}
+    before = metrics.PLACEHOLDER_BIRTH_DATES.labels(*feed.values())._value.get()
+    events = [
+        event_dict(event_id="p1", subject={"family_name": "Kaye", "date_of_birth": "01/01/1900"}),
+        event_dict(event_id="p2", subject={"family_name": "Kaye", "date_of_birth": "1957-02-13"}),
+    ]
+    raw = [encode_interaction(parse_event({**event, **feed})) for event in events]
+    assert pipeline.validate([(value, "in", 0, n) for n, value in enumerate(raw)]) == 2
+    assert pipeline.health.counts["placeholder_birth_dates"] == 1
+    assert metrics.PLACEHOLDER_BIRTH_DATES.labels(*feed.values())._value.get() == before + 1
+    batch = codec(ACCEPTED_BATCH).decode(publisher.on(settings.accepted_interactions_topic)[0])
+    kept = codec(INTERACTION).decode(batch["events"][0])
+    assert kept["subject"]["date_of_birth"] == "01/01/1900"  # kept as sent
+
+
+def test_a_crash_loop_makes_the_process_not_ready():
+    health = Health(running=True)
+    roles = frozenset({"resolve"})
+    for _ in range(CRASH_LOOP_CRASHES - 1):
+        health.crashed("resolve")
+    assert health.crash_looping() == []
+    assert _status(health, None, None, roles, {})["ready"] is True
+    health.crashed("resolve")
+    status = _status(health, None, None, roles, {})
+    assert status["ready"] is False
+    assert status["crash_loop"] == ["resolve"]
+    assert status["counts"]["resolve_crashes"] == CRASH_LOOP_CRASHES
+
+
+def test_crashes_spread_wider_than_the_window_are_not_a_loop():
+    health = Health(running=True)
+    for n in range(CRASH_LOOP_CRASHES):
+        health.crashed("validate", now=n * CRASH_LOOP_WINDOW_S / 2)
+    last = (CRASH_LOOP_CRASHES - 1) * CRASH_LOOP_WINDOW_S / 2
+    assert health.crash_looping(now=last) == []
+    health.crashed("validate", now=last + 1)
+    assert health.crash_looping(now=last + 2) == ["validate"]
