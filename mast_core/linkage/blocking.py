@@ -1,10 +1,13 @@
 """Candidate generation: only records that share a blocking key are compared.
 
 Several keys, so that an error in one field does not hide a match: sound of the family name
-with birth year and initial, date of birth with initials, sound of the given name with
-birthday and decade, postcode with the sound of the family name, the address, the NHS
-number and the partner's own record reference. A block keeps its most recent entries up to
-the cap, so that a common name cannot make the cost explode; capped blocks are counted.
+with birth year and initial, date of birth with initials, date of birth with day and month
+read either way round and the family name's sound, sound of the given name with birthday
+and decade, date of birth with postcode, postcode with the sound of the family name, the
+house on its postcode, the address, the NHS number and the partner's own record reference.
+Postcodes are taken as written (a foreign or malformed one still agrees with itself). A
+block keeps its most recent entries up to the cap, so that a common name cannot make the
+cost explode; capped blocks are counted.
 """
 
 from __future__ import annotations
@@ -26,13 +29,26 @@ def blocking_keys(profile: Profile) -> Iterator[str]:
         # initials sorted, so that swapped given and family names share the key
         initials = "".join(sorted(initial + (family[0] if family else "")))
         yield f"d:{dob.digits}:{initials}"
+    if family and dob:
+        # day and month written the other way round, and initials lost to a typo
+        low, high = sorted((dob.month, dob.day))
+        yield f"w:{dob.year}{low:02d}{high:02d}:{phonetic(family)}"
     if given and dob:
         # a changed family name: given name and birthday, within the decade of birth
         yield f"g:{phonetic(given)}:{dob.month:02d}{dob.day:02d}:{dob.year // 10}"
-    if profile.postcode and family:
-        yield f"p:{profile.postcode}:{phonetic(family)}"
+    postcode = profile.postcode_token
+    if postcode and dob:
+        yield f"b:{dob.digits}:{postcode}"
+    if postcode and family:
+        yield f"p:{postcode}:{phonetic(family)}"
+    if postcode and profile.house:
+        # the dwelling, whatever its street was written as: family names change, and a
+        # typo in the street gives a second address id
+        yield f"h:{postcode}:{profile.house}"
     if profile.address_id and (family or given):
-        yield f"a:{profile.address_id}:{phonetic(family) if family else initial}"
+        # everyone recorded at the address (a household is a few people; the cap bounds a
+        # hostel or a care home)
+        yield f"a:{profile.address_id}"
     if profile.nhs:
         yield f"n:{profile.nhs}"
     if profile.source_key:
@@ -40,9 +56,11 @@ def blocking_keys(profile: Profile) -> Iterator[str]:
 
 
 def name_only_key(profile: Profile) -> str | None:
-    """Indexed for every profile, but looked up only for records without a date of birth."""
+    """Indexed for every profile, but looked up only for records without a date of birth.
+    The two names' sounds in order, so given and family written the other way round share
+    it."""
     if profile.given and profile.family:
-        return f"f:{phonetic(profile.family)}:{phonetic(profile.given)}"
+        return "f:" + ":".join(sorted((phonetic(profile.family), phonetic(profile.given))))
     return None
 
 

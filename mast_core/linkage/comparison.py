@@ -34,9 +34,11 @@ LEVELS: dict[str, tuple[str, ...]] = {
     GENDER: ("agree", "disagree", "missing"),
     RESIDENCE: (
         "same_address",
+        "same_dwelling",
         "same_postcode",
+        "same_street",
         "same_sector",
-        "same_outward",
+        "same_town",
         "different",
         "missing",
     ),
@@ -63,6 +65,8 @@ def compare_given(a: str | None, b: str | None, a_profile: Profile, b_profile: P
         return "exact"
     if len(a) == 1 or len(b) == 1:
         return "initial" if a[0] == b[0] else "disagree"
+    if a.startswith(b) or b.startswith(a):
+        return "initial"  # cut short ("bri" for "bridget"): as much as an initial says
     if a_profile.given_groups & b_profile.given_groups:
         return "nickname"
     if a == b_profile.middle or b == a_profile.middle:
@@ -107,17 +111,43 @@ def compare_gender(a: Profile, b: Profile) -> str:
     return "agree" if a.gender == b.gender else "disagree"
 
 
+STREET_SIMILARITY = 0.88
+TOWN_SIMILARITY = 0.9
+
+
+def _similar(a: str | None, b: str | None, threshold: float) -> bool:
+    return bool(a and b and (a == b or JaroWinkler.similarity(a, b) >= threshold))
+
+
 def compare_residence(a: Profile, b: Profile) -> str:
+    """How close two records put the person, graded from the addresses themselves rather
+    than only their ids: a street typo or an unreadable postcode gives two address ids for
+    one dwelling, which must not count as "lives elsewhere".
+
+    same address id (or UPRN) · same house on a similar street in the same postcode or town
+    · same postcode (as written, any country) · same street in the same town · same UK
+    postcode sector · same town (or UK outward code) · different · missing.
+    """
     if a.address_id is not None and a.address_id == b.address_id:
         return "same_address"
-    if a.postcode is None or b.postcode is None:
-        return "missing" if a.address_id is None or b.address_id is None else "different"
-    if a.postcode == b.postcode:
+    if not a.has_residence or not b.has_residence:
+        return "missing"
+    same_postcode = a.postcode_token is not None and a.postcode_token == b.postcode_token
+    same_town = _similar(a.town, b.town, TOWN_SIMILARITY)
+    same_street = _similar(a.street, b.street, STREET_SIMILARITY)
+    same_house = a.house is not None and a.house == b.house
+    if (same_house and (same_postcode or same_town)) and (
+        same_street or (same_postcode and not (a.street and b.street))
+    ):
+        return "same_dwelling"
+    if same_postcode:
         return "same_postcode"
-    if a.sector == b.sector:
+    if same_street and same_town:
+        return "same_street"
+    if a.sector is not None and a.sector == b.sector:
         return "same_sector"
-    if a.outward == b.outward:
-        return "same_outward"
+    if same_town or (a.outward is not None and a.outward == b.outward):
+        return "same_town"
     return "different"
 
 

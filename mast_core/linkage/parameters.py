@@ -9,6 +9,7 @@ Defaults ship in ``default_parameters.json``; ``mast estimate`` re-estimates the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -50,6 +51,13 @@ class Parameters:
                     continue
                 if level not in self.m.get(name, {}) or level not in self.u.get(name, {}):
                     raise ValueError(f"parameters lack m or u for {name}.{level}")
+        self.version = (
+            "v"
+            + hashlib.blake2b(
+                json.dumps(self._content(), sort_keys=True).encode(), digest_size=5
+            ).hexdigest()
+        )
+        """Names this exact set of numbers; every link records the version that made it."""
         self.weights = {
             name: {
                 level: 0.0
@@ -64,6 +72,11 @@ class Parameters:
         return self.weights[name][level]
 
     # Persistence ------------------------------------------------------------------------------
+    def _content(self) -> dict[str, Any]:
+        content = self.to_dict()
+        del content["notes"]
+        return content
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "prior_weight": self.prior_weight,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mast_core.events import InteractionEvent
+from mast_core.normalise.addresses import normalise_address
 from mast_core.normalise.dates import BirthDate, parse_birth_date
 from mast_core.normalise.identifiers import normalise_nhs_number
 from mast_core.normalise.names import name_groups, normalise_person_name
@@ -23,8 +24,18 @@ class Profile:
     """F, M, X, or U for unknown."""
     address_id: str | None
     postcode: str | None
+    """A valid UK postcode; ``sector`` and ``outward`` are its parts."""
     sector: str | None
     outward: str | None
+    postcode_token: str | None
+    """The postcode as written, cleaned, valid or not (a foreign or malformed postcode still
+    agrees with itself)."""
+    house: str | None
+    """Flat and house number ("2/14", "/14"), or the house name: the dwelling on its street."""
+    street: str | None
+    """The street with its words run together, so split and joined words ("kings mill st",
+    "kingsmill st") compare equal."""
+    town: str | None
     nhs: str | None
     source_system: str | None
     """Agency and system of the partner's own reference, when it sent one."""
@@ -44,9 +55,17 @@ class Profile:
             self.dob.digits if self.dob else None,
             self.gender,
             self.address_id,
-            self.postcode,
+            self.postcode_token,
+            self.house,
+            self.street,
+            self.town,
             self.nhs,
         )
+
+    @property
+    def has_residence(self) -> bool:
+        """Says anything at all about where the person lives."""
+        return bool(self.address_id or self.postcode_token or self.street or self.town)
 
     @property
     def is_empty(self) -> bool:
@@ -60,6 +79,15 @@ def build_profile(
     subject = event.subject
     name = normalise_person_name(subject.given_name, subject.family_name)
     valid_postcode = postcode if postcode is not None and postcode.valid else None
+    written = subject.address
+    address = (
+        normalise_address(written.line1, written.line2, written.town, written.postcode)
+        if written is not None
+        else None
+    )
+    house = None
+    if address is not None and (address.number or address.premise):
+        house = f"{address.flat or ''}/{address.number or address.premise}"
     system = f"{event.agency.value}|{event.source_system or ''}"
     return Profile(
         given=name.given,
@@ -73,6 +101,10 @@ def build_profile(
         postcode=valid_postcode.text if valid_postcode else None,
         sector=valid_postcode.sector if valid_postcode else None,
         outward=valid_postcode.outward if valid_postcode else None,
+        postcode_token=postcode.text if postcode is not None else None,
+        house=house,
+        street=address.street.replace(" ", "") if address and address.street else None,
+        town=address.town if address else None,
         nhs=normalise_nhs_number(subject.nhs_number),
         source_system=system if event.source_record_id else None,
         source_ref=event.source_record_id,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mast_core.errors import MastError
@@ -21,6 +21,7 @@ from mast_core.events import InteractionEvent
 from mast_core.linkage.addresses import AddressResolver
 from mast_core.linkage.blocking import BlockIndex, blocking_keys, name_only_key
 from mast_core.linkage.comparison import FIELDS, PARTNER_RECORD
+from mast_core.linkage.learning import Estimate, Learner, LearningSchedule
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile, build_profile
 from mast_core.linkage.scoring import Contribution, Levels, Score, Scorer
@@ -32,6 +33,9 @@ FREEZE_EVERY = 50_000
 long-lived objects without cycles, and Python's full collections would otherwise walk all
 of them again and again, making the cost per record grow with the state."""
 _PARTNER_INDEX = FIELDS.index(PARTNER_RECORD)
+REDO_MARGIN = 16.0
+"""A record that starts a new identity with a candidate within this many bits of the match
+threshold is kept for judging again: new parameters or new records may settle it."""
 
 
 class ResolverError(MastError):
@@ -78,6 +82,8 @@ class Resolution:
     new_person: bool = False
     keys: tuple[str, ...] = ()
     """The blocking keys the record was indexed under: what a search by person looks up."""
+    parameters_version: str = ""
+    """The parameter set the decision was made with (``Parameters.version``)."""
 
 
 @dataclass
@@ -90,6 +96,9 @@ class ResolverStats:
     splits: int = 0
     possible_matches: int = 0
     comparisons: int = 0
+    relearnt: int = 0
+    redo_links: int = 0
+    """Identities joined when a record kept apart was judged again (``redo``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +143,20 @@ def _identity_id(prefix: str, seed: str) -> str:
 
 
 class Resolver:
-    def __init__(self, parameters: Parameters | None = None, *, block_cap: int = 40) -> None:
+    def __init__(
+        self,
+        parameters: Parameters | None = None,
+        *,
+        block_cap: int = 40,
+        learning: LearningSchedule | None = LearningSchedule(),  # noqa: B008 - frozen
+    ) -> None:
+        """``learning`` None keeps ``parameters`` fixed; otherwise they are re-estimated
+        from the records as they arrive (``mast_core.linkage.learning``)."""
         self.parameters = parameters or Parameters.default()
         self.scorer = Scorer(self.parameters)
+        self.learner = Learner(learning) if learning is not None else None
+        self.redo_queue: set[int] = set()
+        """Records that started an identity near the threshold, to judge again (``redo``)."""
         self.index = BlockIndex(block_cap)
         self.addresses = AddressResolver()
         self.profiles: list[Profile] = []
@@ -149,6 +169,72 @@ class Resolver:
 
     # Resolution -------------------------------------------------------------------------------
     def resolve(self, event: InteractionEvent) -> Resolution:
+        resolution = self._resolve(event)
+        if self.learner is not None and self.learner.due(self.stats.records):
+            self.relearn()
+            merges = self.redo(event)
+            if merges:
+                resolution = replace(
+                    resolution,
+                    person_id=self.person_of(resolution.person_id),
+                    merges=(*resolution.merges, *merges),
+                )
+        return resolution
+
+    def redo(self, event: InteractionEvent) -> list[Merge]:
+        """Judge again, with the parameters now in force and the records now known, each
+        record that started an identity near the threshold (the way Senzing's redo queue
+        re-evaluates). One that now matches another identity joins it: an ordinary,
+        explained merge, triggered by ``event``. A singleton needs the match threshold, an
+        identity that has grown since needs the merge threshold, as any merge does."""
+        params = self.parameters
+        merges: list[Merge] = []
+        for number in sorted(self.redo_queue):
+            profile = self.profiles[number]
+            own = self._current(self.profile_identity[number])
+            best = self._score_candidates(
+                profile, list(blocking_keys(profile)), name_only_key(profile)
+            )
+            best.pop(own, None)
+            ranked = sorted(
+                (
+                    (identity, candidate)
+                    for identity, candidate in best.items()
+                    if not self._nhs_conflict(profile, identity)
+                ),
+                key=lambda item: -item[1].weight,
+            )
+            if not ranked or ranked[0][1].weight < params.match_threshold - REDO_MARGIN:
+                self.redo_queue.discard(number)  # far from linking now: settled
+                continue
+            target, chosen = ranked[0]
+            alone = len(self.identities[own].members) == 1
+            needed = params.match_threshold if alone else params.merge_threshold
+            runner_up = ranked[1][1].weight if len(ranked) > 1 else None
+            if (
+                chosen.weight < needed
+                or (runner_up is not None and chosen.weight - runner_up < params.ambiguity_margin)
+                or not self._may_merge(own, target)
+            ):
+                continue
+            evidence = self.scorer.explain(profile, chosen.levels, chosen.swapped)
+            merges.append(self._merge(own, target, event, evidence))
+            self.redo_queue.discard(number)
+            self.stats.redo_links += 1
+        return merges
+
+    def relearn(self) -> Estimate | None:
+        """Re-estimate the parameters from what the learner sampled, and score with them
+        from the next record on."""
+        if self.learner is None:
+            return None
+        parameters, estimate = self.learner.estimate(self.parameters, self.stats.records)
+        self.parameters = parameters
+        self.scorer.use(parameters)
+        self.stats.relearnt += 1
+        return estimate
+
+    def _resolve(self, event: InteractionEvent) -> Resolution:
         self.stats.records += 1
         address_id, postcode = self.addresses.resolve_event(event)
         profile = build_profile(event, address_id, postcode)
@@ -166,6 +252,7 @@ class Resolver:
                 None,
                 "same details as before",
                 keys=(*blocking_keys(profile), *((name_key,) if name_key else ())),
+                parameters_version=self.parameters.version,
             )
         if profile.is_empty:
             return self._new_identity(event, profile, address_id, (), "no name to link on", [])
@@ -192,7 +279,11 @@ class Resolver:
         if not matches:
             self.stats.possible_matches += bool(possible)
             reason = "new person; possible match kept for review" if possible else "new person"
-            return self._new_identity(event, profile, address_id, tuple(possible), reason, keys)
+            top = max((c.weight for c in best.values()), default=None)
+            near = top is not None and top >= params.match_threshold - REDO_MARGIN
+            return self._new_identity(
+                event, profile, address_id, tuple(possible), reason, keys, redo=near
+            )
 
         target, chosen = matches[0]
         full_evidence = bool(profile.given and profile.family and profile.dob)
@@ -215,6 +306,7 @@ class Resolver:
                     tuple(self._possible(profile, i, c) for i, c in matches),
                     "ambiguous; kept apart for review",
                     keys,
+                    redo=True,
                 )
             possible.append(self._possible(profile, identity, candidate))
         merges = []
@@ -244,6 +336,7 @@ class Resolver:
             tuple(merges),
             tuple(possible),
             keys=tuple(keys),
+            parameters_version=self.parameters.version,
         )
 
     def _possible(self, profile: Profile, identity: int, candidate: _Candidate) -> PossibleMatch:
@@ -322,6 +415,8 @@ class Resolver:
         possible: tuple[PossibleMatch, ...],
         reason: str,
         keys: list[str],
+        *,
+        redo: bool = False,
     ) -> Resolution:
         person_id = _identity_id("P", event.key)
         while person_id in self.identity_by_person:  # the same event id sent with new details
@@ -331,8 +426,18 @@ class Resolver:
         self.identity_by_person[person_id] = index
         self.stats.new_persons += 1
         self._add_profile(profile, index, keys)
+        if redo:
+            self.redo_queue.add(len(self.profiles) - 1)
         return Resolution(
-            event.event_id, person_id, address_id, None, reason, (), (), possible, True, tuple(keys)
+            event.event_id,
+            person_id,
+            address_id,
+            None,
+            reason,
+            possible_matches=possible,
+            new_person=True,
+            keys=tuple(keys),
+            parameters_version=self.parameters.version,
         )
 
     def _add_profile(self, profile: Profile, identity_index: int, keys: list[str]) -> None:
@@ -346,6 +451,8 @@ class Resolver:
         identity.remember(profile)
         self.profile_by_key.setdefault(profile.key(), number)
         self.scorer.observe(profile)
+        if self.learner is not None:
+            self.learner.sample(number, self.profiles, self.profile_identity)
         for key in keys:
             self.index.add(key, number, self.profile_identity)
 

@@ -62,9 +62,13 @@ Levels = tuple[str, ...]
 
 class Scorer:
     def __init__(self, parameters: Parameters) -> None:
-        self.parameters = parameters
         self.name_counts: dict[str, Counter[str]] = {GIVEN_NAME: Counter(), FAMILY_NAME: Counter()}
         self.total = 0
+        self.use(parameters)
+
+    def use(self, parameters: Parameters) -> None:
+        """Score with a new parameter set from now on, keeping the name counts."""
+        self.parameters = parameters
         self._tables = [parameters.weights[name] for name in FIELDS]
         self._tf_m = {
             name: math.log2(max(parameters.m[name][level], 1e-9))

@@ -85,14 +85,43 @@ def test_gender_levels():
     assert compare_gender(profile(gender="F"), profile(gender="U")) == "missing"
 
 
-def test_residence_levels():
-    here = profile(address_id="A1", postcode="WS1 2AB")
-    assert compare_residence(here, profile(address_id="A1", postcode="WS1 2AB")) == "same_address"
-    assert compare_residence(here, profile(address_id="A2", postcode="WS1 2AB")) == "same_postcode"
-    assert compare_residence(here, profile(address_id="A2", postcode="WS1 2XY")) == "same_sector"
-    assert compare_residence(here, profile(address_id="A2", postcode="WS1 7XY")) == "same_outward"
-    assert compare_residence(here, profile(address_id="A2", postcode="DY1 1AA")) == "different"
-    assert compare_residence(here, profile(address_id=None, postcode=None, line1=None)) == "missing"
+def _at(address_id="A2", line1="12 Alder Street", town="Walsall", postcode="WS1 2AB"):
+    return profile(address_id=address_id, line1=line1, town=town, postcode=postcode)
+
+
+def test_residence_levels_from_the_addresses_themselves():
+    here = _at(address_id="A1")
+    assert compare_residence(here, _at(address_id="A1")) == "same_address"
+    # one dwelling that got a second address id from a typo, joined words or a bad postcode
+    assert compare_residence(here, _at(line1="12 Aldre St")) == "same_dwelling"
+    assert compare_residence(here, _at(line1="12 Al der Street", postcode=None)) == "same_dwelling"
+    assert compare_residence(here, _at(line1="12 Alder Street", postcode="WSI 2AX")) == (
+        "same_dwelling"  # the town agrees, the postcode could not be read
+    )
+    assert compare_residence(here, _at(line1="14 Alder Street")) == "same_postcode"
+    assert compare_residence(here, _at(line1="14 Alder Street", postcode=None)) == "same_street"
+    assert compare_residence(here, _at(line1="3 Elm Way", postcode="WS1 2XY")) == "same_sector"
+    assert compare_residence(here, _at(line1="3 Elm Way", postcode="WS1 7XY")) == "same_town"
+    assert compare_residence(here, _at(line1="3 Elm Way", postcode=None)) == "same_town"
+    assert compare_residence(here, _at(line1="3 Elm Way", town="Dudley", postcode="DY1 1AA")) == (
+        "different"
+    )
+    assert compare_residence(here, _at(address_id=None, line1=None, town=None, postcode=None)) == (
+        "missing"
+    )
+
+
+def test_a_postcode_that_is_not_british_still_agrees_with_itself():
+    here = _at(address_id="A1", line1="7 Kingsmill Street", town="Gosford", postcode="2250")
+    assert compare_residence(
+        here, _at(line1="7 Kingsmil lStreet", town="Gosford", postcode="2250")
+    ) == ("same_dwelling")
+    assert compare_residence(here, _at(line1="9 Ocean Parade", town="Erina", postcode="2250")) == (
+        "same_postcode"
+    )
+    assert compare_residence(here, _at(line1="9 Ocean Parade", town="Erina", postcode="2260")) == (
+        "different"
+    )
 
 
 def test_nhs_number_is_compared_only_when_both_have_one():

@@ -1,0 +1,262 @@
+"""Learning the Fellegi–Sunter parameters from the records as they arrive, so that matching
+fits each partnership's data rather than the data the defaults came from.
+
+The resolver shows a ``Learner`` each new distinct record, and it keeps two samples, at a
+cost of a few comparisons a record:
+
+- **random pairs**: the record against a few earlier records drawn at random. Nearly all
+  are different people, so their agreement levels estimate u;
+- **training pairs**: the record against a few earlier records drawn from those with the
+  same date of birth, and from those with the same full name (the training rules of
+  ``estimation``). Expectation–maximisation over each rule's pairs, with u held fixed,
+  estimates m for the fields that rule does not select on, as Splink trains on blocking
+  rules. (The resolver's own candidates would not do: its blocking keys are so tight that
+  nearly every candidate with the same birth date is a match, and EM needs both kinds.)
+
+Every so many records (``LearningSchedule``) it proposes a new parameter set. Guard rails
+refuse a fit that cannot be right: too few pairs; a match share of almost none or almost
+all; a name or date of birth whose strongest agreement is not much likelier among matches,
+or whose disagreement is common among them (the "everyone in a household matches" fit,
+where EM takes relatives who share a surname and an address for one person). A refused
+field keeps its previous m; learnt values are shrunk towards the previous ones by a
+pseudo-count, so a small sample moves them a little and a large one a lot. The partner
+record's weights are policy and never learnt. Each accepted set gets a new version, and
+the resolver records on every link the version that made it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from mast_core.linkage.comparison import (
+    DATE_OF_BIRTH,
+    FAMILY_NAME,
+    FIELDS,
+    GIVEN_NAME,
+    LEVELS,
+    PARTNER_RECORD,
+    compare,
+)
+from mast_core.linkage.estimation import M_FLOOR, Pattern, expectation_maximisation
+from mast_core.linkage.parameters import Parameters
+from mast_core.linkage.profile import Profile
+
+IDENTITY_FIELDS = (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH)
+POLICY_FIELDS = frozenset({PARTNER_RECORD})
+"""Never learnt: a partner's case reference may cover a family, and partners hold
+duplicates, so its weights are set by policy."""
+
+
+def _birth_date(profile: Profile) -> str | None:
+    return profile.dob.digits if profile.dob else None
+
+
+def _full_name(profile: Profile) -> str | None:
+    return f"{profile.given}|{profile.family}" if profile.given and profile.family else None
+
+
+RULES: tuple[tuple[str, Callable[[Profile], str | None], frozenset[str]], ...] = (
+    ("same date of birth", _birth_date, frozenset({DATE_OF_BIRTH})),
+    ("same full name", _full_name, frozenset({GIVEN_NAME, FAMILY_NAME})),
+)
+"""Label, the key a training pair shares, and the fields that key selects on."""
+RULE_BLOCK = 50
+"""Earlier records kept per training key to draw from: bounded, so a common birth date or
+name costs no more than a rare one."""
+
+
+@dataclass(frozen=True)
+class LearningSchedule:
+    first_after: int = 1_000
+    """Records before the first estimate; then each estimate waits for as many records
+    again as it had (1k, 2k, 4k, …) up to ``every_at_most``."""
+    every_at_most: int = 50_000
+    random_pairs_per_record: int = 2
+    training_pairs_per_record: int = 2
+    """Per training rule."""
+    max_random_pairs: int = 500_000
+    max_training_pairs: int = 300_000
+    """Per training rule."""
+    min_training_pairs: int = 200
+    """A rule with fewer pairs teaches nothing yet."""
+    shrinkage: float = 200.0
+    """Pseudo-count of pairs with which the previous m pulls on a new estimate."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What one round of learning did, for the log, the status and the tests."""
+
+    version: str
+    records: int
+    random_pairs: int
+    training_pairs: dict[str, int]
+    match_share: dict[str, float]
+    learnt: tuple[str, ...]
+    refused: dict[str, str]
+    """Field (or rule) → why its fit was refused."""
+
+
+@dataclass
+class Learner:
+    schedule: LearningSchedule = field(default_factory=LearningSchedule)
+    seed: int = 1
+    random_patterns: Counter[Pattern] = field(default_factory=Counter)
+    rule_patterns: dict[str, Counter[Pattern]] = field(
+        default_factory=lambda: {label: Counter() for label, _key, _fields in RULES}
+    )
+    next_at: int = 0
+    history: list[Estimate] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)  # noqa: S311 - sampling pairs, not secrets
+        self.next_at = self.next_at or self.schedule.first_after
+        self._random_total = sum(self.random_patterns.values())
+        self._rule_totals = {label: sum(c.values()) for label, c in self.rule_patterns.items()}
+        self._blocks: dict[str, dict[str, list[int]]] = {label: {} for label, _k, _f in RULES}
+
+    # Sampling ---------------------------------------------------------------------------------
+    def sample(self, number: int, profiles: list[Profile], owner: list[int]) -> None:
+        """Compare new record ``profiles[number]`` with a few earlier ones drawn at random
+        (for u) and a few sharing each training key (for m). ``owner`` maps records to
+        identities: a random pair already resolved as one person is not counted for u,
+        because a stream holds several records per person, and counting their agreements
+        as chance would weaken every weight."""
+        profile = profiles[number]
+        schedule = self.schedule
+        if self._random_total < schedule.max_random_pairs and number:
+            for _ in range(schedule.random_pairs_per_record):
+                other = self.rng.randrange(number)
+                if owner[other] != owner[number]:
+                    self.random_patterns[compare(profile, profiles[other])[0]] += 1
+                    self._random_total += 1
+        for label, key_of, _fields in RULES:
+            blocks = self._blocks[label]
+            if self._rule_totals[label] >= schedule.max_training_pairs:
+                blocks.clear()  # full: the index has done its work
+                continue
+            key = key_of(profile)
+            if key is None:
+                continue
+            block = blocks.setdefault(key, [])
+            if block:
+                draws = min(schedule.training_pairs_per_record, len(block))
+                for other in self.rng.sample(block, draws):
+                    self.rule_patterns[label][compare(profile, profiles[other])[0]] += 1
+                    self._rule_totals[label] += 1
+            if len(block) >= RULE_BLOCK:
+                block[self.rng.randrange(RULE_BLOCK)] = number
+            else:
+                block.append(number)
+
+    # Estimating -------------------------------------------------------------------------------
+    def due(self, records: int) -> bool:
+        return records >= self.next_at
+
+    def estimate(self, current: Parameters, records: int) -> tuple[Parameters, Estimate]:
+        """A new parameter set from what was sampled, within the guard rails, and what was
+        learnt or refused. Schedules the next estimate."""
+        self.next_at = records + min(max(records, 1), self.schedule.every_at_most)
+        refused: dict[str, str] = {}
+        u = self._estimate_u(current)
+        m = {name: dict(levels) for name, levels in current.m.items()}
+        learnt: dict[str, list[tuple[dict[str, float], float]]] = {}
+        shares: dict[str, float] = {}
+        for label, _key, selected in RULES:
+            patterns = self.rule_patterns[label]
+            pairs = sum(patterns.values())
+            if pairs < self.schedule.min_training_pairs:
+                refused[label] = f"{pairs} pairs, fewer than {self.schedule.min_training_pairs}"
+                continue
+            rule_m, share = expectation_maximisation(patterns, current, u, selected)
+            shares[label] = round(share, 6)
+            if not 0.001 < share < 0.999:
+                refused[label] = f"match share {share:.4f}: a degenerate fit"
+                continue
+            matched = share * pairs
+            for name in FIELDS:
+                if name not in selected and name not in POLICY_FIELDS:
+                    learnt.setdefault(name, []).append((rule_m[name], matched))
+        accepted: list[str] = []
+        for name, fits in learnt.items():
+            candidate, matched = _combine(fits)
+            shrunk = _shrink(candidate, current.m[name], matched, self.schedule.shrinkage)
+            problem = _implausible(name, shrunk, u[name])
+            if problem:
+                refused[name] = problem
+                continue
+            m[name] = shrunk
+            accepted.append(name)
+        for name in FIELDS:  # a refused or unlearnt field keeps weights that still make sense
+            if name not in accepted and _implausible(name, m[name], u[name]):
+                u[name] = dict(current.u[name])
+        parameters = replace(current, m=m, u=u)
+        estimate = Estimate(
+            version=parameters.version,
+            records=records,
+            random_pairs=self._random_total,
+            training_pairs=dict(self._rule_totals),
+            match_share=shares,
+            learnt=tuple(sorted(accepted)),
+            refused=refused,
+        )
+        self.history.append(estimate)
+        return parameters, estimate
+
+    def _estimate_u(self, current: Parameters) -> dict[str, dict[str, float]]:
+        """u from the random pairs; a level never seen among them gets less than one
+        observation's share, not zero, and policy fields keep theirs."""
+        total = self._random_total
+        u: dict[str, dict[str, float]] = {}
+        for index, name in enumerate(FIELDS):
+            if name in POLICY_FIELDS or total == 0:
+                u[name] = dict(current.u[name])
+                continue
+            counts = dict.fromkeys(LEVELS[name], 0)
+            for pattern, count in self.random_patterns.items():
+                counts[pattern[index]] += count
+            counts.pop("missing")
+            seen = sum(counts.values())
+            if seen < 1_000:
+                u[name] = dict(current.u[name])
+                continue
+            u[name] = {level: max(count, 0.5) / seen for level, count in counts.items()}
+        return u
+
+
+def _combine(fits: list[tuple[dict[str, float], float]]) -> tuple[dict[str, float], float]:
+    """Average of one field's fits from several rules, weighted by their matching pairs."""
+    total = sum(matched for _m, matched in fits) or 1.0
+    levels = fits[0][0]
+    combined = {level: sum(m[level] * matched for m, matched in fits) / total for level in levels}
+    return combined, total
+
+
+def _shrink(
+    learnt: dict[str, float], previous: dict[str, float], matched: float, pseudo: float
+) -> dict[str, float]:
+    values = {
+        level: max(M_FLOOR, (value * matched + previous[level] * pseudo) / (matched + pseudo))
+        for level, value in learnt.items()
+    }
+    total = sum(values.values())
+    return {level: value / total for level, value in values.items()}
+
+
+def _implausible(name: str, m: dict[str, float], u: dict[str, float]) -> str | None:
+    """Why a field's m cannot describe matches, or None when it can."""
+    levels = [level for level in LEVELS[name] if level != "missing"]
+    best, worst = levels[0], levels[-1]
+    if m[best] <= u[best]:
+        return f"{best} is no likelier among matches than among non-matches"
+    if m[worst] >= u[worst]:
+        return f"{worst} is no rarer among matches than among non-matches"
+    if name in IDENTITY_FIELDS and (m[best] < 0.4 or m[worst] > 0.35):
+        return (
+            f"{best} {m[best]:.2f} and {worst} {m[worst]:.2f} among matches: "
+            "relatives taken for one person"
+        )
+    return None

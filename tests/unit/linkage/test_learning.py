@@ -1,0 +1,192 @@
+"""Parameters learnt from the records as they arrive: guard rails, versions, and the redo of
+records kept apart."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from mast_core.linkage import Parameters, Resolver
+from mast_core.linkage.comparison import FIELDS, LEVELS
+from mast_core.linkage.learning import RULES, Learner, LearningSchedule
+from tests.unit.linkage.conftest import person_event
+
+DOB_RULE, NAME_RULE = (label for label, _key, _fields in RULES)
+
+
+def _pattern(**levels: str) -> tuple[str, ...]:
+    return tuple(levels.get(name, "missing") for name in FIELDS)
+
+
+def _random_pairs(n: int = 20_000) -> Counter:
+    """Strangers: names and birth dates disagree, a few share a town."""
+    return Counter(
+        {
+            _pattern(
+                given_name="disagree",
+                family_name="disagree",
+                date_of_birth="disagree",
+                gender="agree",
+                residence="different",
+            ): n - n // 20 - n // 100,
+            _pattern(
+                given_name="disagree",
+                family_name="disagree",
+                date_of_birth="disagree",
+                gender="disagree",
+                residence="same_town",
+            ): n // 20,
+            _pattern(
+                given_name="exact",
+                family_name="disagree",
+                date_of_birth="disagree",
+                gender="agree",
+                residence="different",
+            ): n // 100,
+        }
+    )
+
+
+def _learner(dob_pairs: Counter, name_pairs: Counter) -> Learner:
+    learner = Learner(LearningSchedule(min_training_pairs=100))
+    learner.random_patterns.update(_random_pairs())
+    learner._random_total = sum(learner.random_patterns.values())
+    for label, pairs in ((DOB_RULE, dob_pairs), (NAME_RULE, name_pairs)):
+        learner.rule_patterns[label].update(pairs)
+        learner._rule_totals[label] = sum(pairs.values())
+    return learner
+
+
+def _same_person(given: str = "exact", residence: str = "same_address", **more: str) -> dict:
+    levels = dict(
+        given_name=given,
+        family_name="exact",
+        date_of_birth="exact",
+        gender="agree",
+        residence=residence,
+    )
+    return {**levels, **more}
+
+
+def test_too_few_pairs_teach_nothing_and_keep_the_parameters():
+    base = Parameters.default()
+    learner = Learner(LearningSchedule(min_training_pairs=300))
+    parameters, estimate = learner.estimate(base, records=1000)
+    assert set(estimate.refused) == {DOB_RULE, NAME_RULE}
+    assert estimate.learnt == ()
+    assert parameters.m == base.m
+    assert learner.next_at == 2000  # the next estimate waits for as many records again
+
+
+def test_a_good_sample_moves_m_towards_the_data_and_gets_a_new_version():
+    base = Parameters.default()
+    # the same person, whose residence disagrees a third of the time (people move), and
+    # strangers born the same day
+    dob_pairs = Counter(
+        {
+            _pattern(**_same_person()): 400,
+            _pattern(**_same_person(residence="different")): 200,
+            _pattern(
+                given_name="disagree",
+                family_name="disagree",
+                date_of_birth="exact",
+                gender="agree",
+                residence="different",
+            ): 400,
+        }
+    )
+    name_pairs = Counter(
+        {_pattern(**_same_person()): 300, _pattern(**_same_person(date_of_birth="typo")): 100}
+    )
+    parameters, estimate = _learner(dob_pairs, name_pairs).estimate(base, records=5000)
+    assert "residence" in estimate.learnt
+    assert parameters.m["residence"]["different"] > base.m["residence"]["different"]
+    assert parameters.version != base.version
+    assert estimate.version == parameters.version
+    assert 0.4 < estimate.match_share[DOB_RULE] < 0.8
+
+
+def test_a_fit_that_takes_every_pair_for_a_match_is_refused():
+    base = Parameters.default()
+    relatives = _pattern(
+        given_name="disagree",
+        family_name="exact",
+        date_of_birth="exact",
+        gender="disagree",
+        residence="same_address",
+    )
+    learner = _learner(Counter({relatives: 900}), Counter({_pattern(**_same_person()): 900}))
+    parameters, estimate = learner.estimate(base, records=5000)
+    assert "degenerate" in estimate.refused[DOB_RULE]
+    assert "degenerate" in estimate.refused[NAME_RULE]
+    assert estimate.learnt == ()
+    assert parameters.m == base.m
+
+
+def test_a_household_fit_is_refused_for_the_identity_fields():
+    """Relatives taken for one person: EM over pairs of a father and son who share a name
+    and an address learns that birth dates usually disagree among "matches". The guard rail
+    refuses that m, and the field keeps its previous one."""
+    base = Parameters.default()
+    namesakes = _pattern(**_same_person(date_of_birth="disagree", residence="different"))
+    father_and_son = _pattern(**_same_person(date_of_birth="disagree"))
+    learner = _learner(Counter(), Counter({father_and_son: 600, namesakes: 400}))
+    parameters, estimate = learner.estimate(base, records=5000)
+    assert "relatives" in estimate.refused["date_of_birth"]
+    assert "date_of_birth" not in estimate.learnt
+    assert parameters.m["date_of_birth"] == base.m["date_of_birth"]
+    assert "residence" in estimate.learnt
+    # whatever was accepted still says that agreement is evidence for, and disagreement
+    # against, the same person
+    for name in FIELDS:
+        levels = [level for level in LEVELS[name] if level != "missing"]
+        assert parameters.weights[name][levels[0]] > 0 > parameters.weights[name][levels[-1]]
+
+
+def test_every_link_records_the_parameter_version_and_learning_changes_it():
+    resolver = Resolver(learning=LearningSchedule(first_after=50, min_training_pairs=1))
+    first = resolver.resolve(person_event())
+    assert first.parameters_version == resolver.parameters.version
+    for n in range(60):
+        resolver.resolve(
+            person_event(
+                given=f"Name{n % 7}", family=f"Family{n % 5}", dob=f"19{50 + n % 9}-01-0{1 + n % 8}"
+            )
+        )
+    assert resolver.stats.relearnt >= 1
+    assert resolver.learner is not None and resolver.learner.history
+    later = resolver.resolve(person_event(given="Zed", family="Quill", dob="1990-09-09"))
+    assert later.parameters_version == resolver.parameters.version
+
+
+def test_a_record_kept_apart_near_the_threshold_is_joined_when_judged_again():
+    resolver = Resolver(learning=None)
+    first = resolver.resolve(person_event(line1="1 Elm Way", postcode="DY9 9ZZ", town="Dudley"))
+    # the same name and birth date, but elsewhere and with the name cut short: not enough
+    second = resolver.resolve(
+        person_event(given="Marg", line1="40 Oak Road", postcode="B1 1AA", town="Birmingham")
+    )
+    assert second.new_person and second.person_id != first.person_id
+    assert resolver.redo_queue, "kept for judging again"
+    assert resolver.redo(person_event()) == []  # nothing has changed: nothing to do
+    # new parameters (as learning would bring) in which that evidence is enough
+    resolver.parameters = replace(resolver.parameters, match_threshold=second_weight(resolver))
+    resolver.scorer.use(resolver.parameters)
+    merges = resolver.redo(person_event(event_id="trigger"))
+    assert len(merges) == 1
+    merge = merges[0]
+    assert {merge.surviving_person_id, merge.retired_person_id} == {
+        first.person_id,
+        second.person_id,
+    }
+    assert merge.triggered_by_event_id == "trigger"
+    assert merge.evidence
+    assert resolver.person_of(second.person_id) == resolver.person_of(first.person_id)
+    assert resolver.stats.redo_links == 1
+    assert not resolver.redo_queue
+
+
+def second_weight(resolver: Resolver) -> float:
+    """The weight at which the kept-apart record links to the first now."""
+    a, b = resolver.profiles[0], resolver.profiles[1]
+    return resolver.scorer.weigh(b, a)[0]
