@@ -112,6 +112,7 @@ class EscalationEngine:
         if key in self.seen_events:
             return []
         self.seen_events.add(key)
+        was_child = self._is_child(observation.person_id, observation.occurred_at)
         self._remember_person(observation)
         seen = _Seen(
             observation.occurred_at,
@@ -120,9 +121,15 @@ class EscalationEngine:
             observation.event_type,
         )
         subjects = [("person", observation.person_id)]
+        new_child_resident = False
         if observation.address_id:
             subjects.append(("address", observation.address_id))
-            self.residents.setdefault(observation.address_id, set()).add(observation.person_id)
+            residents = self.residents.setdefault(observation.address_id, set())
+            is_child = self._is_child(observation.person_id, observation.occurred_at)
+            new_child_resident = is_child and (
+                observation.person_id not in residents or not was_child
+            )
+            residents.add(observation.person_id)
             self.addresses_of.setdefault(observation.person_id, set()).add(observation.address_id)
         for kind, subject in subjects:
             self._insert((kind, subject), seen)
@@ -135,7 +142,36 @@ class EscalationEngine:
             for kind, subject in subjects:
                 if kind == rule.subject:
                     alerts.extend(self._judge(rule, kind, subject, observation.occurred_at))
+        if new_child_resident and observation.address_id:
+            alerts.extend(self._child_arrived(observation.address_id))
         return alerts
+
+    def _child_arrived(self, address_id: str) -> list[Alert]:
+        """A child is now known to live at the address: judge again the windows of its
+        address rules that need one, ending at each event they count. Events are resolved
+        in the order partners' partitions deliver them, so the fires at a foster home may
+        all be known before the first record that places a child there."""
+        timeline = self.timelines.get(("address", address_id), [])
+        alerts = []
+        for rule in self.rules.rules:
+            if rule.subject != "address" or rule.requires != "child_resident":
+                continue
+            for end in sorted(
+                {s.occurred_at for s in timeline if rule.match.accepts(s.agency, s.event_type)}
+            ):
+                alert = self._window(rule, "address", address_id, timeline, end)
+                if alert is not None:
+                    alerts.append(alert)
+        return alerts
+
+    def _is_child(self, person_id: str, at: datetime) -> bool:
+        person = self.people.get(person_id)
+        if person is None:
+            return False
+        if person.open_to_childrens_services:
+            return True
+        born = person.date_of_birth
+        return born is not None and _age(born, at.date()) < CHILD_AGE
 
     def merge(self, surviving_person_id: str, retired_person_id: str) -> list[Alert]:
         """Two identities are one person: join their timelines and judge the person again."""
@@ -262,16 +298,9 @@ class EscalationEngine:
         return count >= rise.factor * average
 
     def _child_lives_at(self, address_id: str, at: datetime) -> bool:
-        for person_id in self.residents.get(address_id, ()):
-            person = self.people.get(person_id)
-            if person is None:
-                continue
-            if person.open_to_childrens_services:
-                return True
-            born = person.date_of_birth
-            if born is not None and _age(born, at.date()) < CHILD_AGE:
-                return True
-        return False
+        return any(
+            self._is_child(person_id, at) for person_id in self.residents.get(address_id, ())
+        )
 
 
 def _age(born: date, on: date) -> int:

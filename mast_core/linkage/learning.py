@@ -74,12 +74,11 @@ class LearningSchedule:
     """Records before the first estimate; then each estimate waits for as many records
     again as it had (1k, 2k, 4k, …) up to ``every_at_most``."""
     every_at_most: int = 50_000
-    random_pairs_per_record: int = 2
-    training_pairs_per_record: int = 2
-    """Per training rule."""
-    max_random_pairs: int = 500_000
-    max_training_pairs: int = 300_000
-    """Per training rule."""
+    max_random_pairs: int = 200_000
+    """One random pair per record until there are this many."""
+    max_training_pairs: int = 100_000
+    """Per training rule; one pair per record and rule until then. (Splink trains on a
+    few hundred thousand pairs at most; EM settles on far fewer.)"""
     min_training_pairs: int = 200
     """A rule with fewer pairs teaches nothing yet."""
     shrinkage: float = 200.0
@@ -127,12 +126,12 @@ class Learner:
         as chance would weaken every weight."""
         profile = profiles[number]
         schedule = self.schedule
+        rng = self.rng
         if self._random_total < schedule.max_random_pairs and number:
-            for _ in range(schedule.random_pairs_per_record):
-                other = self.rng.randrange(number)
-                if owner[other] != owner[number]:
-                    self.random_patterns[compare(profile, profiles[other])[0]] += 1
-                    self._random_total += 1
+            other = rng.randrange(number)
+            if owner[other] != owner[number]:
+                self.random_patterns[compare(profile, profiles[other])[0]] += 1
+                self._random_total += 1
         for label, key_of, _fields in RULES:
             blocks = self._blocks[label]
             if self._rule_totals[label] >= schedule.max_training_pairs:
@@ -143,12 +142,11 @@ class Learner:
                 continue
             block = blocks.setdefault(key, [])
             if block:
-                draws = min(schedule.training_pairs_per_record, len(block))
-                for other in self.rng.sample(block, draws):
-                    self.rule_patterns[label][compare(profile, profiles[other])[0]] += 1
-                    self._rule_totals[label] += 1
+                other = block[rng.randrange(len(block))]
+                self.rule_patterns[label][compare(profile, profiles[other])[0]] += 1
+                self._rule_totals[label] += 1
             if len(block) >= RULE_BLOCK:
-                block[self.rng.randrange(RULE_BLOCK)] = number
+                block[rng.randrange(RULE_BLOCK)] = number
             else:
                 block.append(number)
 

@@ -164,3 +164,27 @@ def test_an_operator_can_change_a_threshold_without_code(tmp_path):
     assert [a.rule_id for a in fired(e, [seen(0, "POLICE"), seen(1, "HEALTH")])] == [
         "multi_agency_contact"
     ]
+
+
+def test_fires_already_known_alert_when_a_child_is_first_placed_at_the_address():
+    """Partners' partitions arrive interleaved: all the fires at a foster home may be
+    resolved before the first record that places a child there."""
+    e = engine()
+    fires = fired(e, [seen(d, "FIRE", "FIRE_ATTENDANCE", person="carer") for d in (2, 9, 20)])
+    assert fires == []  # nobody known to be a child lives there yet
+    late = e.observe(
+        seen(40, "CHILDREN_SOCIAL_CARE", "STATUTORY_VISIT", person="child", dob=date(2015, 3, 9))
+    )
+    assert [a.rule_id for a in late] == ["repeat_fires_where_children_live"]
+    assert late[0].window_end == START + timedelta(days=20)
+    # the same child seen again raises nothing more
+    again = e.observe(
+        seen(41, "CHILDREN_SOCIAL_CARE", "STATUTORY_VISIT", person="child", dob=date(2015, 3, 9))
+    )
+    assert again == []
+
+
+def test_an_adult_arriving_at_an_address_with_fires_raises_nothing():
+    e = engine()
+    fired(e, [seen(d, "FIRE", "FIRE_ATTENDANCE", person="carer") for d in (2, 9, 20)])
+    assert e.observe(seen(40, "HEALTH", "GP_REFERRAL", person="lodger", dob=date(1970, 1, 1))) == []
