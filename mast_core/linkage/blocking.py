@@ -55,6 +55,17 @@ def blocking_keys(profile: Profile) -> Iterator[str]:
         yield f"r:{profile.source_key}"
 
 
+WIDE_KEYS = frozenset("wbha")
+"""First letters of the keys looked up only when the others find no match: day and month
+either way, birth date with postcode, the house on its postcode, and everyone at the
+address. They rescue records with errors in several fields, and most records, matched by
+the narrower keys, never pay for them."""
+
+
+def is_wide(key: str) -> bool:
+    return key[0] in WIDE_KEYS
+
+
 def name_only_key(profile: Profile) -> str | None:
     """Indexed for every profile, but looked up only for records without a date of birth.
     The two names' sounds in order, so given and family written the other way round share

@@ -13,6 +13,11 @@ cost of a few comparisons a record:
   rules. (The resolver's own candidates would not do: its blocking keys are so tight that
   nearly every candidate with the same birth date is a match, and EM needs both kinds.)
 
+It also counts records and pairs of records born on the same day. With EM's share of
+matches among same-birth-date pairs and m of an exact birth date, that estimates how many
+pairs of all records are one person, and so the prior: the log odds that two records drawn
+at random are the same person, which the match probabilities are judged against.
+
 Every so many records (``LearningSchedule``) it proposes a new parameter set. Guard rails
 refuse a fit that cannot be right: too few pairs; a match share of almost none or almost
 all; a name or date of birth whose strongest agreement is not much likelier among matches,
@@ -41,7 +46,7 @@ from mast_core.linkage.comparison import (
     compare,
 )
 from mast_core.linkage.estimation import M_FLOOR, Pattern, expectation_maximisation
-from mast_core.linkage.parameters import Parameters
+from mast_core.linkage.parameters import Parameters, bits
 from mast_core.linkage.profile import Profile
 
 IDENTITY_FIELDS = (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH)
@@ -74,11 +79,12 @@ class LearningSchedule:
     """Records before the first estimate; then each estimate waits for as many records
     again as it had (1k, 2k, 4k, …) up to ``every_at_most``."""
     every_at_most: int = 50_000
+    draws_per_record: int = 2
+    """Random pairs, and pairs per training rule, drawn for each new record (until full)."""
     max_random_pairs: int = 200_000
-    """One random pair per record until there are this many."""
     max_training_pairs: int = 100_000
-    """Per training rule; one pair per record and rule until then. (Splink trains on a
-    few hundred thousand pairs at most; EM settles on far fewer.)"""
+    """Per training rule. (Splink trains on a few hundred thousand pairs at most; EM
+    settles on far fewer.) Full samples cost nothing more per record."""
     min_training_pairs: int = 200
     """A rule with fewer pairs teaches nothing yet."""
     shrinkage: float = 200.0
@@ -97,6 +103,7 @@ class Estimate:
     learnt: tuple[str, ...]
     refused: dict[str, str]
     """Field (or rule) → why its fit was refused."""
+    prior_weight: float
 
 
 @dataclass
@@ -109,6 +116,11 @@ class Learner:
     )
     next_at: int = 0
     history: list[Estimate] = field(default_factory=list)
+    records: int = 0
+    """Distinct records seen (the resolver's profiles)."""
+    birth_dates: Counter[str] = field(default_factory=Counter)
+    same_birth_date_pairs: int = 0
+    """Pairs of records with one date of birth: sum over dates of n(n-1)/2."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)  # noqa: S311 - sampling pairs, not secrets
@@ -127,11 +139,17 @@ class Learner:
         profile = profiles[number]
         schedule = self.schedule
         rng = self.rng
+        self.records += 1
+        if profile.dob is not None:
+            self.same_birth_date_pairs += self.birth_dates[profile.dob.digits]
+            self.birth_dates[profile.dob.digits] += 1
+        draws = schedule.draws_per_record
         if self._random_total < schedule.max_random_pairs and number:
-            other = rng.randrange(number)
-            if owner[other] != owner[number]:
-                self.random_patterns[compare(profile, profiles[other])[0]] += 1
-                self._random_total += 1
+            for _ in range(draws):
+                other = rng.randrange(number)
+                if owner[other] != owner[number]:
+                    self.random_patterns[compare(profile, profiles[other])[0]] += 1
+                    self._random_total += 1
         for label, key_of, _fields in RULES:
             blocks = self._blocks[label]
             if self._rule_totals[label] >= schedule.max_training_pairs:
@@ -141,7 +159,7 @@ class Learner:
             if key is None:
                 continue
             block = blocks.setdefault(key, [])
-            if block:
+            for _ in range(min(draws, len(block))):
                 other = block[rng.randrange(len(block))]
                 self.rule_patterns[label][compare(profile, profiles[other])[0]] += 1
                 self._rule_totals[label] += 1
@@ -191,7 +209,11 @@ class Learner:
         for name in FIELDS:  # a refused or unlearnt field keeps weights that still make sense
             if name not in accepted and _implausible(name, m[name], u[name]):
                 u[name] = dict(current.u[name])
-        parameters = replace(current, m=m, u=u)
+        prior = current.prior_weight
+        dob_share = shares.get(RULES[0][0])
+        if dob_share is not None and RULES[0][0] not in refused:
+            prior = self._prior(dob_share, m[DATE_OF_BIRTH]["exact"]) or prior
+        parameters = replace(current, m=m, u=u, prior_weight=prior)
         estimate = Estimate(
             version=parameters.version,
             records=records,
@@ -200,9 +222,24 @@ class Learner:
             match_share=shares,
             learnt=tuple(sorted(accepted)),
             refused=refused,
+            prior_weight=round(prior, 3),
         )
         self.history.append(estimate)
         return parameters, estimate
+
+    def _prior(self, dob_share: float, m_exact: float) -> float | None:
+        """log2 odds that two records drawn at random are one person: matching pairs
+        among those born the same day (EM's share), scaled up by the share of matching
+        pairs that agree exactly on the date (m), and by how many records have one, over
+        all pairs of records."""
+        dated = sum(self.birth_dates.values())
+        if self.records < 2 or not dated or m_exact <= 0:
+            return None
+        with_date = dated / self.records
+        matches = dob_share * self.same_birth_date_pairs / (m_exact * with_date**2)
+        pairs = self.records * (self.records - 1) / 2
+        chance = min(max(matches / pairs, 1e-12), 0.5)
+        return bits(chance)
 
     def _estimate_u(self, current: Parameters) -> dict[str, dict[str, float]]:
         """u from the random pairs; a level never seen among them gets less than one

@@ -1,7 +1,9 @@
 """Fellegi–Sunter parameters: for each field and agreement level, m = P(level | same person)
 and u = P(level | different people); the level's match weight is log2(m / u). A record
-pair's match weight is the prior weight plus the sum over fields; thresholds on it separate
-match, possible match (for review) and non-match.
+pair's match weight is the prior weight (log2 of the odds that two records drawn at random
+are one person) plus the sum over fields: the log2 odds that the pair is one person. The
+thresholds that separate match, possible match (for review) and non-match are match
+probabilities; ``match_threshold`` and its kin are the same in bits.
 
 Defaults ship in ``default_parameters.json``; ``mast estimate`` re-estimates them from data
 (u from random pairs, m by expectation–maximisation) and saves a file of the same shape.
@@ -27,12 +29,15 @@ class Parameters:
     m: dict[str, dict[str, float]]
     u: dict[str, dict[str, float]]
     prior_weight: float
-    """log2 of the prior odds that two candidate records are the same person."""
-    match_threshold: float
+    """log2 of the prior odds that two records drawn at random are the same person:
+    estimated from the data as it arrives (``learning``); the shipped value serves until
+    then."""
+    match_probability: float
     """At or above: the record joins the identity."""
-    review_threshold: float
-    """At or above (but under the match threshold): a possible match, kept apart for review."""
-    merge_threshold: float
+    review_probability: float
+    """At or above (but under the match probability): a possible match, kept apart for
+    review."""
+    merge_probability: float
     """A record that links two identities merges them only at or above this."""
     tf_smoothing: float = 200.0
     """Pseudo-count pulling a name's observed frequency towards the average u."""
@@ -45,6 +50,17 @@ class Parameters:
     notes: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name, value in (
+            ("match_probability", self.match_probability),
+            ("review_probability", self.review_probability),
+            ("merge_probability", self.merge_probability),
+        ):
+            if not 0.0 < value < 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, not {value}")
+        self.match_threshold = bits(self.match_probability)
+        """The match probability as a match weight (log2 odds)."""
+        self.review_threshold = bits(self.review_probability)
+        self.merge_threshold = bits(self.merge_probability)
         for name in FIELDS:
             for level in LEVELS[name]:
                 if level == "missing":
@@ -80,9 +96,9 @@ class Parameters:
     def to_dict(self) -> dict[str, Any]:
         return {
             "prior_weight": self.prior_weight,
-            "match_threshold": self.match_threshold,
-            "review_threshold": self.review_threshold,
-            "merge_threshold": self.merge_threshold,
+            "match_probability": self.match_probability,
+            "review_probability": self.review_probability,
+            "merge_probability": self.merge_probability,
             "tf_smoothing": self.tf_smoothing,
             "twin_penalty": self.twin_penalty,
             "ambiguity_margin": self.ambiguity_margin,
@@ -104,9 +120,9 @@ class Parameters:
             m={f: {lvl: v["m"] for lvl, v in levels.items()} for f, levels in fields.items()},
             u={f: {lvl: v["u"] for lvl, v in levels.items()} for f, levels in fields.items()},
             prior_weight=data["prior_weight"],
-            match_threshold=data["match_threshold"],
-            review_threshold=data["review_threshold"],
-            merge_threshold=data["merge_threshold"],
+            match_probability=_probability(data, "match"),
+            review_probability=_probability(data, "review"),
+            merge_probability=_probability(data, "merge"),
             tf_smoothing=data.get("tf_smoothing", 200.0),
             twin_penalty=data.get("twin_penalty", -12.0),
             ambiguity_margin=data.get("ambiguity_margin", 6.0),
@@ -123,3 +139,21 @@ class Parameters:
     @classmethod
     def default(cls) -> Parameters:
         return cls.load(DEFAULT_FILE)
+
+
+def bits(probability: float) -> float:
+    """A probability as log2 odds, the scale match weights are on."""
+    return math.log2(probability / (1.0 - probability))
+
+
+def probability(weight: float) -> float:
+    """log2 odds as a probability."""
+    return 1.0 / (1.0 + 2.0 ** (-weight))
+
+
+def _probability(data: dict[str, Any], name: str) -> float:
+    """A threshold from a parameters file: a probability, or (files written before
+    thresholds were probabilities) a weight in bits."""
+    if f"{name}_probability" in data:
+        return float(data[f"{name}_probability"])
+    return probability(float(data[f"{name}_threshold"]))

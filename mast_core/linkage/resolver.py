@@ -19,7 +19,7 @@ from pathlib import Path
 from mast_core.errors import MastError
 from mast_core.events import InteractionEvent
 from mast_core.linkage.addresses import AddressResolver
-from mast_core.linkage.blocking import BlockIndex, blocking_keys, name_only_key
+from mast_core.linkage.blocking import BlockIndex, blocking_keys, is_wide, name_only_key
 from mast_core.linkage.comparison import FIELDS, PARTNER_RECORD
 from mast_core.linkage.learning import Estimate, Learner, LearningSchedule
 from mast_core.linkage.parameters import Parameters
@@ -351,26 +351,17 @@ class Resolver:
         Once an identity has a record far above the merge threshold, its other records are
         not scored: they could only confirm what is already decided.
         """
-        candidates: set[int] = set()
+        narrow: set[int] = set()
+        wide: set[int] = set()
         for key in keys:
-            candidates.update(self.index.candidates(key))
+            (wide if is_wide(key) else narrow).update(self.index.candidates(key))
         if profile.dob is None and name_key:
-            candidates.update(self.index.candidates(name_key))
+            narrow.update(self.index.candidates(name_key))
         best: dict[int, _Candidate] = {}
-        weigh = self.scorer.weigh
-        profiles = self.profiles
-        owner = self.profile_identity
+        compared = self._score_into(best, profile, narrow)
         settled = self.parameters.merge_threshold + self.parameters.ambiguity_margin
-        compared = 0
-        for number in sorted(candidates, reverse=True):  # most recent first
-            identity = owner[number]
-            held = best.get(identity)
-            if held is not None and held.weight >= settled:
-                continue
-            compared += 1
-            weight, levels, swapped = weigh(profile, profiles[number])
-            if held is None or weight > held.weight:
-                best[identity] = _Candidate(weight, number, levels, swapped)
+        if wide and not any(c.weight >= settled for c in best.values()):
+            compared += self._score_into(best, profile, wide - narrow)
         self.stats.comparisons += compared
         if profile.source_system:
             # The partner's references are judged against the whole identity, not one record.
@@ -389,6 +380,27 @@ class Resolver:
                         weight, candidate.profile, levels, candidate.swapped
                     )
         return best
+
+    def _score_into(
+        self, best: dict[int, _Candidate], profile: Profile, candidates: set[int]
+    ) -> int:
+        """Score ``candidates`` (profile numbers) against ``profile``, keeping the best per
+        identity in ``best``; returns the comparisons made."""
+        weigh = self.scorer.weigh
+        profiles = self.profiles
+        owner = self.profile_identity
+        settled = self.parameters.merge_threshold + self.parameters.ambiguity_margin
+        compared = 0
+        for number in sorted(candidates, reverse=True):  # most recent first
+            identity = owner[number]
+            held = best.get(identity)
+            if held is not None and held.weight >= settled:
+                continue
+            compared += 1
+            weight, levels, swapped = weigh(profile, profiles[number])
+            if held is None or weight > held.weight:
+                best[identity] = _Candidate(weight, number, levels, swapped)
+        return compared
 
     def _current(self, identity_index: int) -> int:
         """Follow merges to the identity that holds these records now."""

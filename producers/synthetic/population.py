@@ -409,12 +409,17 @@ class EventGenerator:
             given, family = family, given
         nhs = person.nhs if agency == "HEALTH" and not self._chance(0.1) else None
         gender = "U" if self._chance(0.1) else person.gender
+        dob, address = self._dob(person), self._address(home)
+        if not (given or family or dob or address or nhs):
+            # a record with no personal detail at all is refused at the door (nothing to
+            # link); a partner's record of an interaction names someone
+            family = person.family
         return {
             "given_name": given,
             "family_name": family,
-            "date_of_birth": self._dob(person),
+            "date_of_birth": dob,
             "gender": gender,
-            "address": self._address(home),
+            "address": address,
             "nhs_number": nhs,
         }
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from mast_core.linkage import Parameters, Resolver
 from mast_core.linkage.comparison import FIELDS, LEVELS
 from mast_core.linkage.learning import RULES, Learner, LearningSchedule
+from mast_core.linkage.parameters import probability
 from tests.unit.linkage.conftest import person_event
 
 DOB_RULE, NAME_RULE = (label for label, _key, _fields in RULES)
@@ -170,7 +171,9 @@ def test_a_record_kept_apart_near_the_threshold_is_joined_when_judged_again():
     assert resolver.redo_queue, "kept for judging again"
     assert resolver.redo(person_event()) == []  # nothing has changed: nothing to do
     # new parameters (as learning would bring) in which that evidence is enough
-    resolver.parameters = replace(resolver.parameters, match_threshold=second_weight(resolver))
+    resolver.parameters = replace(
+        resolver.parameters, match_probability=probability(second_weight(resolver) - 0.01)
+    )
     resolver.scorer.use(resolver.parameters)
     merges = resolver.redo(person_event(event_id="trigger"))
     assert len(merges) == 1
