@@ -24,7 +24,14 @@ from mast_core.linkage.estimation import estimate as estimate_parameters
 from mast_core.linkage.quality import pair_agreement, pairwise_quality
 from producers.synthetic.population import CORRUPTION_LEVELS, EventGenerator, SyntheticEvent
 
-LINK_COLUMNS = ["event_id", "person_id", "address_id", "match_weight", "reason"]
+LINK_COLUMNS = [
+    "event_id",
+    "person_id",
+    "address_id",
+    "match_weight",
+    "reason",
+    "parameters_version",
+]
 _MAX_REPORTED = 20
 
 
@@ -86,6 +93,7 @@ def resolve(
                         result.address_id or "",
                         weight,
                         result.reason,
+                        result.parameters_version,
                     ]
                 )
                 count += 1
@@ -112,6 +120,12 @@ def resolve(
         f"repeats, {stats.merges} merges, {stats.possible_matches} possible matches for review, "
         f"{resolver.capped_blocks} capped blocks; {len(rejected)} lines rejected"
     )
+    if stats.relearnt:
+        say(
+            f"Parameters learnt from the data {stats.relearnt} times (now version "
+            f"{resolver.parameters.version}); {stats.redo_links} records kept apart were "
+            "joined when judged again"
+        )
     say(f"Links written to {output}")
 
 

@@ -129,6 +129,7 @@ class ResolutionStage:
                 "match_reason": resolution.reason,
                 "resolved_at": now,
                 "search_keys": list(resolution.keys),
+                "parameters_version": resolution.parameters_version,
             },
             merges=[merge_record(merge, now) for merge in resolution.merges],
             alerts=[alert.to_record() for alert in alerts],

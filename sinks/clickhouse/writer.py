@@ -48,6 +48,7 @@ RESOLVED_COLUMNS = [
     "match_weight",
     "match_reason",
     "resolved_at",
+    "parameters_version",
 ]
 PERSON_KEY_COLUMNS = [
     "key",
@@ -139,6 +140,7 @@ def resolved_row(record: dict[str, Any]) -> list[Any]:
         record.get("match_weight"),
         record["match_reason"],
         record["resolved_at"],
+        record.get("parameters_version") or "",
     ]
 
 

@@ -30,13 +30,26 @@ def test_synth_resolve_quality_round_trip(tmp_path):
 
     with links.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["event_id", "person_id", "address_id", "match_weight", "reason"]
+    assert list(rows[0]) == [
+        "event_id",
+        "person_id",
+        "address_id",
+        "match_weight",
+        "reason",
+        "parameters_version",
+    ]
     assert len(rows) == 1500
     with events.open() as handle:
         order = [json.loads(line)["event_id"] for line in handle if line.startswith('{"event')]
     assert [row["event_id"] for row in rows] == order  # file order
     linked = [row for row in rows if row["match_weight"]]
-    assert linked and all(float(row["match_weight"]) >= 12 for row in linked)
+    threshold = Parameters.default().match_threshold  # log2 odds of the match probability
+    assert linked and all(float(row["match_weight"]) >= threshold for row in linked)
+    # it learns as it goes: later links are made with parameters learnt from the file
+    assert "Parameters learnt from the data" in result.output
+    versions = [row["parameters_version"] for row in rows]
+    assert versions[0] == Parameters.default().version
+    assert versions[-1] != versions[0]
 
     result = runner.invoke(app, ["quality", "--links", str(links), "--truth", str(truth)])
     assert result.exit_code == 0, result.output

@@ -113,3 +113,15 @@ def test_accepted_log_messages_are_bounded_by_count_and_size():
     assert sum(len(c) for c in chunks) == 300
     assert all(sum(map(len, c)) <= ACCEPTED_BYTES_PER_MESSAGE for c in chunks)
     assert _chunks([]) == []
+
+
+def test_each_resolved_record_carries_the_parameter_version_that_linked_it():
+    stage = ResolutionStage.fresh()
+    output = stage.process(person_event(event_id="v-1"))
+    assert output is not None
+    version = stage.resolver.parameters.version
+    assert output.resolved["parameters_version"] == version
+    decoded = codec(RESOLVED_INTERACTION).decode(
+        codec(RESOLVED_INTERACTION).encode(resolved_record(output))
+    )
+    assert decoded["parameters_version"] == version
