@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from query_api.context import ApiContext
+from query_api.errors import install_error_handling
 from query_api.limits import BodyLimit
 from query_api.ops import StatusSource, ops_router
 from query_api.routes import alerts, audit, auth, ingest, persons, reference, stats
@@ -30,4 +31,5 @@ def create_app(status: StatusSource, context: ApiContext | None = None) -> FastA
         app.include_router(stats.router)
         app.include_router(ingest.router)
         mount_web_app(app)
+    install_error_handling(app)
     return app

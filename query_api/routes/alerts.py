@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from query_api.audit import Entry
+from query_api.bodies import RequestBody
 from query_api.context import ApiContext, Context, SignedIn
 from query_api.reads import in_utc
 from query_api.security import Principal
@@ -34,9 +35,7 @@ _LIST = (
 _NAMES = [*ALERT_COLUMNS, "status", "assignee", "updated_by", "updated_at"]
 
 
-class Assignment(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class Assignment(RequestBody):
     assignee: Annotated[str, Field(min_length=1, max_length=64)]
 
 

@@ -14,11 +14,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from mast_core.errors import InvalidEvent
-from mast_core.events import InteractionEvent, parse_event
+from mast_core.events import MAX_TEXT, InteractionEvent, parse_event
+from query_api.bodies import RequestBody
 from query_api.context import Context
+from query_api.errors import is_text
 from query_api.partners import Partner
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
@@ -44,9 +46,7 @@ def partner(ctx: Context, key: Annotated[str | None, Depends(api_key)]) -> Partn
     return found
 
 
-class IngestBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IngestBatch(RequestBody):
     events: Annotated[
         list[Any],
         Field(
@@ -95,8 +95,7 @@ def ingest(
     rejected: list[RejectedEvent] = []
     seen: set[str] = set()
     for index, item in enumerate(batch.events):
-        event_id = item.get("event_id") if isinstance(item, dict) else None
-        event_id = str(event_id)[:256] if event_id is not None else None
+        event_id = _echoed_id(item)
         if isinstance(item, dict) and item.get("agency") not in (None, source.agency.value):
             rejected.append(_rejected(index, event_id, "agency", "is not the key's agency"))
             continue
@@ -142,6 +141,15 @@ def ingest(
         event_ids=[event.event_id for event in accepted],
         rejected=rejected,
     )
+
+
+def _echoed_id(item: Any) -> str | None:
+    """The id to name an event by in the answer, when it could be one (text within the
+    limit): anything else put where the id belongs is not repeated back."""
+    event_id = item.get("event_id") if isinstance(item, dict) else None
+    if isinstance(event_id, str) and 0 < len(event_id) <= MAX_TEXT and is_text(event_id):
+        return event_id
+    return None
 
 
 def _rejected(index: int, event_id: str | None, field: str, problem: str) -> RejectedEvent:

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from mast_core.errors import InvalidEvent
 from mast_core.linkage.address_search import split_address_query
 from mast_core.normalise.dates import is_placeholder_birth_date, parse_birth_date
 from query_api.audit import Entry
+from query_api.bodies import RequestBody
 from query_api.context import ApiContext, Context, SignedIn
 from query_api.records import Records
 from query_api.search import (
@@ -30,9 +31,7 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 Text = Annotated[str | None, Field(max_length=128)]
 
 
-class Purposeful(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class Purposeful(RequestBody):
     purpose: Annotated[str, Field(min_length=1, max_length=64)]
     purpose_detail: Annotated[str, Field(max_length=500)] = ""
 
@@ -184,7 +183,7 @@ def _result(match: PersonMatch) -> PersonResult:
 
 
 PurposeParam = Annotated[str | None, Query(max_length=64)]
-DetailParam = Annotated[str, Query(max_length=500)]
+DetailParam = Annotated[str, Query(max_length=500), AfterValidator(str.strip)]
 
 
 def require_purpose(
@@ -196,9 +195,11 @@ def require_purpose(
     person_ids: Sequence[str] = (),
     address_ids: Sequence[str] = (),
 ) -> str:
-    """The declared purpose, if it is on the configured list; otherwise 422, and the refusal
-    is audited with the person or address it concerned."""
-    if purpose is not None and purpose in ctx.settings.purposes:
+    """The declared purpose (surrounding space ignored, as in a search's body), if it is on
+    the configured list; otherwise 422, and the refusal is audited with the person or
+    address it concerned."""
+    purpose = purpose.strip() if purpose is not None else None
+    if purpose and purpose in ctx.settings.purposes:
         return purpose
     ctx.audit.record(
         who,
