@@ -80,7 +80,11 @@ class LearningSchedule:
     again as it had (1k, 2k, 4k, …) up to ``every_at_most``."""
     every_at_most: int = 50_000
     draws_per_record: int = 2
-    """Random pairs, and pairs per training rule, drawn for each new record (until full)."""
+    """Random pairs, and pairs per training rule, drawn for each sampled record."""
+    every_record_until: int = 10_000
+    """Every record is sampled until there are this many; after that a record is sampled
+    with probability ``every_record_until / records``, so samples keep reaching the newest
+    data while their cost per record falls towards nothing."""
     max_random_pairs: int = 200_000
     max_training_pairs: int = 100_000
     """Per training rule. (Splink trains on a few hundred thousand pairs at most; EM
@@ -143,6 +147,9 @@ class Learner:
         if profile.dob is not None:
             self.same_birth_date_pairs += self.birth_dates[profile.dob.digits]
             self.birth_dates[profile.dob.digits] += 1
+        dense = schedule.every_record_until
+        if self.records > dense and rng.random() * self.records > dense:
+            return
         draws = schedule.draws_per_record
         if self._random_total < schedule.max_random_pairs and number:
             for _ in range(draws):

@@ -55,10 +55,10 @@ class Profile:
             self.dob.digits if self.dob else None,
             self.gender,
             self.address_id,
-            self.postcode_token,
-            self.house,
-            self.street,
-            self.town,
+            self.postcode,
+            # the written address matters only without an address id (one with an id
+            # compares as "same address" to every record of that dwelling)
+            None if self.address_id else (self.postcode_token, self.house, self.street, self.town),
             self.nhs,
         )
 

@@ -33,7 +33,7 @@ FREEZE_EVERY = 50_000
 long-lived objects without cycles, and Python's full collections would otherwise walk all
 of them again and again, making the cost per record grow with the state."""
 _PARTNER_INDEX = FIELDS.index(PARTNER_RECORD)
-REDO_MARGIN = 16.0
+REDO_MARGIN = 8.0
 """A record that starts a new identity with a candidate within this many bits of the match
 threshold is kept for judging again: new parameters or new records may settle it."""
 
@@ -359,8 +359,8 @@ class Resolver:
             narrow.update(self.index.candidates(name_key))
         best: dict[int, _Candidate] = {}
         compared = self._score_into(best, profile, narrow)
-        settled = self.parameters.merge_threshold + self.parameters.ambiguity_margin
-        if wide and not any(c.weight >= settled for c in best.values()):
+        clear = self.parameters.match_threshold + self.parameters.ambiguity_margin
+        if wide and not any(c.weight >= clear for c in best.values()):
             compared += self._score_into(best, profile, wide - narrow)
         self.stats.comparisons += compared
         if profile.source_system:
