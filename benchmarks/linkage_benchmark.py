@@ -68,6 +68,8 @@ def run_mast(events: Sequence[InteractionEvent]) -> MastRun:
     resolver = Resolver()
     started = time.perf_counter()
     resolutions = [resolver.resolve(event) for event in events]
+    if events:
+        resolver.settle(events[-1])  # the end of the file, as mast resolve does
     seconds = time.perf_counter() - started
     clusters = {r.event_id: resolver.person_of(r.person_id) for r in resolutions}
     return MastRun(clusters, resolutions, seconds)

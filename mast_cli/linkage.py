@@ -81,7 +81,9 @@ def resolve(
         writer = csv.writer(interim)
         with progress_bar() as progress:
             task = progress.add_task("Resolving", total=input.stat().st_size)
+            last = None
             for offset, event in read_events(input, rejected):
+                last = event
                 result = resolver.resolve(event)
                 if (count + 1) % FREEZE_EVERY == 0:
                     gc.freeze()
@@ -99,6 +101,8 @@ def resolve(
                 count += 1
                 if count % 2000 == 0:
                     progress.update(task, completed=offset)
+            if last is not None:
+                resolver.settle(last)  # re-estimate once more and judge the redo queue
         elapsed = time.perf_counter() - started
         interim.seek(0)
         with output.open("w", newline="", encoding="utf-8") as handle:

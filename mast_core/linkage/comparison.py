@@ -10,6 +10,7 @@ from __future__ import annotations
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from mast_core.linkage.profile import Profile
+from mast_core.normalise.names import phonetic
 
 GIVEN_NAME = "given_name"
 FAMILY_NAME = "family_name"
@@ -71,7 +72,23 @@ def compare_given(a: str | None, b: str | None, a_profile: Profile, b_profile: P
         return "nickname"
     if a == b_profile.middle or b == a_profile.middle:
         return "nickname"  # known by a middle name
-    return _close(a, b, 0.9) or "disagree"
+    close = _close(a, b, 0.9)
+    if close is None and _sounds_alike(a, b):
+        close = "fuzzy"  # one name transliterated two ways: Mohammed, Muhammad
+    return close or "disagree"
+
+
+def _sounds_alike(a: str, b: str) -> bool:
+    """Transliterations and spellings of one name (Mohammed / Muhammad, Yusuf / Yousef):
+    the same sound, the same first letter and mostly the same letters. Short names are left
+    out: "Jon" and "Jen" sound alike to Metaphone and are two people."""
+    return (
+        len(a) >= 4
+        and len(b) >= 4
+        and a[0] == b[0]
+        and phonetic(a) == phonetic(b)
+        and JaroWinkler.similarity(a, b) >= 0.8
+    )
 
 
 def compare_family(

@@ -181,6 +181,15 @@ class Resolver:
                 )
         return resolution
 
+    def settle(self, last: InteractionEvent) -> list[Merge]:
+        """At the end of a file: re-estimate from everything sampled and judge the redo
+        queue once more, as the stream does at each re-estimate. ``last`` is the file's last
+        event, which the merges name as their trigger."""
+        if self.learner is None or self.stats.records == 0:
+            return self.redo(last)
+        self.relearn()
+        return self.redo(last)
+
     def redo(self, event: InteractionEvent) -> list[Merge]:
         """Judge again, with the parameters now in force and the records now known, each
         record that started an identity near the threshold (the way Senzing's redo queue

@@ -160,3 +160,42 @@ def test_restart_from_saved_state_continues_exactly(tmp_path):
     assert [r.person_id for r in rest] == [r.person_id for r in expected[3:]]
     assert resumed.stats.new_persons == straight.stats.new_persons
     assert len(resumed.identities) == len(straight.identities)
+
+
+@pytest.mark.parametrize(
+    ("label", "later"),
+    [
+        ("married: a new surname at the same address", dict(family="Hussain")),
+        ("one name transliterated two ways", dict(given="Margarita")),
+        ("recorded with an initial only", dict(given="M")),
+        ("names written the other way round", dict(given="Thornbury", family="Margaret")),
+    ],
+)
+def test_people_whose_records_change_still_find_their_person(label, later):
+    resolver = Resolver(learning=None)
+    first = resolver.resolve(person_event())
+    again = resolver.resolve(person_event(**later))
+    assert again.person_id == first.person_id, label
+
+
+def test_transliterations_of_a_name_are_one_name():
+    resolver = Resolver(learning=None)
+    first = resolver.resolve(person_event(given="Mohammed", family="Khan", gender="M"))
+    again = resolver.resolve(person_event(given="Muhammad", family="Khan", gender="M"))
+    assert again.person_id == first.person_id
+    assert "given name fuzzy" in again.reason
+
+
+def test_a_namesake_elsewhere_is_not_linked_but_kept_for_review():
+    resolver = Resolver(learning=None)
+    first = resolver.resolve(person_event())
+    namesake = resolver.resolve(person_event(line1="9 Elm Way", postcode="DY9 9ZZ", town="Dudley"))
+    assert namesake.new_person and namesake.person_id != first.person_id
+    assert [p.person_id for p in namesake.possible_matches] == [first.person_id]
+
+
+def test_twins_at_one_address_stay_two_people():
+    resolver = Resolver(learning=None)
+    first = resolver.resolve(person_event(given="Oliver", gender="M", dob="2016-05-04"))
+    twin = resolver.resolve(person_event(given="Harry", gender="M", dob="2016-05-04"))
+    assert twin.person_id != first.person_id
