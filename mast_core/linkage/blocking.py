@@ -92,10 +92,11 @@ class BlockIndex:
         if block is None:
             self.blocks[key] = [item]
             return
-        identity = owner[item]
-        same = [position for position, other in enumerate(block) if owner[other] == identity]
-        if len(same) >= PER_IDENTITY:
-            del block[same[0]]
+        if len(block) >= PER_IDENTITY:
+            identity = owner[item]
+            same = [position for position, other in enumerate(block) if owner[other] == identity]
+            if len(same) >= PER_IDENTITY:
+                del block[same[0]]
         block.append(item)
         if len(block) > self.cap:
             # the oldest entry is never compared again: drop it, keeping memory bounded too

@@ -151,21 +151,24 @@ def compare_residence(a: Profile, b: Profile) -> str:
         return "missing"
     same_postcode = a.postcode_token is not None and a.postcode_token == b.postcode_token
     same_town = _similar(a.town, b.town, TOWN_SIMILARITY)
+    if not (same_postcode or same_town):  # the hot path: people who live elsewhere
+        if a.sector is not None and a.sector == b.sector:
+            return "same_sector"
+        return "same_town" if a.outward is not None and a.outward == b.outward else "different"
     same_street = _similar(a.street, b.street, STREET_SIMILARITY)
-    same_house = a.house is not None and a.house == b.house
-    if (same_house and (same_postcode or same_town)) and (
-        same_street or (same_postcode and not (a.street and b.street))
+    if (
+        a.house is not None
+        and a.house == b.house
+        and (same_street or (same_postcode and not (a.street and b.street)))
     ):
         return "same_dwelling"
     if same_postcode:
         return "same_postcode"
-    if same_street and same_town:
+    if same_street:
         return "same_street"
     if a.sector is not None and a.sector == b.sector:
         return "same_sector"
-    if same_town or (a.outward is not None and a.outward == b.outward):
-        return "same_town"
-    return "different"
+    return "same_town"
 
 
 def compare_nhs(a: Profile, b: Profile) -> str:

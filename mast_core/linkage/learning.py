@@ -81,7 +81,7 @@ class LearningSchedule:
     every_at_most: int = 50_000
     draws_per_record: int = 2
     """Random pairs, and pairs per training rule, drawn for each sampled record."""
-    every_record_until: int = 10_000
+    every_record_until: int = 5_000
     """Every record is sampled until there are this many; after that a record is sampled
     with probability ``every_record_until / records``, so samples keep reaching the newest
     data while their cost per record falls towards nothing."""
