@@ -58,9 +58,12 @@ def _files(settings: Settings) -> tuple[Path, Path, Path]:
 
 
 def _status(settings: Settings) -> dict[str, Any] | None:
+    from query_api.ops import operator_headers
+
     url = f"http://{_host(settings)}:{settings.api_port}/api/v1/status"
+    request = urllib.request.Request(url, headers=operator_headers(settings.operator_token))
     try:
-        with urllib.request.urlopen(url, timeout=3) as response:
+        with urllib.request.urlopen(request, timeout=3) as response:  # noqa: S310
             data: dict[str, Any] = json.load(response)
             return data
     except (OSError, ValueError):

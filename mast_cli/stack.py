@@ -157,10 +157,15 @@ def status() -> None:
 
 
 def _fetch_status(settings: Settings) -> dict[str, Any] | None:
+    """The status of the process answering on the API or the worker port, asked with the
+    operator token when one is configured."""
+    from query_api.ops import operator_headers
+
     for port in (settings.api_port, settings.worker_port):
         url = f"http://{settings.api_host}:{port}/api/v1/status"
+        request = urllib.request.Request(url, headers=operator_headers(settings.operator_token))
         try:
-            with urllib.request.urlopen(url, timeout=3.0) as response:
+            with urllib.request.urlopen(request, timeout=3.0) as response:  # noqa: S310
                 return dict(json.load(response))
         except (urllib.error.URLError, OSError, ValueError):
             continue

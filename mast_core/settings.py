@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         description="Purposes a look-up may declare, code to label (JSON in MAST_PURPOSES).",
     )
 
+    operator_token: SecretStr | None = Field(
+        default=None,
+        description="When set, /metrics and /api/v1/status answer only a request that sends "
+        "it (Authorization: Bearer, or X-Operator-Token); mast status sends it. Unset (one "
+        "machine), they answer anyone who can reach the port.",
+    )
+
     # HTTP -------------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -12,13 +12,20 @@ from clickhouse_connect.driver.client import Client
 
 from mast_core.errors import MastError
 from mast_core.events import Agency
-from query_api.security import ROLES, hash_password
+from query_api.security import ROLES, hash_password, verify_password
 
 MIN_PASSWORD_LENGTH = 12
+SIGN_IN_LOCKS = 256
+"""Sign-ins for one username are checked one at a time under one of this many locks (a
+fixed number, so that guessing many usernames cannot grow memory)."""
 
 
 class AccountError(MastError):
     reason = "account"
+
+
+class LockedOut(AccountError):
+    reason = "locked"
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class UserStore:
     def __init__(self, client: Client, lock: threading.Lock | None = None) -> None:
         self.client = client
         self.lock = lock or threading.Lock()
+        self._sign_in_locks = [threading.Lock() for _ in range(SIGN_IN_LOCKS)]
 
     def add(
         self,
@@ -107,6 +115,28 @@ class UserStore:
             self.client.insert("users", [row], column_names=[*_COLUMNS, "updated_at"])
 
     # Sign-in attempts -------------------------------------------------------------------------
+    def check_sign_in(
+        self, username: str, password: str, *, max_failures: int, window: timedelta
+    ) -> User | None:
+        """The user, when ``password`` is theirs and they are not disabled; otherwise None,
+        and the failure is recorded. An unknown or disabled user costs the same password
+        check as a known one. ``LockedOut`` (nothing checked) once ``max_failures`` failures
+        since the last success are within ``window``.
+
+        Counting, checking and recording a failure happen under one lock per username, so
+        guesses sent at the same time are taken one after another and no more than
+        ``max_failures`` are ever checked (by this process: API processes that share the
+        ClickHouse server each keep their own locks, and each checks at most as many)."""
+        with self._sign_in_locks[hash(username) % SIGN_IN_LOCKS]:
+            if self.recent_failures(username, window) >= max_failures:
+                raise LockedOut("too many failed sign-ins")
+            user = self.get(username)
+            right = verify_password(user.password_hash if user else None, password)
+            if user is None or user.disabled or not right:
+                self.record_attempt(username, succeeded=False)
+                return None
+            return user
+
     def record_attempt(self, username: str, succeeded: bool) -> None:
         with self.lock:
             self.client.insert(

@@ -4,22 +4,39 @@ practitioners' API and the web app that uses it."""
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
+from mast_core.settings import Settings, get_settings
+from query_api.audited import refuse_and_audit
 from query_api.context import ApiContext
 from query_api.errors import install_error_handling
+from query_api.headers import SecurityHeaders
 from query_api.limits import BodyLimit
 from query_api.ops import StatusSource, ops_router
 from query_api.routes import alerts, audit, auth, ingest, persons, reference, stats
 from query_api.web import mount_web_app
 
+DOCS_URL, REDOC_URL = "/docs", "/redoc"
 
-def create_app(status: StatusSource, context: ApiContext | None = None) -> FastAPI:
+
+def create_app(
+    status: StatusSource,
+    context: ApiContext | None = None,
+    *,
+    settings: Settings | None = None,
+) -> FastAPI:
+    """``settings`` default to the context's, or without one to the process's."""
+    settings = settings or (context.settings if context is not None else get_settings())
+    development = settings.environment == "development"
     app = FastAPI(
         title="MAST",
         summary="Multi-Agency Safeguarding Tracker",
         version="0.1.0",
+        # the interactive documentation loads its scripts from a public CDN: development only
+        docs_url=DOCS_URL if development else None,
+        redoc_url=REDOC_URL if development else None,
     )
-    app.include_router(ops_router(status))
+    app.include_router(ops_router(status, settings.operator_token))
     if context is not None:
         app.state.mast = context
         app.add_middleware(BodyLimit, max_bytes=context.settings.max_body_bytes)
@@ -31,5 +48,9 @@ def create_app(status: StatusSource, context: ApiContext | None = None) -> FastA
         app.include_router(stats.router)
         app.include_router(ingest.router)
         mount_web_app(app)
+    exempt = {DOCS_URL, REDOC_URL, app.swagger_ui_oauth2_redirect_url} if development else set()
+    app.add_middleware(SecurityHeaders, exempt={path for path in exempt if path})
     install_error_handling(app)
+    if context is not None:
+        app.add_exception_handler(RequestValidationError, refuse_and_audit)
     return app

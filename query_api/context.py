@@ -18,7 +18,7 @@ from query_api.accounts import UserStore
 from query_api.audit import AuditLog
 from query_api.limits import EventRate
 from query_api.partners import PartnerKeys
-from query_api.security import Principal, read_token, signing_key
+from query_api.security import Principal, dummy_hash, read_token, signing_key
 
 NOTICE = (
     "MAST is for safeguarding duties only, and its use is fully audited. Every search and "
@@ -56,6 +56,7 @@ class ApiContext:
         cls, settings: Settings, client: Client, lock: threading.Lock | None = None
     ) -> ApiContext:
         lock = lock or threading.Lock()
+        dummy_hash()  # made now, so the first sign-in of an unknown username is not slower
         return cls(
             settings,
             client,
@@ -76,13 +77,21 @@ def context(request: Request) -> ApiContext:
 Context = Annotated[ApiContext, Depends(context)]
 
 
-def principal(ctx: Context, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
-    """The signed-in user; 401 without a valid, unexpired token or for a disabled user."""
+def signed_in(ctx: ApiContext, token: str | None) -> Principal | None:
+    """Who a token names, if it is valid and unexpired and its user is not disabled."""
     who = read_token(token, ctx.key) if token else None
     if who is not None:
         user = ctx.users.get(who.username)
         if user is not None and not user.disabled:
             return who
+    return None
+
+
+def principal(ctx: Context, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
+    """The signed-in user; 401 without a valid, unexpired token or for a disabled user."""
+    who = signed_in(ctx, token)
+    if who is not None:
+        return who
     raise HTTPException(
         status.HTTP_401_UNAUTHORIZED,
         "sign in first (the token is missing, expired or no longer valid)",

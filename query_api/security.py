@@ -8,6 +8,7 @@ restart of the stack.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from dataclasses import dataclass
@@ -29,11 +30,21 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the one hashed. ``None`` (no such user) is checked against a
+    dummy hash made with the same parameters and always fails, so that an unknown username
+    costs the same time as a known one with a wrong password."""
     try:
-        return _HASHER.verify(password_hash, password)
+        return _HASHER.verify(password_hash or dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A hash of a random password nobody knows, made once per process (the API makes it at
+    start-up, so the first unknown username is not slower than the next)."""
+    return _HASHER.hash(secrets.token_urlsafe(32))
 
 
 def signing_key(settings: Settings) -> str:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import Field
 
 from query_api.audit import Entry
+from query_api.audited import audited
 from query_api.bodies import RequestBody
 from query_api.context import ApiContext, Context, SignedIn
 from query_api.reads import in_utc
@@ -46,6 +47,7 @@ def _alerts(ctx: ApiContext, **filters: Any) -> list[dict[str, Any]]:
 
 
 @router.get("/alerts", summary="Alerts, latest first (by when it happened), with filters")
+@audited("list_alerts", asked=("status", "rule", "severity", "organisation"))
 def list_alerts(
     ctx: Context,
     who: SignedIn,
@@ -77,42 +79,69 @@ def list_alerts(
     return alerts
 
 
-def _act(ctx: ApiContext, who: Principal, alert_id: str, action: str, assignee: str) -> None:
+def _act(ctx: ApiContext, who: Principal, alert_id: str, action: str, assignee: str = "") -> None:
+    """Records ``action`` on the alert, audited with its subject. 404 for no such alert; for
+    an assignment, 422 unless ``assignee`` is an active user of the caller's organisation
+    (unknown, disabled and other organisations' users answered alike, so that the answer
+    does not say which usernames exist). Refusals are audited too."""
     with ctx.lock:
         rows = ctx.client.query(
             "SELECT subject_kind, subject_id FROM alerts FINAL WHERE alert_id = {id:String}",
             parameters={"id": alert_id},
         ).result_rows
-    if not rows:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such alert")
-    kind, subject = rows[0]
-    with ctx.lock:
-        ctx.client.insert(
-            "alert_actions",
-            [[alert_id, datetime.now(UTC), who.username, who.organisation, action, assignee]],
-            column_names=["alert_id", "at", "username", "organisation", "action", "assignee"],
-        )
-    ctx.audit.record(
-        who,
-        Entry(
-            action=f"alert_{action}",
-            asked={"alert_id": alert_id, "assignee": assignee or None},
-            person_ids=[subject] if kind == "PERSON" else [],
-            address_ids=[subject] if kind == "ADDRESS" else [],
-        ),
+    kind, subject = rows[0] if rows else ("", "")
+    entry = Entry(
+        action=f"alert_{action}",
+        asked={"alert_id": alert_id, "assignee": assignee or None},
+        person_ids=[subject] if kind == "PERSON" else [],
+        address_ids=[subject] if kind == "ADDRESS" else [],
     )
+    refusal = None
+    if not rows:
+        entry.outcome = "not_found"
+        refusal = HTTPException(status.HTTP_404_NOT_FOUND, "no such alert")
+    elif action == "assigned" and not _may_assign_to(ctx, who, assignee):
+        entry.outcome = "refused"
+        refusal = HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "assign to an active user of your own organisation",
+        )
+    if refusal is None:
+        with ctx.lock:
+            ctx.client.insert(
+                "alert_actions",
+                [[alert_id, datetime.now(UTC), who.username, who.organisation, action, assignee]],
+                column_names=["alert_id", "at", "username", "organisation", "action", "assignee"],
+            )
+    ctx.audit.record(who, entry)
+    if refusal is not None:
+        raise refusal
+
+
+def _may_assign_to(ctx: ApiContext, who: Principal, username: str) -> bool:
+    user = ctx.users.get(username)
+    return user is not None and not user.disabled and user.organisation == who.organisation
 
 
 AlertId = Annotated[str, Path(max_length=64)]
 
 
 @router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert", status_code=204)
+@audited("alert_acknowledged", asked=("alert_id",))
 def acknowledge(ctx: Context, who: SignedIn, alert_id: AlertId) -> None:
-    _act(ctx, who, alert_id, "acknowledged", "")
+    _act(ctx, who, alert_id, "acknowledged")
 
 
-@router.post("/alerts/{alert_id}/assign", summary="Assign an alert to a user", status_code=204)
+@router.post(
+    "/alerts/{alert_id}/assign",
+    summary="Assign an alert to an active user of the caller's organisation",
+    description=(
+        "Any other name (unknown, disabled, or of another organisation) is refused with the "
+        "same 422, so the answer does not say which usernames exist."
+    ),
+    status_code=204,
+    responses={404: {}, 422: {}},
+)
+@audited("alert_assigned", asked=("alert_id",))
 def assign(ctx: Context, who: SignedIn, alert_id: AlertId, body: Assignment) -> None:
-    if ctx.users.get(body.assignee) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "no such user to assign to")
     _act(ctx, who, alert_id, "assigned", body.assignee)

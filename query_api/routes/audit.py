@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from mast_core.events import Agency
 from query_api.audit import COLUMNS, Entry
+from query_api.audited import audited
 from query_api.context import Context, SignedIn
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
@@ -21,12 +22,13 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
     "/audit",
     summary="The audit of the manager's own organisation, newest first (JSON or CSV)",
     description=(
-        "Managers see their own organisation only; administrators may name any. A refusal "
-        "(a practitioner, or another organisation's manager) is itself audited with the person "
-        "it asked about."
+        "Managers see their own organisation only; administrators may name any. Every read "
+        "(JSON or CSV) and every refusal (a practitioner, or another organisation's manager) "
+        "is itself audited with the person it asked about."
     ),
     responses={200: {"content": {"text/csv": {}}}, 403: {}},
 )
+@audited("view_audit", asked=("organisation", "username", "person_id"), person="person_id")
 def audit(
     ctx: Context,
     who: SignedIn,
@@ -62,22 +64,23 @@ def audit(
         until=until,
         limit=limit,
     )
-    if format == "json":
-        return entries
     ctx.audit.record(
         who,
         Entry(
-            action="export_audit",
+            action="view_audit" if format == "json" else "export_audit",
             asked={
                 "organisation": wanted,
                 "username": username,
                 "person_id": person_id,
                 "since": since,
                 "until": until,
+                "limit": limit,
             },
             person_ids=[person_id] if person_id else [],
         ),
     )
+    if format == "json":
+        return entries
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Form, HTTPException, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
+from query_api.accounts import LockedOut
 from query_api.context import NOTICE, Context, SignedIn
-from query_api.security import Principal, issue_token, verify_password
+from query_api.security import Principal, issue_token
 
 router = APIRouter(prefix="/api/v1", tags=["sign-in"])
 
@@ -49,16 +50,20 @@ def token(
     notice_accepted: Annotated[bool, Form()] = False,
 ) -> Token:
     settings = ctx.settings
-    window = timedelta(minutes=settings.login_window_minutes)
-    if ctx.users.recent_failures(form.username, window) >= settings.login_max_failures:
+    try:
+        user = ctx.users.check_sign_in(
+            form.username,
+            form.password,
+            max_failures=settings.login_max_failures,
+            window=timedelta(minutes=settings.login_window_minutes),
+        )
+    except LockedOut:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             "too many failed sign-ins; try again later",
             headers={"Retry-After": str(settings.login_window_minutes * 60)},
-        )
-    user = ctx.users.get(form.username)
-    if user is None or user.disabled or not verify_password(user.password_hash, form.password):
-        ctx.users.record_attempt(form.username, succeeded=False)
+        ) from None
+    if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "wrong username or password",

@@ -4,7 +4,7 @@ declares a purpose and is audited with what it showed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import AfterValidator, BaseModel, Field
@@ -13,6 +13,7 @@ from mast_core.errors import InvalidEvent
 from mast_core.linkage.address_search import split_address_query
 from mast_core.normalise.dates import is_placeholder_birth_date, parse_birth_date
 from query_api.audit import Entry
+from query_api.audited import audited, declared_purpose
 from query_api.bodies import RequestBody
 from query_api.context import ApiContext, Context, SignedIn
 from query_api.records import Records
@@ -31,8 +32,14 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 Text = Annotated[str | None, Field(max_length=128)]
 
 
+PURPOSE_DESCRIPTION = (
+    "Required: a code from GET /purposes. Missing, empty or not on the list, the request is "
+    "refused with 422 and the refusal audited, the same on every route."
+)
+
+
 class Purposeful(RequestBody):
-    purpose: Annotated[str, Field(min_length=1, max_length=64)]
+    purpose: Annotated[str | None, Field(description=PURPOSE_DESCRIPTION)] = None
     purpose_detail: Annotated[str, Field(max_length=500)] = ""
 
 
@@ -61,29 +68,36 @@ class PersonResult(BaseModel):
     summary="Find people by name, date of birth and postcode, ranked by match confidence",
     responses={422: {}},
 )
+@audited("search_persons")
 def search_persons(ctx: Context, who: SignedIn, request: PersonSearchRequest) -> list[PersonResult]:
-    require_purpose(ctx, who, "search_persons", request.purpose)
+    purpose = require_purpose(
+        ctx, who, "search_persons", request.purpose, detail=request.purpose_detail
+    )
+    problem = None
     if request.date_of_birth and parse_birth_date(request.date_of_birth) is None:
-        problem = (
+        problem = "date_of_birth " + (
             "is a placeholder for 'not known': leave it out"
             if is_placeholder_birth_date(request.date_of_birth)
             else "is not a date"
         )
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"date_of_birth {problem}")
-    if not (request.family_name or request.given_name):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give at least a name")
-    query = PersonQuery(
-        request.given_name, request.family_name, request.date_of_birth, request.postcode
-    )
-    try:
-        matches = PersonSearch(ctx.client, ctx.lock).search(query)
-    except (InvalidEvent, NarrowQuery) as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    elif not (request.family_name or request.given_name):
+        problem = "give at least a name"
+    matches: list[PersonMatch] = []
+    if problem is None:
+        query = PersonQuery(
+            request.given_name, request.family_name, request.date_of_birth, request.postcode
+        )
+        try:
+            matches = PersonSearch(ctx.client, ctx.lock).search(query)
+        except (InvalidEvent, NarrowQuery) as exc:
+            problem = str(exc)
+    if problem is not None:
+        _refuse(ctx, who, "search_persons", purpose, request, problem)
     ctx.audit.record(
         who,
         Entry(
             action="search_persons",
-            purpose=request.purpose,
+            purpose=purpose,
             purpose_detail=request.purpose_detail,
             asked=request.model_dump(exclude={"purpose", "purpose_detail"}),
             person_ids=[m.person_id for m in matches],
@@ -130,22 +144,25 @@ class AddressResult(BaseModel):
     summary="Find addresses by free text, town and postcode, with the people linked to each",
     responses={422: {}},
 )
+@audited("search_addresses")
 def search_addresses(
     ctx: Context, who: SignedIn, request: AddressSearchRequest
 ) -> list[AddressResult]:
-    require_purpose(ctx, who, "search_addresses", request.purpose)
+    purpose = require_purpose(
+        ctx, who, "search_addresses", request.purpose, detail=request.purpose_detail
+    )
     address, town, postcode = split_address_query(request.q) if request.q else (None,) * 3
     query = AddressQuery(
         request.address or address, request.town or town, request.postcode or postcode
     )
     if AddressSearch.normalise(query) is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "give an address or a postcode")
+        _refuse(ctx, who, "search_addresses", purpose, request, "give an address or a postcode")
     matches = AddressSearch(ctx.client, ctx.lock).search(query)
     ctx.audit.record(
         who,
         Entry(
             action="search_addresses",
-            purpose=request.purpose,
+            purpose=purpose,
             purpose_detail=request.purpose_detail,
             asked=request.model_dump(exclude={"purpose", "purpose_detail"}),
             person_ids=[p["person_id"] for m in matches for p in m.people],
@@ -167,6 +184,23 @@ def search_addresses(
     ]
 
 
+def _refuse(
+    ctx: ApiContext, who: Principal, action: str, purpose: str, request: Purposeful, problem: str
+) -> NoReturn:
+    """422 for a search that cannot be run as asked, audited with what was typed."""
+    ctx.audit.record(
+        who,
+        Entry(
+            action=action,
+            outcome="refused",
+            purpose=purpose,
+            purpose_detail=request.purpose_detail,
+            asked=request.model_dump(exclude={"purpose", "purpose_detail"}),
+        ),
+    )
+    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
+
+
 def _result(match: PersonMatch) -> PersonResult:
     return PersonResult(
         person_id=match.person_id,
@@ -182,7 +216,7 @@ def _result(match: PersonMatch) -> PersonResult:
     )
 
 
-PurposeParam = Annotated[str | None, Query(max_length=64)]
+PurposeParam = Annotated[str | None, Query(description=PURPOSE_DESCRIPTION)]
 DetailParam = Annotated[str, Query(max_length=500), AfterValidator(str.strip)]
 
 
@@ -192,12 +226,13 @@ def require_purpose(
     action: str,
     purpose: str | None,
     *,
+    detail: str = "",
     person_ids: Sequence[str] = (),
     address_ids: Sequence[str] = (),
 ) -> str:
-    """The declared purpose (surrounding space ignored, as in a search's body), if it is on
-    the configured list; otherwise 422, and the refusal is audited with the person or
-    address it concerned."""
+    """The declared purpose (surrounding space ignored), if it is on the configured list;
+    otherwise (missing, empty, over-long, not on the list) 422 with the same answer on every
+    route, and the refusal is audited with the person or address it concerned."""
     purpose = purpose.strip() if purpose is not None else None
     if purpose and purpose in ctx.settings.purposes:
         return purpose
@@ -206,7 +241,8 @@ def require_purpose(
         Entry(
             action=action,
             outcome="refused",
-            purpose=(purpose or "")[:64],
+            purpose=declared_purpose(purpose),
+            purpose_detail=declared_purpose(detail, 500),
             person_ids=person_ids,
             address_ids=address_ids,
         ),
@@ -222,6 +258,7 @@ def require_purpose(
     summary="A person: records per agency, timeline, open cases, contacts, alerts",
     responses={404: {}, 422: {}},
 )
+@audited("view_person", asked=("person_id",), person="person_id")
 def person(
     ctx: Context,
     who: SignedIn,
@@ -229,9 +266,22 @@ def person(
     purpose: PurposeParam = None,
     purpose_detail: DetailParam = "",
 ) -> dict[str, Any]:
-    declared = require_purpose(ctx, who, "view_person", purpose, person_ids=[person_id])
+    declared = require_purpose(
+        ctx, who, "view_person", purpose, detail=purpose_detail, person_ids=[person_id]
+    )
     page = Records(ctx.client, ctx.lock).person(person_id)
     if page is None:
+        ctx.audit.record(
+            who,
+            Entry(
+                action="view_person",
+                outcome="not_found",
+                purpose=declared,
+                purpose_detail=purpose_detail,
+                asked={"person_id": person_id},
+                person_ids=[person_id],
+            ),
+        )
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person")
     ctx.audit.record(
         who,
@@ -253,6 +303,7 @@ def person(
     summary="An address: the people linked to it, its events and alerts",
     responses={404: {}, 422: {}},
 )
+@audited("view_address", asked=("address_id",), address="address_id")
 def address(
     ctx: Context,
     who: SignedIn,
@@ -260,9 +311,22 @@ def address(
     purpose: PurposeParam = None,
     purpose_detail: DetailParam = "",
 ) -> dict[str, Any]:
-    declared = require_purpose(ctx, who, "view_address", purpose, address_ids=[address_id])
+    declared = require_purpose(
+        ctx, who, "view_address", purpose, detail=purpose_detail, address_ids=[address_id]
+    )
     page = Records(ctx.client, ctx.lock).address(address_id)
     if page is None:
+        ctx.audit.record(
+            who,
+            Entry(
+                action="view_address",
+                outcome="not_found",
+                purpose=declared,
+                purpose_detail=purpose_detail,
+                asked={"address_id": address_id},
+                address_ids=[address_id],
+            ),
+        )
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such address")
     ctx.audit.record(
         who,

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from mast_core.events import Agency
 from query_api.audit import Entry
+from query_api.audited import audited
 from query_api.context import Context, SignedIn
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
@@ -48,6 +49,7 @@ class AgencyMatches(BaseModel):
 
 
 @router.get("/stats/matching", summary="How one agency's people match other agencies' records")
+@audited("view_stats", asked=("agency",))
 def matching(ctx: Context, who: SignedIn, agency: Agency) -> AgencyMatches:
     parameters = {"agency": agency.value}
     with ctx.lock:
