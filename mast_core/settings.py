@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         description="Purposes a look-up may declare, code to label (JSON in MAST_PURPOSES).",
     )
 
+    triage_organisation: str | None = Field(
+        default=None,
+        description="The partnership's triage team (an agency code, e.g. OTHER): its users may "
+        "acknowledge and assign every alert, not only those with their own organisation's "
+        "records among the evidence. Unset: no organisation acts on every alert.",
+    )
+
     operator_token: SecretStr | None = Field(
         default=None,
         description="When set, /metrics and /api/v1/status answer only a request that sends "
@@ -145,6 +152,22 @@ class Settings(BaseSettings):
     worker_port: int = Field(
         default=8001, description="Health and metrics of a worker run without the API."
     )
+
+    @field_validator("triage_organisation", mode="before")
+    @classmethod
+    def _triage_organisation_is_an_agency(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        code = value.strip().upper()
+        if not code:
+            return None
+        from mast_core.events import Agency  # here: the settings import nothing of MAST's
+
+        if code not in Agency.__members__:
+            raise ValueError(
+                f"MAST_TRIAGE_ORGANISATION must be one of {', '.join(Agency.__members__)}"
+            )
+        return code
 
     @model_validator(mode="after")
     def _refuse_embedded_defaults_in_production(self) -> Settings:

@@ -193,3 +193,19 @@ def second_weight(resolver: Resolver) -> float:
     """The weight at which the kept-apart record links to the first now."""
     a, b = resolver.profiles[0], resolver.profiles[1]
     return resolver.scorer.weigh(b, a)[0]
+
+
+def test_the_end_of_a_file_re_estimates_and_judges_the_redo_queue_again():
+    resolver = Resolver(learning=LearningSchedule(first_after=10_000, min_training_pairs=1))
+    events = [
+        person_event(
+            given=f"Name{n % 7}", family=f"Family{n % 5}", dob=f"19{50 + n % 9}-01-0{1 + n % 8}"
+        )
+        for n in range(40)
+    ]
+    for event in events:
+        resolver.resolve(event)
+    assert resolver.stats.relearnt == 0  # not due yet
+    merges = resolver.settle(events[-1])
+    assert resolver.stats.relearnt == 1
+    assert all(merge.triggered_by_event_id == events[-1].event_id for merge in merges)
