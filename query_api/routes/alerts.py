@@ -1,12 +1,18 @@
-"""Alerts: the list with filters, acknowledge and assign; every action audited."""
+"""Alerts: the list with filters, acknowledge and assign; every action audited.
+
+An alert belongs to the organisations whose records are its evidence (the agencies of its
+``counts_by_agency``) and, when MAST_TRIAGE_ORGANISATION is set, to that organisation too:
+only their users, and administrators, may act on it (``may_act``). The list shows the
+caller's organisation's alerts first and marks those raised since the caller last looked."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from query_api.audit import Entry
 from query_api.audited import audited
@@ -21,7 +27,8 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"])
 _LIST = (
     "SELECT a.alert_id, a.rule_id, a.severity, a.subject_kind, a.subject_id, a.window_start, "
     "a.window_end, a.counts_by_agency, a.evidence_event_ids, a.summary, a.raised_at, "
-    "if(s.status = '', 'open', s.status) AS status, s.assignee, s.updated_by, s.updated_at "
+    "if(s.status = '', 'open', s.status) AS status, s.assignee, s.updated_by, s.updated_at, "
+    "({everyone:UInt8} = 1 OR mapContains(a.counts_by_agency, {me:String})) AS mine "
     "FROM alerts AS a FINAL "
     "LEFT JOIN (SELECT alert_id, argMax(action, at) AS status, "
     "  argMaxIf(assignee, at, action = 'assigned') AS assignee, "
@@ -31,22 +38,107 @@ _LIST = (
     "AND ({rule:String} = '' OR a.rule_id = {rule:String}) "
     "AND ({severity:String} = '' OR a.severity = {severity:String}) "
     "AND ({org:String} = '' OR mapContains(a.counts_by_agency, {org:String})) "
-    "ORDER BY a.window_end DESC, a.raised_at DESC LIMIT {limit:UInt32}"
+    "ORDER BY mine DESC, a.window_end DESC, a.raised_at DESC LIMIT {limit:UInt32}"
 )
-_NAMES = [*ALERT_COLUMNS, "status", "assignee", "updated_by", "updated_at"]
+_NAMES = [*ALERT_COLUMNS, "status", "assignee", "updated_by", "updated_at", "mine"]
 
 
 class Assignment(RequestBody):
     assignee: Annotated[str, Field(min_length=1, max_length=64)]
 
 
-def _alerts(ctx: ApiContext, **filters: Any) -> list[dict[str, Any]]:
+class AlertItem(BaseModel):
+    """An alert as the list shows it: the Avro ``alert`` record's fields (docs/alerts.md),
+    its status, and what it is to the caller."""
+
+    alert_id: str
+    rule_id: str
+    severity: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+    subject_kind: Literal["PERSON", "ADDRESS"]
+    subject_id: str
+    window_start: datetime
+    window_end: datetime
+    counts_by_agency: dict[str, int]
+    evidence_event_ids: list[str]
+    summary: str
+    raised_at: datetime
+    status: Literal["open", "acknowledged", "assigned"]
+    assignee: str = Field(description="The user it was last assigned to; empty if never.")
+    updated_by: str = Field(description="Who acted on it last; empty while open.")
+    updated_at: datetime = Field(description="When it was last acted on (1970 while open).")
+    mine: bool = Field(
+        description="The caller's organisation is among its owners: an agency whose records "
+        "are its evidence, or the triage organisation (MAST_TRIAGE_ORGANISATION), which "
+        "owns every alert. The list shows these first."
+    )
+    may_act: bool = Field(
+        description="The caller may acknowledge and assign it: it is theirs, or they are an "
+        "administrator."
+    )
+    new: bool = Field(
+        description="Raised since the caller last listed alerts (every alert is new to "
+        "someone who never has)."
+    )
+
+
+def owns_every_alert(ctx: ApiContext, organisation: str) -> bool:
+    return organisation == ctx.settings.triage_organisation
+
+
+def may_act(ctx: ApiContext, who: Principal, owners: Iterable[str]) -> bool:
+    """Who may acknowledge or assign an alert: a user of an organisation whose records are
+    among its evidence (``owners``, the agencies of ``counts_by_agency``), a user of the
+    triage organisation, or an administrator."""
+    return (
+        who.role == "admin"
+        or owns_every_alert(ctx, who.organisation)
+        or who.organisation in set(owners)
+    )
+
+
+def _last_look(ctx: ApiContext, who: Principal) -> datetime | None:
+    """When ``who`` last listed alerts; None if never."""
     with ctx.lock:
-        rows = in_utc(ctx.client.query(_LIST, parameters=filters).result_rows)
-    return [dict(zip(_NAMES, row, strict=True)) for row in rows]
+        rows = ctx.client.query(
+            "SELECT maxOrNull(looked_at) FROM alerts_seen WHERE username = {user:String}",
+            parameters={"user": who.username},
+        ).result_rows
+    seen = in_utc(rows)[0][0] if rows else None
+    return seen if isinstance(seen, datetime) else None
 
 
-@router.get("/alerts", summary="Alerts, latest first (by when it happened), with filters")
+def _alerts(ctx: ApiContext, who: Principal, **filters: Any) -> list[dict[str, Any]]:
+    """The alerts the filters select, the caller's organisation's first, each marked
+    ``mine``, ``may_act`` and ``new``; and now recorded as the caller's last look."""
+    seen, looking = _last_look(ctx, who), datetime.now(UTC)
+    parameters = {
+        **filters,
+        "me": who.organisation,
+        "everyone": int(owns_every_alert(ctx, who.organisation)),
+    }
+    with ctx.lock:
+        rows = in_utc(ctx.client.query(_LIST, parameters=parameters).result_rows)
+        ctx.client.insert(
+            "alerts_seen", [[who.username, looking]], column_names=["username", "looked_at"]
+        )
+    alerts = [dict(zip(_NAMES, row, strict=True)) for row in rows]
+    for alert in alerts:
+        alert["mine"] = bool(alert["mine"])
+        alert["may_act"] = alert["mine"] or who.role == "admin"
+        alert["new"] = seen is None or alert["raised_at"] > seen
+    return alerts
+
+
+@router.get(
+    "/alerts",
+    summary="Alerts: the caller's organisation's first, then the others; each latest first "
+    "(by when it happened), with filters",
+    description=(
+        "Alerts whose evidence includes the caller's organisation's records (or every alert, "
+        "for the triage organisation) come first (`mine`); `new` marks those raised since "
+        "the caller last listed alerts, and this listing becomes the last."
+    ),
+)
 @audited("list_alerts", asked=("status", "rule", "severity", "organisation"))
 def list_alerts(
     ctx: Context,
@@ -58,9 +150,10 @@ def list_alerts(
     severity: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] | None = None,
     organisation: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[dict[str, Any]]:
+) -> list[AlertItem]:
     alerts = _alerts(
         ctx,
+        who,
         status=status_ or "",
         rule=rule or "",
         severity=severity or "",
@@ -76,20 +169,26 @@ def list_alerts(
             address_ids=[a["subject_id"] for a in alerts if a["subject_kind"] == "ADDRESS"],
         ),
     )
-    return alerts
+    return [AlertItem.model_validate(alert) for alert in alerts]
+
+
+NOT_YOURS = "you may not act on this alert"
 
 
 def _act(ctx: ApiContext, who: Principal, alert_id: str, action: str, assignee: str = "") -> None:
-    """Records ``action`` on the alert, audited with its subject. 404 for no such alert; for
-    an assignment, 422 unless ``assignee`` is an active user of the caller's organisation
-    (unknown, disabled and other organisations' users answered alike, so that the answer
-    does not say which usernames exist). Refusals are audited too."""
+    """Records ``action`` on the alert, audited with its subject. 404 for no such alert; 403
+    unless the caller ``may_act`` on it, with one answer that names neither its owners nor
+    its subject; for an assignment, 422 unless ``assignee`` is an active user of the
+    caller's organisation who may act on it too (unknown, disabled and other organisations'
+    users answered alike, so that the answer does not say which usernames exist). Refusals
+    are audited too."""
     with ctx.lock:
         rows = ctx.client.query(
-            "SELECT subject_kind, subject_id FROM alerts FINAL WHERE alert_id = {id:String}",
+            "SELECT subject_kind, subject_id, mapKeys(counts_by_agency) "
+            "FROM alerts FINAL WHERE alert_id = {id:String}",
             parameters={"id": alert_id},
         ).result_rows
-    kind, subject = rows[0] if rows else ("", "")
+    kind, subject, owners = rows[0] if rows else ("", "", [])
     entry = Entry(
         action=f"alert_{action}",
         asked={"alert_id": alert_id, "assignee": assignee or None},
@@ -100,7 +199,11 @@ def _act(ctx: ApiContext, who: Principal, alert_id: str, action: str, assignee: 
     if not rows:
         entry.outcome = "not_found"
         refusal = HTTPException(status.HTTP_404_NOT_FOUND, "no such alert")
-    elif action == "assigned" and not _may_assign_to(ctx, who, assignee):
+    elif not may_act(ctx, who, owners):
+        entry.outcome = "refused"
+        entry.asked["problems"] = ["alert_id: not_an_owner"]
+        refusal = HTTPException(status.HTTP_403_FORBIDDEN, NOT_YOURS)
+    elif action == "assigned" and not _may_assign_to(ctx, who, assignee, owners):
         entry.outcome = "refused"
         refusal = HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -118,15 +221,32 @@ def _act(ctx: ApiContext, who: Principal, alert_id: str, action: str, assignee: 
         raise refusal
 
 
-def _may_assign_to(ctx: ApiContext, who: Principal, username: str) -> bool:
+def _may_assign_to(ctx: ApiContext, who: Principal, username: str, owners: list[str]) -> bool:
+    """An active user of the caller's organisation who may act on the alert themselves (the
+    second matters only for an administrator acting on another organisation's alert)."""
     user = ctx.users.get(username)
-    return user is not None and not user.disabled and user.organisation == who.organisation
+    return (
+        user is not None
+        and not user.disabled
+        and user.organisation == who.organisation
+        and may_act(ctx, Principal(user.username, user.role, user.organisation), owners)
+    )
 
 
 AlertId = Annotated[str, Path(max_length=64)]
 
 
-@router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge an alert", status_code=204)
+@router.post(
+    "/alerts/{alert_id}/acknowledge",
+    summary="Acknowledge an alert (its owners, the triage organisation and admins only)",
+    description=(
+        "Refused with 403 for a user whose organisation is not among the alert's owners "
+        "(the agencies of its evidence, and the triage organisation), unless an admin; "
+        "the refusal is audited and does not say whose the alert is."
+    ),
+    status_code=204,
+    responses={403: {}, 404: {}},
+)
 @audited("alert_acknowledged", asked=("alert_id",))
 def acknowledge(ctx: Context, who: SignedIn, alert_id: AlertId) -> None:
     _act(ctx, who, alert_id, "acknowledged")
@@ -136,11 +256,13 @@ def acknowledge(ctx: Context, who: SignedIn, alert_id: AlertId) -> None:
     "/alerts/{alert_id}/assign",
     summary="Assign an alert to an active user of the caller's organisation",
     description=(
-        "Any other name (unknown, disabled, or of another organisation) is refused with the "
-        "same 422, so the answer does not say which usernames exist."
+        "Only a user who may act on the alert assigns it (otherwise 403, as for "
+        "acknowledging). Any other name than an active user of the caller's organisation "
+        "who may act on it (unknown, disabled, or of another organisation) is refused with "
+        "the same 422, so the answer does not say which usernames exist."
     ),
     status_code=204,
-    responses={404: {}, 422: {}},
+    responses={403: {}, 404: {}, 422: {}},
 )
 @audited("alert_assigned", asked=("alert_id",))
 def assign(ctx: Context, who: SignedIn, alert_id: AlertId, body: Assignment) -> None:

@@ -771,7 +771,7 @@ function alertTable(alerts, reload) {
   return h(
     "table",
     {},
-    h("caption", {}, `${alerts.length} alerts, latest first`),
+    h("caption", {}, `${alerts.length} alerts: your organisation's first, each latest first`),
     h("thead", {}, h("tr", {}, ["When", "Severity", "Rule", "About", "Summary", "Status", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",
@@ -794,6 +794,7 @@ function alertTable(alerts, reload) {
           h(
             "td",
             {},
+            a.new ? h("strong", { class: "new" }, "New ") : null,
             day(a.window_start) === day(a.window_end)
               ? day(a.window_end)
               : `${day(a.window_start)} to ${day(a.window_end)}`,
@@ -803,14 +804,16 @@ function alertTable(alerts, reload) {
           h("td", {}, h("a", { href: `#/${target}/${encodeURIComponent(a.subject_id)}` }, `${label(a.subject_kind)} ${a.subject_id}`)),
           h("td", {}, a.summary),
           h("td", {}, label(a.status), a.assignee ? ` to ${a.assignee}` : ""),
-          h(
-            "td",
-            { class: "actions" },
-            a.status === "open" ? h("button", { type: "button", onclick: () => act("acknowledge") }, "Acknowledge") : null,
-            assignee,
-            h("button", { type: "button", onclick: () => assignee.value && act("assign", { assignee: assignee.value }) }, "Assign"),
-            problem,
-          ),
+          a.may_act
+            ? h(
+                "td",
+                { class: "actions" },
+                a.status === "open" ? h("button", { type: "button", onclick: () => act("acknowledge") }, "Acknowledge") : null,
+                assignee,
+                h("button", { type: "button", onclick: () => assignee.value && act("assign", { assignee: assignee.value }) }, "Assign"),
+                problem,
+              )
+            : h("td", { class: "muted" }, "Another organisation's alert"),
         );
       }),
     ),

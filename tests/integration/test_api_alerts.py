@@ -15,6 +15,7 @@ from sinks.clickhouse.writer import SinkWriter
 pytestmark = pytest.mark.integration
 
 PASSWORD = "correct horse battery"
+CSC = "CHILDREN_SOCIAL_CARE"
 
 
 def _alert(alert_id: str, rule: str, severity: str, kind: str, subject: str, counts: dict):
@@ -49,8 +50,9 @@ def test_list_filter_acknowledge_assign(settings, clickhouse):
     fires, rise = f"AL{uuid.uuid4().hex[:10]}", f"AL{uuid.uuid4().hex[:10]}"
     SinkWriter(clickhouse).write_alerts(
         [
-            _alert(fires, rule, "HIGH", "ADDRESS", "A-fires", {"FIRE": 3}),
-            _alert(rise, rule, "MEDIUM", "PERSON", "P-rise", {"POLICE": 2, "HEALTH": 4}),
+            # The user's organisation is among each alert's evidence: theirs to act on.
+            _alert(fires, rule, "HIGH", "ADDRESS", "A-fires", {"FIRE": 3, CSC: 1}),
+            _alert(rise, rule, "MEDIUM", "PERSON", "P-rise", {"POLICE": 2, "HEALTH": 4, CSC: 1}),
         ]
     )
 

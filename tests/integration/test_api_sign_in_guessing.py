@@ -152,7 +152,7 @@ def test_assigning_does_not_say_which_usernames_exist(settings, clickhouse):
                 "subject_id": "P-assign-probe",
                 "window_start": at - timedelta(days=30),
                 "window_end": at,
-                "counts_by_agency": {"POLICE": 2},
+                "counts_by_agency": {"POLICE": 2, "CHILDREN_SOCIAL_CARE": 1},
                 "evidence_event_ids": ["e1"],
                 "summary": "probe",
                 "raised_at": at,
