@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from mast_core.linkage.comparison import (
@@ -45,7 +44,12 @@ from mast_core.linkage.comparison import (
     PARTNER_RECORD,
     compare,
 )
-from mast_core.linkage.estimation import M_FLOOR, Pattern, expectation_maximisation
+from mast_core.linkage.estimation import (
+    M_FLOOR,
+    TRAINING_RULES,
+    Pattern,
+    expectation_maximisation,
+)
 from mast_core.linkage.parameters import Parameters, bits
 from mast_core.linkage.profile import Profile
 
@@ -55,19 +59,9 @@ POLICY_FIELDS = frozenset({PARTNER_RECORD})
 duplicates, so its weights are set by policy."""
 
 
-def _birth_date(profile: Profile) -> str | None:
-    return profile.dob.digits if profile.dob else None
-
-
-def _full_name(profile: Profile) -> str | None:
-    return f"{profile.given}|{profile.family}" if profile.given and profile.family else None
-
-
-RULES: tuple[tuple[str, Callable[[Profile], str | None], frozenset[str]], ...] = (
-    ("same date of birth", _birth_date, frozenset({DATE_OF_BIRTH})),
-    ("same full name", _full_name, frozenset({GIVEN_NAME, FAMILY_NAME})),
-)
-"""Label, the key a training pair shares, and the fields that key selects on."""
+RULES = TRAINING_RULES
+"""Label, the key a training pair shares, and the fields that key selects on (the same rules
+`mast estimate` trains on)."""
 RULE_BLOCK = 50
 """Earlier records kept per training key to draw from: bounded, so a common birth date or
 name costs no more than a rare one."""

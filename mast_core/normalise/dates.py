@@ -51,7 +51,16 @@ them, so as evidence they would link strangers. Dates before 1880 or after this 
 ("0001-01-01", "9999-12-31") are not birth dates either and are refused as such."""
 
 
-def _date_parts(text: str) -> tuple[int, int, int] | None:
+def _birth_year(year: int, today: date | None) -> bool:
+    latest = (today or date.today()).year  # noqa: DTZ011 - a calendar year, not an instant
+    return 1880 <= year <= latest
+
+
+def _date_parts(text: str | None) -> tuple[int, int, int] | None:
+    """(year, month, day) as written, before any judgement of whether it is a birth date."""
+    if not text:
+        return None
+    text = text.strip()
     match = _ISO.match(text) or _COMPACT.match(text)
     named = _DAY_MONTH_NAME.match(text.lower()) or _MONTH_NAME_DAY.match(text.lower())
     if match:
@@ -76,14 +85,11 @@ def parse_birth_date(text: str | None, *, today: date | None = None) -> BirthDat
     1880..today are refused as not a birth date, and the placeholders partner systems write
     for "unknown" (``PLACEHOLDER_BIRTH_DATES``) count as no date.
     """
-    if not text:
-        return None
-    parts = _date_parts(text.strip())
+    parts = _date_parts(text)
     if parts is None:
         return None
     year, month, day = parts
-    latest = (today or date.today()).year  # noqa: DTZ011 - a calendar year, not an instant
-    if not 1880 <= year <= latest or month == 0 or day == 0 or day > 31:
+    if not _birth_year(year, today) or month == 0 or day == 0 or day > 31:
         return None
     if month > 12 and day <= 12:
         month, day = day, month
@@ -96,11 +102,7 @@ def is_placeholder_birth_date(text: str | None, *, today: date | None = None) ->
     """True for a date of birth written as a date that cannot be one: a "not known" value
     (1900-01-01, 0001-01-01, 9999-12-31) rather than a typo. Counted per feed, so a partner
     can be told how many of its records carry one."""
-    if not text:
-        return False
-    parts = _date_parts(text.strip())
+    parts = _date_parts(text)
     if parts is None:
         return False
-    year, month, day = parts
-    latest = (today or date.today()).year  # noqa: DTZ011 - a calendar year, not an instant
-    return (year, month, day) in PLACEHOLDER_BIRTH_DATES or not 1880 <= year <= latest
+    return parts in PLACEHOLDER_BIRTH_DATES or not _birth_year(parts[0], today)

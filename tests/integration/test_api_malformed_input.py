@@ -11,9 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from query_api.app import create_app
@@ -297,33 +293,6 @@ def all_cases() -> list[Case]:
 @pytest.fixture
 def context(settings, clickhouse) -> ApiContext:
     return ApiContext.create(settings, clickhouse)
-
-
-@pytest.fixture
-def live_server(context: ApiContext) -> Iterator[str]:
-    """The app under uvicorn as `mast api` and `mast up` serve it (log level warning, so
-    no access lines: they would quote query strings), logging through the standard
-    loggers (no log_config) so that caplog sees what the server logs."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(lambda: {"ready": True}, context),
-        log_config=None,
-        log_level="warning",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)  # in a thread, it leaves signals alone
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
 
 
 @pytest.fixture

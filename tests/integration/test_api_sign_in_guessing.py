@@ -4,17 +4,13 @@ known ones, and alert assignment that does not say which usernames exist."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
@@ -31,32 +27,6 @@ BURST = 40
 @pytest.fixture
 def context(settings, clickhouse) -> ApiContext:
     return ApiContext.create(settings, clickhouse)
-
-
-@pytest.fixture
-def live_server(context: ApiContext) -> Iterator[str]:
-    """The app under uvicorn in a thread, as `mast api` serves it: requests really run at
-    the same time, on the server's thread pool."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(lambda: {"ready": True}, context),
-        log_config=None,
-        log_level="warning",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
 
 
 @pytest.fixture
