@@ -36,7 +36,7 @@ from messaging.clients import make_admin, make_consumer, make_producer
 from messaging.topics import ensure_topics, topic_specs
 from producers.publisher import partition_key
 from producers.synthetic.population import EventGenerator
-from stream_processors.child_process import WorkerProcess
+from tests.worker_process import WorkerProcess
 
 
 def _prepare(count: int, seed: int) -> list[tuple[str, bytes, bytes]]:

@@ -26,7 +26,7 @@ PortOption = Annotated[int | None, typer.Option(help="Port to serve on [MAST_API
 def up(host: HostOption = None, port: PortOption = None) -> None:
     """Start the whole stack on this machine: the local Kafka broker, the processors, the
     ClickHouse sink and the API. Ctrl-C or SIGTERM stops all of it cleanly."""
-    from stream_processors.runner import StackOptions, run_stack
+    from mast_cli.runtime import StackOptions, run_stack
 
     settings = get_settings()
     options = StackOptions(
@@ -58,8 +58,8 @@ def worker(
     worker; health and metrics on MAST_WORKER_PORT). With --role, one stage per process:
     resolution and the sink run in exactly one process each; validation in up to one
     process per partition of the interactions topic."""
+    from mast_cli.runtime import StackOptions, run_stack
     from stream_processors.app import ROLES
-    from stream_processors.runner import StackOptions, run_stack
 
     settings = get_settings()
     options = StackOptions(

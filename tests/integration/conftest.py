@@ -18,7 +18,7 @@ from messaging.clients import make_admin
 from messaging.topics import ensure_topics, topic_specs
 from query_api.app import create_app
 from query_api.context import ApiContext
-from stream_processors.child_process import WorkerProcess
+from tests.worker_process import WorkerProcess
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from mast_core.settings import Settings
 from messaging.broker import LocalKafka
-from stream_processors.child_process import free_port
+from tests.worker_process import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,8 @@ from mast_core.events import parse_event
 from mast_core.settings import Settings
 from messaging.broker import LocalKafka
 from producers.publisher import InteractionPublisher
-from stream_processors.child_process import free_port
 from tests.factories import event_dict
+from tests.worker_process import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from mast_cli.runtime import _status
 from mast_core.avro import ACCEPTED_BATCH, INTERACTION, RESOLVED_INTERACTION, codec
 from mast_core.events import encode_interaction, parse_event
 from mast_core.settings import Settings
@@ -18,7 +19,6 @@ from stream_processors.pipeline import (
     Pipeline,
 )
 from stream_processors.resolution import ResolutionStage
-from stream_processors.runner import _status
 from tests.factories import event_dict
 
 

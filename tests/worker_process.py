@@ -66,7 +66,7 @@ class WorkerProcess:
 
     def start(self, timeout: float = 90.0) -> None:
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+        self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -128,7 +128,7 @@ class WorkerProcess:
         """Read the worker's ClickHouse (only while it is stopped: one process per folder)."""
         if self.process is not None and self.process.poll() is None:
             raise WorkerProcessError("stop the worker before reading its embedded ClickHouse")
-        result = subprocess.run(  # noqa: S603 - this interpreter, our own script
+        result = subprocess.run(
             [
                 sys.executable,
                 "-c",

@@ -1,5 +1,7 @@
 """Running the pipeline: the whole stack in one process (``mast up``), or the worker alone
-(``mast worker``) beside separate API processes, as docker-compose.yml does.
+(``mast worker``) beside separate API processes, as docker-compose.yml does. This is the
+composition root, so it lives with the command line: it wires the stream processors, the
+sink and the query API together, and no lower folder imports a higher one.
 
 Order of start: broker (``mast up`` only), topics, ClickHouse migrations and retention, the
 resolution state from its checkpoint, the consumer group rewound to that checkpoint, then
@@ -130,7 +132,23 @@ class SinkService(mode.Service):
         await asyncio.to_thread(self.sink.stop)
 
 
+@dataclass
+class Services:
+    """A process's services, built and ready to run: the worker that runs them, and what
+    must be flushed and checkpointed when it stops."""
+
+    worker: mode.Worker
+    pipeline: Pipeline | None
+    stage: ResolutionStage | None
+
+
 def _run_pipeline(settings: Settings, options: StackOptions, say: Say) -> None:
+    run_services(build_services(settings, options, say), say)
+
+
+def build_services(settings: Settings, options: StackOptions, say: Say) -> Services:
+    """Topics, the sink, the resolution state rewound to its checkpoint, the agents, the lag
+    watcher and the HTTP server, composed for ``options.roles``."""
     roles = options.roles
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     report = ensure_topics(make_admin(settings), topic_specs(settings))
@@ -180,6 +198,12 @@ def _run_pipeline(settings: Settings, options: StackOptions, say: Say) -> None:
     else:
         health.running = True
         worker = mode.Worker(*services, loglevel=level, override_logging=False, quiet=True)
+    return Services(worker, pipeline, stage)
+
+
+def run_services(services: Services, say: Say) -> None:
+    """Run until a signal stops the worker; then flush what was produced and checkpoint."""
+    worker, pipeline, stage = services.worker, services.pipeline, services.stage
     exit_code: object = 0
     try:
         worker.execute_from_commandline()
