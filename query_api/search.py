@@ -22,14 +22,13 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from mast_core.events import InteractionEvent, parse_event, trusted_event
+from mast_core.events import InteractionEvent, trusted_event
 from mast_core.linkage.address_search import address_search_keys, address_similarity
-from mast_core.linkage.blocking import blocking_keys, name_only_key
+from mast_core.linkage.blocking import lookup_keys, surname_year_prefix
 from mast_core.linkage.parameters import Parameters
-from mast_core.linkage.profile import Profile, build_profile
+from mast_core.linkage.profile import Profile, build_profile, query_profile
 from mast_core.linkage.scoring import Scorer
 from mast_core.normalise.addresses import NormalisedAddress, normalise_address
-from mast_core.normalise.names import phonetic
 from mast_core.normalise.postcodes import normalise_postcode
 from query_api.reads import Reader
 
@@ -103,33 +102,15 @@ class PersonSearch(Reader):
 
     def profile(self, query: PersonQuery) -> Profile:
         """Raises InvalidEvent (naming the field) for input that could not be a person."""
-        event = parse_event(
-            {
-                "event_id": "search",
-                "agency": "OTHER",
-                "subject": {
-                    "given_name": query.given_name,
-                    "family_name": query.family_name,
-                    "date_of_birth": query.date_of_birth,
-                    "address": {"postcode": query.postcode} if query.postcode else None,
-                },
-            }
+        return query_profile(
+            query.given_name, query.family_name, query.date_of_birth, query.postcode
         )
-        return build_profile(event, None, normalise_postcode(query.postcode))
 
     def search(self, query: PersonQuery, limit: int = 20) -> list[PersonMatch]:
         wanted = self.profile(query)
-        keys = [*blocking_keys(wanted)]
-        name_key = name_only_key(wanted)
-        if name_key and wanted.dob is None:  # as the resolver: only without a date of birth
-            keys.append(name_key)
-        # A family name and a date of birth without a given name ("Mrs Wren, born 4/3/1950"):
-        # every initial under the resolver's surname-and-year key, a prefix of its sort key.
-        prefix = (
-            f"s:{phonetic(wanted.family)}:{wanted.dob.year}:"
-            if wanted.family and wanted.dob and not wanted.given
-            else ""
-        )
+        narrow, wide = lookup_keys(wanted)
+        keys = [*narrow, *wide]
+        prefix = surname_year_prefix(wanted) or ""
         if not keys and not prefix:
             raise NarrowQuery(
                 "give a date of birth or a postcode with the family name, or both names"

@@ -24,7 +24,7 @@ def blocking_keys(profile: Profile) -> Iterator[str]:
     given, family, dob = profile.given, profile.family, profile.dob
     initial = given[0] if given else ""
     if family and dob:
-        yield f"s:{phonetic(family)}:{dob.year}:{initial}"
+        yield f"{_surname_year(family, dob.year)}{initial}"
     if dob:
         # initials sorted, so that swapped given and family names share the key
         initials = "".join(sorted(initial + (family[0] if family else "")))
@@ -64,6 +64,43 @@ the narrower keys, never pay for them."""
 
 def is_wide(key: str) -> bool:
     return key[0] in WIDE_KEYS
+
+
+def _surname_year(family: str, year: int) -> str:
+    return f"s:{phonetic(family)}:{year}:"
+
+
+def filed_keys(profile: Profile) -> list[str]:
+    """Every key a record is filed under: its blocking keys and its name-only key. The
+    resolver indexes a record under these, and the sink stores them as the record's search
+    keys, so that a search finds what the resolver would."""
+    keys = list(blocking_keys(profile))
+    name_key = name_only_key(profile)
+    if name_key:
+        keys.append(name_key)
+    return keys
+
+
+def lookup_keys(profile: Profile) -> tuple[list[str], list[str]]:
+    """The keys a record or a search looks up, narrow and wide: its blocking keys, and the
+    name-only key only when it has no date of birth (with one, the date's keys are more
+    selective and a common name would bring hundreds of candidates)."""
+    narrow: list[str] = []
+    wide: list[str] = []
+    for key in blocking_keys(profile):
+        (wide if is_wide(key) else narrow).append(key)
+    name_key = name_only_key(profile)
+    if name_key and profile.dob is None:
+        narrow.append(name_key)
+    return narrow, wide
+
+
+def surname_year_prefix(profile: Profile) -> str | None:
+    """For a search by family name and date of birth without a given name ("Mrs Wren, born
+    4/3/1950"): the prefix that the surname-and-year key has under every initial."""
+    if profile.family and profile.dob and not profile.given:
+        return _surname_year(profile.family, profile.dob.year)
+    return None
 
 
 def name_only_key(profile: Profile) -> str | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mast_core.events import InteractionEvent
+from mast_core.events import InteractionEvent, parse_event
 from mast_core.normalise.addresses import normalise_address
 from mast_core.normalise.dates import BirthDate, parse_birth_date
 from mast_core.normalise.identifiers import normalise_nhs_number
 from mast_core.normalise.names import name_groups, normalise_person_name
-from mast_core.normalise.postcodes import Postcode
+from mast_core.normalise.postcodes import Postcode, normalise_postcode
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +109,27 @@ def build_profile(
         source_system=system if event.source_record_id else None,
         source_ref=event.source_record_id,
     )
+
+
+def query_profile(
+    given_name: str | None,
+    family_name: str | None,
+    date_of_birth: str | None,
+    postcode: str | None,
+) -> Profile:
+    """What a person search looks for, normalised exactly as a record is, so that the keys
+    it looks up and the comparisons it scores are the resolver's own. Raises InvalidEvent
+    (naming the field) for input that could not describe a person."""
+    event = parse_event(
+        {
+            "event_id": "search",
+            "agency": "OTHER",
+            "subject": {
+                "given_name": given_name,
+                "family_name": family_name,
+                "date_of_birth": date_of_birth,
+                "address": {"postcode": postcode} if postcode else None,
+            },
+        }
+    )
+    return build_profile(event, None, normalise_postcode(postcode))

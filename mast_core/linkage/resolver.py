@@ -19,7 +19,7 @@ from pathlib import Path
 from mast_core.errors import MastError
 from mast_core.events import InteractionEvent
 from mast_core.linkage.addresses import AddressResolver
-from mast_core.linkage.blocking import BlockIndex, blocking_keys, is_wide, name_only_key
+from mast_core.linkage.blocking import BlockIndex, filed_keys, lookup_keys
 from mast_core.linkage.comparison import FIELDS, PARTNER_RECORD
 from mast_core.linkage.learning import Estimate, Learner, LearningSchedule
 from mast_core.linkage.parameters import Parameters
@@ -201,9 +201,7 @@ class Resolver:
         for number in sorted(self.redo_queue):
             profile = self.profiles[number]
             own = self._current(self.profile_identity[number])
-            best = self._score_candidates(
-                profile, list(blocking_keys(profile)), name_only_key(profile)
-            )
+            best = self._score_candidates(profile)
             best.pop(own, None)
             ranked = sorted(
                 (
@@ -253,24 +251,20 @@ class Resolver:
             self.stats.exact_repeats += 1
             holder = self.identities[self.profile_identity[existing]]
             holder.remember(profile)
-            name_key = name_only_key(profile)
             return Resolution(
                 event.event_id,
                 holder.person_id,
                 address_id,
                 None,
                 "same details as before",
-                keys=(*blocking_keys(profile), *((name_key,) if name_key else ())),
+                keys=tuple(filed_keys(profile)),
                 parameters_version=self.parameters.version,
             )
         if profile.is_empty:
             return self._new_identity(event, profile, address_id, (), "no name to link on", [])
 
-        keys = list(blocking_keys(profile))
-        name_key = name_only_key(profile)
-        best = self._score_candidates(profile, keys, name_key)
-        if name_key:
-            keys.append(name_key)
+        keys = filed_keys(profile)
+        best = self._score_candidates(profile)
         params = self.parameters
         ranked = sorted(
             (
@@ -352,20 +346,15 @@ class Resolver:
         score = self.scorer.explain(profile, candidate.levels, candidate.swapped)
         return PossibleMatch(self.identities[identity].person_id, score.weight, score.reason())
 
-    def _score_candidates(
-        self, profile: Profile, keys: list[str], name_key: str | None
-    ) -> dict[int, _Candidate]:
+    def _score_candidates(self, profile: Profile) -> dict[int, _Candidate]:
         """Best-scoring candidate record per identity.
 
         Once an identity has a record far above the merge threshold, its other records are
         not scored: they could only confirm what is already decided.
         """
-        narrow: set[int] = set()
-        wide: set[int] = set()
-        for key in keys:
-            (wide if is_wide(key) else narrow).update(self.index.candidates(key))
-        if profile.dob is None and name_key:
-            narrow.update(self.index.candidates(name_key))
+        narrow_keys, wide_keys = lookup_keys(profile)
+        narrow = {n for key in narrow_keys for n in self.index.candidates(key)}
+        wide = {n for key in wide_keys for n in self.index.candidates(key)}
         best: dict[int, _Candidate] = {}
         compared = self._score_into(best, profile, narrow)
         clear = self.parameters.match_threshold + self.parameters.ambiguity_margin
