@@ -176,7 +176,14 @@ def _wait_for_pipeline(settings: Settings, published: int) -> dict[str, Any]:
             stored = int(counts.get("sink_resolved_interactions", 0))
             progress.update(task, completed=min(done, published))
             lag = status.get("consumer_lag", {})
-            caught_up = bool(lag) and all(v == 0 for v in lag.values()) and done >= published
+            # the lag is measured every few seconds, so it can be zero from before the last
+            # merges and alerts were published: they must be stored too
+            written = int(counts.get("sink_identity_merges", 0)) >= int(
+                counts.get("merges", 0)
+            ) and int(counts.get("sink_alerts", 0)) >= int(counts.get("alerts", 0))
+            caught_up = (
+                bool(lag) and all(v == 0 for v in lag.values()) and done >= published and written
+            )
             now = time.monotonic()
             if caught_up and stored == previous:
                 settled_since = settled_since or now

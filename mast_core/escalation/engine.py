@@ -220,12 +220,20 @@ class EscalationEngine:
             del timeline[: bisect.bisect_left(timeline, _Seen(horizon, "", "", None))]
 
     def _judge(self, rule: Rule, kind: str, subject: str, at: datetime) -> list[Alert]:
-        """Judge the window ending at ``at`` and, for a late event, the window ending at the
-        subject's latest event too."""
+        """Judge the window ending at ``at`` and, for a late event, every window it falls in:
+        those ending at the events that followed it within one window width (the fires of
+        the 9th and the 2nd, arriving after the fire of the 17th, complete the window ending
+        on the 17th), and the one ending at the subject's latest event."""
         timeline = self.timelines.get((kind, subject), [])
         ends = {at}
         if timeline and timeline[-1].occurred_at > at:
             ends.add(timeline[-1].occurred_at)
+            horizon = at + timedelta(days=rule.window_days)
+            for later in timeline[bisect.bisect_right(timeline, _Seen(at, "\uffff", "", None)) :]:
+                if later.occurred_at > horizon:
+                    break
+                if rule.match.accepts(later.agency, later.event_type):
+                    ends.add(later.occurred_at)
         alerts = []
         for end in sorted(ends):
             alert = self._window(rule, kind, subject, timeline, end)

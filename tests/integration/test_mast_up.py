@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -95,7 +96,9 @@ def test_up_serves_processes_and_stops_everything_on_sigterm(tmp_path):
             up.kill()
         LocalKafka(settings).stop(say=lambda _line: None)
     output = (tmp_path / "up.log").read_text()
-    assert "Checkpoint saved at accepted-log offset 1" in output
+    # the three events reach the accepted log in one or more batches, as they arrive
+    saved = re.search(r"Checkpoint saved at accepted-log offset (\d+)", output)
+    assert saved is not None and 1 <= int(saved[1]) <= 3, output
     assert "Stopping the local Kafka broker" in output
     assert not LocalKafka(settings).status().running
     down = _mast_status(env)

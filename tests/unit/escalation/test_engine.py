@@ -188,3 +188,22 @@ def test_an_adult_arriving_at_an_address_with_fires_raises_nothing():
     e = engine()
     fired(e, [seen(d, "FIRE", "FIRE_ATTENDANCE", person="carer") for d in (2, 9, 20)])
     assert e.observe(seen(40, "HEALTH", "GP_REFERRAL", person="lodger", dob=date(1970, 1, 1))) == []
+
+
+def test_late_fires_complete_the_window_of_a_fire_that_arrived_before_them():
+    """Partitions interleave: the fire of day 20 and a later visit arrive first, then the
+    fires of days 2 and 9. The window ending on day 20 holds all three."""
+    e = engine()
+    e.observe(seen(0, "EDUCATION", "ABSENCE_CONCERN", person="child", dob=date(2015, 6, 1)))
+    first = fired(
+        e,
+        [
+            seen(20, "FIRE", "FIRE_ATTENDANCE", person="adult"),
+            seen(45, "CHILDREN_SOCIAL_CARE", "STATUTORY_VISIT", person="child"),
+        ],
+    )
+    assert first == []
+    late = fired(e, [seen(d, "FIRE", "FIRE_ATTENDANCE", person="adult") for d in (2, 9)])
+    assert [a.rule_id for a in late] == ["repeat_fires_where_children_live"]
+    assert late[0].window_end == START + timedelta(days=20)
+    assert late[0].counts_by_agency == {"FIRE": 3}
