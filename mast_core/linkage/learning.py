@@ -69,7 +69,7 @@ name costs no more than a rare one."""
 
 @dataclass(frozen=True)
 class LearningSchedule:
-    first_after: int = 1_000
+    first_after: int = 5_000
     """Records before the first estimate; then each estimate waits for as many records
     again as it had (1k, 2k, 4k, …) up to ``every_at_most``."""
     every_at_most: int = 50_000

@@ -45,11 +45,12 @@ def test_synth_resolve_quality_round_trip(tmp_path):
     linked = [row for row in rows if row["match_weight"]]
     threshold = Parameters.default().match_threshold  # log2 odds of the match probability
     assert linked and all(float(row["match_weight"]) >= threshold for row in linked)
-    # it learns as it goes: later links are made with parameters learnt from the file
-    assert "Parameters learnt from the data" in result.output
-    versions = [row["parameters_version"] for row in rows]
-    assert versions[0] == Parameters.default().version
-    assert versions[-1] != versions[0]
+    # every link names the parameter set that made it; the file is shorter than the first
+    # estimate's 5,000 records, so the shipped set made them all, and the end of the file
+    # re-estimates (for the state it saves and the records kept for review)
+    versions = {row["parameters_version"] for row in rows}
+    assert versions == {Parameters.default().version}
+    assert "Parameters learnt from the data 1 times" in result.output
 
     result = runner.invoke(app, ["quality", "--links", str(links), "--truth", str(truth)])
     assert result.exit_code == 0, result.output
