@@ -41,6 +41,9 @@ class Profile:
     """Agency and system of the partner's own reference, when it sent one."""
     source_ref: str | None
     """The partner's own person or case reference."""
+    minor: bool = True
+    """Under 18 when the record was made (or not known to be an adult): twins share a home
+    as children, so the twin check holds in full for them."""
 
     @property
     def source_key(self) -> str | None:
@@ -85,6 +88,7 @@ def build_profile(
         if written is not None
         else None
     )
+    dob = parse_birth_date(subject.date_of_birth)
     house = None
     if address is not None and (address.number or address.premise):
         house = f"{address.flat or ''}/{address.number or address.premise}"
@@ -95,7 +99,7 @@ def build_profile(
         middle=name.middle,
         family=name.family,
         family_parts=name.family_parts,
-        dob=parse_birth_date(subject.date_of_birth),
+        dob=dob,
         gender=subject.gender.value,
         address_id=address_id,
         postcode=valid_postcode.text if valid_postcode else None,
@@ -108,7 +112,19 @@ def build_profile(
         nhs=normalise_nhs_number(subject.nhs_number),
         source_system=system if event.source_record_id else None,
         source_ref=event.source_record_id,
+        minor=_minor(dob, event),
     )
+
+
+ADULT_AGE = 18
+
+
+def _minor(dob: BirthDate | None, event: InteractionEvent) -> bool:
+    """Under 18 at the record's date; True when either is unknown, which keeps the twin
+    check (the cautious side)."""
+    if dob is None or event.occurred_at is None:
+        return True
+    return event.occurred_at.year - dob.year < ADULT_AGE
 
 
 def query_profile(

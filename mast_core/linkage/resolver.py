@@ -11,8 +11,6 @@ founded them, so the same input in the same order gives the same ids.
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,9 +23,11 @@ from mast_core.linkage.learning import Estimate, Learner, LearningSchedule
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile, build_profile
 from mast_core.linkage.scoring import Contribution, Levels, Score, Scorer
+from mast_core.state_files import read_state, write_state
 
-STATE_FORMAT = 2
-"""2: identity and merge ids derive from the event's (agency, event id) key."""
+STATE_FORMAT = 3
+"""2: identity and merge ids derive from the event's (agency, event id) key. 3: records
+that started an identity keep their nearest candidates' levels (``Resolver.near``)."""
 FREEZE_EVERY = 50_000
 """A long run should call ``gc.freeze()`` this often: the resolver's state is millions of
 long-lived objects without cycles, and Python's full collections would otherwise walk all
@@ -36,6 +36,11 @@ _PARTNER_INDEX = FIELDS.index(PARTNER_RECORD)
 REDO_MARGIN = 8.0
 """A record that starts a new identity with a candidate within this many bits of the match
 threshold is kept for judging again: new parameters or new records may settle it."""
+NEAR_CANDIDATES = 2
+"""Candidates whose agreement levels a record that started an identity keeps, however far
+below the threshold: levels do not depend on the parameters, so after a re-estimate their
+weights are recomputed from them without comparing anything, and a record the new
+parameters bring near the threshold goes back on the redo queue."""
 
 
 class ResolverError(MastError):
@@ -157,6 +162,11 @@ class Resolver:
         self.learner = Learner(learning) if learning is not None else None
         self.redo_queue: set[int] = set()
         """Records that started an identity near the threshold, to judge again (``redo``)."""
+        self.near: dict[int, tuple[tuple[int, Levels, bool], ...]] = {}
+        """Record that started an identity → its best candidates (record, levels, names
+        swapped), to re-weigh after a re-estimate (``NEAR_CANDIDATES``)."""
+        self._patterns: dict[Levels, Levels] = {}
+        """One copy of each distinct levels tuple (there are few): ``near`` holds many."""
         self.index = BlockIndex(block_cap)
         self.addresses = AddressResolver()
         self.profiles: list[Profile] = []
@@ -201,8 +211,7 @@ class Resolver:
         for number in sorted(self.redo_queue):
             profile = self.profiles[number]
             own = self._current(self.profile_identity[number])
-            best = self._score_candidates(profile)
-            best.pop(own, None)
+            best = self._score_candidates(profile, besides=own)
             ranked = sorted(
                 (
                     (identity, candidate)
@@ -224,9 +233,10 @@ class Resolver:
                 or not self._may_merge(own, target)
             ):
                 continue
-            evidence = self.scorer.explain(profile, chosen.levels, chosen.swapped)
+            evidence = self._explain(profile, chosen)
             merges.append(self._merge(own, target, event, evidence))
             self.redo_queue.discard(number)
+            self.near.pop(number, None)
             self.stats.redo_links += 1
         return merges
 
@@ -239,7 +249,23 @@ class Resolver:
         self.parameters = parameters
         self.scorer.use(parameters)
         self.stats.relearnt += 1
+        self._requeue()
         return estimate
+
+    def _requeue(self) -> None:
+        """Put back on the redo queue every record that started an identity and whose kept
+        candidates the parameters now in force weigh near the threshold: a record judged
+        with the shipped parameters, far from its match then, may be close to it now."""
+        floor = self.parameters.match_threshold - REDO_MARGIN
+        weight = self.scorer.weight_of
+        profiles = self.profiles
+        for number, kept in self.near.items():
+            profile = profiles[number]
+            if any(
+                weight(profile, profiles[other], levels, swapped) >= floor
+                for other, levels, swapped in kept
+            ):
+                self.redo_queue.add(number)
 
     def _resolve(self, event: InteractionEvent) -> Resolution:
         self.stats.records += 1
@@ -284,9 +310,11 @@ class Resolver:
             reason = "new person; possible match kept for review" if possible else "new person"
             top = max((c.weight for c in best.values()), default=None)
             near = top is not None and top >= params.match_threshold - REDO_MARGIN
-            return self._new_identity(
+            resolution = self._new_identity(
                 event, profile, address_id, tuple(possible), reason, keys, redo=near
             )
+            self._keep_near(len(self.profiles) - 1, best)
+            return resolution
 
         target, chosen = matches[0]
         full_evidence = bool(profile.given and profile.family and profile.dob)
@@ -322,12 +350,12 @@ class Resolver:
             if not self._may_merge(target, other):
                 possible.append(self._possible(profile, other, candidate))
                 continue
-            evidence = self.scorer.explain(profile, candidate.levels, candidate.swapped)
+            evidence = self._explain(profile, candidate)
             merges.append(self._merge(target, other, event, evidence))
             target = self._current(target)
         self.stats.possible_matches += bool(possible)
         self.stats.links += 1
-        score = self.scorer.explain(profile, chosen.levels, chosen.swapped)
+        score = self._explain(profile, chosen)
         self._add_profile(profile, target, keys)
         return Resolution(
             event.event_id,
@@ -342,19 +370,40 @@ class Resolver:
             parameters_version=self.parameters.version,
         )
 
+    def _explain(self, profile: Profile, candidate: _Candidate) -> Score:
+        other = self.profiles[candidate.profile]
+        return self.scorer.explain(profile, other, candidate.levels, candidate.swapped)
+
+    def _keep_near(self, number: int, best: dict[int, _Candidate]) -> None:
+        if not best:
+            return
+        patterns = self._patterns
+        nearest = sorted(best.values(), key=lambda candidate: -candidate.weight)
+        self.near[number] = tuple(
+            (c.profile, patterns.setdefault(c.levels, c.levels), c.swapped)
+            for c in nearest[:NEAR_CANDIDATES]
+        )
+
     def _possible(self, profile: Profile, identity: int, candidate: _Candidate) -> PossibleMatch:
-        score = self.scorer.explain(profile, candidate.levels, candidate.swapped)
+        score = self._explain(profile, candidate)
         return PossibleMatch(self.identities[identity].person_id, score.weight, score.reason())
 
-    def _score_candidates(self, profile: Profile) -> dict[int, _Candidate]:
-        """Best-scoring candidate record per identity.
+    def _score_candidates(
+        self, profile: Profile, besides: int | None = None
+    ) -> dict[int, _Candidate]:
+        """Best-scoring candidate record per identity, leaving out identity ``besides`` (a
+        record judged again is not compared with its own identity).
 
         Once an identity has a record far above the merge threshold, its other records are
         not scored: they could only confirm what is already decided.
         """
         narrow_keys, wide_keys = lookup_keys(profile)
+        owner = self.profile_identity
         narrow = {n for key in narrow_keys for n in self.index.candidates(key)}
         wide = {n for key in wide_keys for n in self.index.candidates(key)}
+        if besides is not None:
+            narrow = {n for n in narrow if self._current(owner[n]) != besides}
+            wide = {n for n in wide if self._current(owner[n]) != besides}
         best: dict[int, _Candidate] = {}
         compared = self._score_into(best, profile, narrow)
         clear = self.parameters.match_threshold + self.parameters.ambiguity_margin
@@ -555,19 +604,12 @@ class Resolver:
     # Persistence ------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         """Write the whole state atomically: a crash mid-write leaves the previous file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(path.suffix + ".tmp")
-        with temporary.open("wb") as handle:
-            pickle.dump((STATE_FORMAT, self.__dict__), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(path)
+        write_state(path, STATE_FORMAT, self.__dict__)
 
     @classmethod
     def load(cls, path: Path) -> Resolver:
         """State written by ``save`` (a local, trusted file: it is a pickle)."""
-        with path.open("rb") as handle:
-            version, state = pickle.load(handle)  # noqa: S301 - our own state file
+        version, state = read_state(path)
         if version != STATE_FORMAT:
             raise ResolverError(f"resolver state format {version} is not {STATE_FORMAT}")
         resolver = cls.__new__(cls)

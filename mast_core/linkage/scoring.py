@@ -108,15 +108,26 @@ class Scorer:
             and levels[_FAMILY_INDEX] in _SAME_FAMILY
         )
 
+    def _twin_penalty(self, a: Profile, b: Profile, levels: Levels) -> float:
+        """Same family name and date of birth, given names clearly different: twins, when
+        one of them is a child (twins share a home as children). Among adults the pattern
+        is more often one person under another given name (a preferred or anglicised name,
+        an alias), and the fields' own weights judge it."""
+        if (a.minor or b.minor) and self._twins(levels):
+            return self.parameters.twin_penalty
+        return 0.0
+
+    def weight_of(self, a: Profile, b: Profile, levels: Levels, swapped: bool) -> float:
+        """The match weight of a pair whose levels are already known."""
+        total = self.parameters.prior_weight + sum(self.field_weights(a, levels, swapped))
+        return total + self._twin_penalty(a, b, levels)
+
     def weigh(self, a: Profile, b: Profile) -> tuple[float, Levels, bool]:
         """The pair's match weight, its levels, and whether names matched only swapped."""
         levels, swapped = compare(a, b)
-        total = self.parameters.prior_weight + sum(self.field_weights(a, levels, swapped))
-        if self._twins(levels):
-            total += self.parameters.twin_penalty
-        return total, levels, swapped
+        return self.weight_of(a, b, levels, swapped), levels, swapped
 
-    def explain(self, a: Profile, levels: Levels, swapped: bool) -> Score:
+    def explain(self, a: Profile, b: Profile, levels: Levels, swapped: bool) -> Score:
         """The per-field contributions behind ``weigh``'s number, for the record of a link."""
         weights = self.field_weights(a, levels, swapped)
         contributions = [
@@ -124,13 +135,12 @@ class Scorer:
             for name, level, weight in zip(FIELDS, levels, weights, strict=True)
         ]
         total = self.parameters.prior_weight + sum(weights)
-        if self._twins(levels):
-            total += self.parameters.twin_penalty
-            contributions.append(
-                Contribution(TWIN_CHECK, "given differs, birth same", self.parameters.twin_penalty)
-            )
+        penalty = self._twin_penalty(a, b, levels)
+        if penalty:
+            total += penalty
+            contributions.append(Contribution(TWIN_CHECK, "given differs, birth same", penalty))
         return Score(round(total, 3), tuple(contributions), swapped)
 
     def score(self, a: Profile, b: Profile) -> Score:
         _weight, levels, swapped = self.weigh(a, b)
-        return self.explain(a, levels, swapped)
+        return self.explain(a, b, levels, swapped)
