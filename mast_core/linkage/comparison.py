@@ -185,6 +185,31 @@ def compare_partner_record(a: Profile, b: Profile) -> str:
     return "same_record" if a.source_ref == b.source_ref else "other_record"
 
 
+def _run_together(profile: Profile, family_first: bool) -> str:
+    parts = (
+        (profile.family, profile.given, profile.middle)
+        if family_first
+        else (profile.given, profile.middle, profile.family)
+    )
+    return "".join(part.replace(" ", "") for part in parts if part)
+
+
+def _whole_name_reversed(a: Profile, b: Profile) -> str | None:
+    """The whole name written family first on one record and given first on the other,
+    where the words fell differently between the fields ("Chelsea | Van Groesen" against
+    "Van Groesen | Chelsea" read as given "van", middle "groesen"; "Nguyen | Eliza" against
+    "Nguy En | Elixa"): exact, typo (one edit), or None."""
+    if not (a.given and a.family and b.given and b.family):
+        return None
+    for first, second in ((a, b), (b, a)):
+        forward, backward = _run_together(first, False), _run_together(second, True)
+        if forward == backward:
+            return "exact"
+        if len(forward) >= 8 and OSA.distance(forward, backward, score_cutoff=1) <= 1:
+            return "typo"
+    return None
+
+
 def compare(a: Profile, b: Profile) -> tuple[tuple[str, ...], bool]:
     """Levels for every field in the order of ``FIELDS``, and whether the names matched only
     with given and family swapped (Smith John against John Smith)."""
@@ -196,6 +221,10 @@ def compare(a: Profile, b: Profile) -> tuple[tuple[str, ...], bool]:
         swapped_family = compare_family(a.family, b.given, a.family_parts, (b.given or "",))
         if swapped_given in {"exact", "typo"} and swapped_family in {"exact", "typo"}:
             given, family, swapped = swapped_given, swapped_family, True
+        else:
+            whole = _whole_name_reversed(a, b)
+            if whole is not None:
+                given, family, swapped = whole, whole, True
     levels = (
         given,
         family,

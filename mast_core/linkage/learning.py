@@ -31,6 +31,7 @@ the resolver records on every link the version that made it.
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,7 @@ from mast_core.linkage.comparison import (
     GIVEN_NAME,
     LEVELS,
     PARTNER_RECORD,
+    RESIDENCE,
     compare,
 )
 from mast_core.linkage.estimation import (
@@ -52,6 +54,7 @@ from mast_core.linkage.estimation import (
 )
 from mast_core.linkage.parameters import Parameters, bits
 from mast_core.linkage.profile import Profile
+from mast_core.linkage.scoring import SAME_FAMILY
 
 IDENTITY_FIELDS = (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH)
 POLICY_FIELDS = frozenset({PARTNER_RECORD})
@@ -62,6 +65,10 @@ duplicates, so its weights are set by policy."""
 RULES = TRAINING_RULES
 """Label, the key a training pair shares, and the fields that key selects on (the same rules
 `mast estimate` trains on)."""
+MIN_HOUSEHOLD_PAIRS = 20
+HOUSEHOLD_RATE = 0.01
+"""Pairs of one family at one address, per record, below which the data has no households
+to speak of (``Learner._household_weight``)."""
 RULE_BLOCK = 50
 """Earlier records kept per training key to draw from: bounded, so a common birth date or
 name costs no more than a rare one."""
@@ -102,6 +109,7 @@ class Estimate:
     refused: dict[str, str]
     """Field (or rule) → why its fit was refused."""
     prior_weight: float
+    household_weight: float = 0.0
 
 
 @dataclass
@@ -119,6 +127,11 @@ class Learner:
     birth_dates: Counter[str] = field(default_factory=Counter)
     same_birth_date_pairs: int = 0
     """Pairs of records with one date of birth: sum over dates of n(n-1)/2."""
+    addresses: Counter[str] = field(default_factory=Counter)
+    same_address_pairs: int = 0
+    """Pairs of records with one address id: sum over addresses of n(n-1)/2."""
+    coresident_patterns: Counter[Pattern] = field(default_factory=Counter)
+    """Levels of pairs of records at one address (for ``household_weight``)."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)  # noqa: S311 - sampling pairs, not secrets
@@ -126,6 +139,8 @@ class Learner:
         self._random_total = sum(self.random_patterns.values())
         self._rule_totals = {label: sum(c.values()) for label, c in self.rule_patterns.items()}
         self._blocks: dict[str, dict[str, list[int]]] = {label: {} for label, _k, _f in RULES}
+        self._homes: dict[str, list[int]] = {}
+        self._coresident_total = sum(self.coresident_patterns.values())
 
     # Sampling ---------------------------------------------------------------------------------
     def sample(self, number: int, profiles: list[Profile], owner: list[int]) -> None:
@@ -141,6 +156,9 @@ class Learner:
         if profile.dob is not None:
             self.same_birth_date_pairs += self.birth_dates[profile.dob.digits]
             self.birth_dates[profile.dob.digits] += 1
+        if profile.address_id is not None:
+            self.same_address_pairs += self.addresses[profile.address_id]
+            self.addresses[profile.address_id] += 1
         dense = schedule.every_record_until
         if self.records > dense and rng.random() * self.records > dense:
             return
@@ -164,10 +182,14 @@ class Learner:
                 other = block[rng.randrange(len(block))]
                 self.rule_patterns[label][compare(profile, profiles[other])[0]] += 1
                 self._rule_totals[label] += 1
-            if len(block) >= RULE_BLOCK:
-                block[rng.randrange(RULE_BLOCK)] = number
-            else:
-                block.append(number)
+            _keep(block, number, rng)
+        if profile.address_id is not None and self._coresident_total < schedule.max_training_pairs:
+            home = self._homes.setdefault(profile.address_id, [])
+            for _ in range(min(draws, len(home))):
+                other = home[rng.randrange(len(home))]
+                self.coresident_patterns[compare(profile, profiles[other])[0]] += 1
+                self._coresident_total += 1
+            _keep(home, number, rng)
 
     # Estimating -------------------------------------------------------------------------------
     def due(self, records: int) -> bool:
@@ -214,7 +236,8 @@ class Learner:
         dob_share = shares.get(RULES[0][0])
         if dob_share is not None and RULES[0][0] not in refused:
             prior = self._prior(dob_share, m[DATE_OF_BIRTH]["exact"]) or prior
-        parameters = replace(current, m=m, u=u, prior_weight=prior)
+        household = self._household_weight(u)
+        parameters = replace(current, m=m, u=u, prior_weight=prior, household_weight=household)
         estimate = Estimate(
             version=parameters.version,
             records=records,
@@ -224,6 +247,7 @@ class Learner:
             learnt=tuple(sorted(accepted)),
             refused=refused,
             prior_weight=round(prior, 3),
+            household_weight=household,
         )
         self.history.append(estimate)
         return parameters, estimate
@@ -241,6 +265,43 @@ class Learner:
         pairs = self.records * (self.records - 1) / 2
         chance = min(max(matches / pairs, 1e-12), 0.5)
         return bits(chance)
+
+    def _household_weight(self, u: dict[str, dict[str, float]]) -> float:
+        """How much likelier two different people are to share both a home and a family
+        name than the two agreements' own rates would make them, in bits.
+
+        Pairs of records at one address that are clearly two people (given names and dates
+        of birth both disagree) and share a family name are counted among all pairs at one
+        address; scaled to all pairs of records, that rate is set against what independence
+        predicts (u of family-name agreement, of "same address" and of both disagreements,
+        from the random pairs). Data where few such pairs exist has no households to speak
+        of (one person per address, as in some benchmark files): nothing is taken, and a
+        few heavily corrupted duplicates cannot pass for a household."""
+        sampled = self._coresident_total
+        if sampled == 0 or self.records < 2:
+            return 0.0
+        given, family, birth = (
+            FIELDS.index(name) for name in (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH)
+        )
+        together = sum(
+            count
+            for pattern, count in self.coresident_patterns.items()
+            if pattern[given] == "disagree"
+            and pattern[birth] == "disagree"
+            and pattern[family] in SAME_FAMILY
+        )
+        households = together / sampled * self.same_address_pairs
+        if together < MIN_HOUSEHOLD_PAIRS or households < self.records * HOUSEHOLD_RATE:
+            return 0.0
+        pairs = self.records * (self.records - 1) / 2
+        independent = (
+            sum(u[FAMILY_NAME][level] for level in SAME_FAMILY)
+            * u[RESIDENCE]["same_address"]
+            * u[GIVEN_NAME]["disagree"]
+            * u[DATE_OF_BIRTH]["disagree"]
+        )
+        ratio = households / pairs / max(independent, 1e-300)
+        return round(math.log2(ratio), 3) if ratio > 1 else 0.0
 
     def _estimate_u(self, current: Parameters) -> dict[str, dict[str, float]]:
         """u from the random pairs; a level never seen among them gets less than one
@@ -261,6 +322,14 @@ class Learner:
                 continue
             u[name] = {level: max(count, 0.5) / seen for level, count in counts.items()}
         return u
+
+
+def _keep(block: list[int], number: int, rng: random.Random) -> None:
+    """Add a record to a bounded sampling block, replacing one at random when it is full."""
+    if len(block) >= RULE_BLOCK:
+        block[rng.randrange(RULE_BLOCK)] = number
+    else:
+        block.append(number)
 
 
 def _combine(fits: list[tuple[dict[str, float], float]]) -> tuple[dict[str, float], float]:

@@ -44,6 +44,11 @@ class Parameters:
     twin_penalty: float = -12.0
     """Added when family name and date of birth agree but given names clearly differ: the
     pattern of twins and siblings, which the fields' independent weights would link."""
+    household_weight: float = 0.0
+    """Bits taken from family-name agreement when two records put the person in the same
+    home: people who live together share a family name far more often than two records
+    drawn at random, so the two agreements are not independent evidence. Learnt from the
+    data (``learning``): data without households (one person per address) learns 0."""
     ambiguity_margin: float = 6.0
     """A record that matches two identities it may not merge, within this many bits of each
     other, is ambiguous: it starts a new identity and lists both for review."""
@@ -101,6 +106,7 @@ class Parameters:
             "merge_probability": self.merge_probability,
             "tf_smoothing": self.tf_smoothing,
             "twin_penalty": self.twin_penalty,
+            "household_weight": self.household_weight,
             "ambiguity_margin": self.ambiguity_margin,
             "fields": {
                 name: {
@@ -125,6 +131,7 @@ class Parameters:
             merge_probability=_probability(data, "merge"),
             tf_smoothing=data.get("tf_smoothing", 200.0),
             twin_penalty=data.get("twin_penalty", -12.0),
+            household_weight=data.get("household_weight", 0.0),
             ambiguity_margin=data.get("ambiguity_margin", 6.0),
             notes=data.get("notes", {}),
         )

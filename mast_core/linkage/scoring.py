@@ -18,6 +18,7 @@ from mast_core.linkage.comparison import (
     FAMILY_NAME,
     FIELDS,
     GIVEN_NAME,
+    RESIDENCE,
     compare,
 )
 from mast_core.linkage.parameters import Parameters
@@ -26,6 +27,9 @@ from mast_core.linkage.profile import Profile
 TWIN_CHECK = "twin_check"
 _SAME_BIRTH = frozenset({"exact", "swapped", "typo"})
 _SAME_FAMILY = frozenset({"exact", "part", "typo"})
+SAME_FAMILY = frozenset({"exact", "part", "typo", "fuzzy"})
+SAME_HOME = frozenset({"same_address", "same_dwelling"})
+_RESIDENCE_INDEX = FIELDS.index(RESIDENCE)
 _GIVEN_INDEX = FIELDS.index(GIVEN_NAME)
 _FAMILY_INDEX = FIELDS.index(FAMILY_NAME)
 _DOB_INDEX = FIELDS.index(DATE_OF_BIRTH)
@@ -70,6 +74,7 @@ class Scorer:
         """Score with a new parameter set from now on, keeping the name counts."""
         self.parameters = parameters
         self._tables = [parameters.weights[name] for name in FIELDS]
+        self._household = parameters.household_weight
         self._tf_m = {
             name: math.log2(max(parameters.m[name][level], 1e-9))
             for name, level in EXACT_TF_FIELDS.items()
@@ -99,6 +104,13 @@ class Scorer:
                 weights[_GIVEN_INDEX] = self._tf_weight(GIVEN_NAME, a.given or "")
             if levels[_FAMILY_INDEX] == "exact":
                 weights[_FAMILY_INDEX] = self._tf_weight(FAMILY_NAME, a.family or "")
+        if (
+            self._household
+            and levels[_RESIDENCE_INDEX] in SAME_HOME
+            and levels[_FAMILY_INDEX] in SAME_FAMILY
+        ):
+            # one household's members share the name: the name says less at one address
+            weights[_FAMILY_INDEX] = max(weights[_FAMILY_INDEX] - self._household, 0.0)
         return weights
 
     def _twins(self, levels: Levels) -> bool:

@@ -146,3 +146,30 @@ def test_swapped_given_and_family_names_are_recognised():
     assert swapped
     named = dict(zip(FIELDS, levels, strict=True))
     assert (named["given_name"], named["family_name"]) == ("exact", "exact")
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "level"),
+    [
+        (("Chelsea", "Van Groesen"), ("Van Groesen", "Chelsea"), "exact"),
+        (("Eliza", "Nguyen"), ("Nguy En", "Elixa"), "typo"),
+        (("Dante", "Davila Sanhdars"), ("Davila Sanhdars", "Dante"), "exact"),
+    ],
+)
+def test_a_whole_name_written_in_the_other_order_is_recognised(first, second, level):
+    """The words of a reversed name can fall differently between the fields (a given name
+    of two words read as given and middle names)."""
+    levels, swapped = compare(
+        profile(given=first[0], family=first[1]), profile(given=second[0], family=second[1])
+    )
+    named = dict(zip(FIELDS, levels, strict=True))
+    assert swapped
+    assert (named["given_name"], named["family_name"]) == (level, level)
+
+
+def test_two_different_names_are_not_taken_for_one_reversed():
+    levels, swapped = compare(
+        profile(given="Chelsea", family="Van Groesen"), profile(given="Imogen", family="Clarke")
+    )
+    assert not swapped
+    assert levels[:2] == ("disagree", "disagree")

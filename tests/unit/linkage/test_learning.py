@@ -161,7 +161,7 @@ def test_every_link_records_the_parameter_version_and_learning_changes_it():
 
 
 def test_a_record_kept_apart_near_the_threshold_is_joined_when_judged_again():
-    resolver = Resolver(learning=None)
+    resolver = Resolver(replace(Parameters.default(), match_probability=0.9995), learning=None)
     first = resolver.resolve(person_event(line1="1 Elm Way", postcode="DY9 9ZZ", town="Dudley"))
     # the same name and birth date, but elsewhere and with the name cut short: not enough
     second = resolver.resolve(
@@ -209,3 +209,68 @@ def test_the_end_of_a_file_re_estimates_and_judges_the_redo_queue_again():
     merges = resolver.settle(events[-1])
     assert resolver.stats.relearnt == 1
     assert all(merge.triggered_by_event_id == events[-1].event_id for merge in merges)
+
+
+def _households(resolver: Resolver, homes: int, people: int) -> None:
+    """``homes`` addresses with ``people`` relatives each: one family name, each their own
+    given name and date of birth."""
+    given = ["Ann", "Brian", "Carol", "Dennis", "Edith", "Frank"]
+    for home in range(homes):
+        for person in range(people):
+            resolver.resolve(
+                person_event(
+                    given=given[person],
+                    family=f"Family{home}",
+                    dob=f"19{40 + 10 * person}-0{1 + person}-1{person}",
+                    line1=f"{home + 1} Alder Street",
+                    postcode=None,
+                    town="Walsall",
+                )
+            )
+
+
+def test_households_are_learnt_from_people_who_share_a_home_and_a_name():
+    resolver = Resolver(learning=LearningSchedule(first_after=10**9))
+    _households(resolver, homes=40, people=4)
+    estimate = resolver.relearn()
+    assert estimate is not None and estimate.household_weight > 2
+    assert resolver.parameters.household_weight == estimate.household_weight
+
+
+def test_one_person_per_address_learns_no_households():
+    """Duplicates at one address (the same person twice) are not a household."""
+    resolver = Resolver(learning=LearningSchedule(first_after=10**9))
+    _households(resolver, homes=160, people=1)
+    for home in range(0, 160, 4):  # a second record of some, with a typo in the name
+        resolver.resolve(
+            person_event(
+                given="Anne",
+                family=f"Family{home}",
+                dob="1940-01-10",
+                line1=f"{home + 1} Alder Street",
+                postcode=None,
+                town="Walsall",
+            )
+        )
+    estimate = resolver.relearn()
+    assert estimate is not None and estimate.household_weight == 0.0
+
+
+def test_new_parameters_put_a_record_judged_far_from_its_match_back_on_the_redo_queue():
+    """A record that started an identity keeps its nearest candidates' levels: after a
+    re-estimate they are weighed again, and one now near the threshold is judged again."""
+    resolver = Resolver(learning=LearningSchedule(first_after=10**9))
+    first = resolver.resolve(person_event())
+    second = resolver.resolve(
+        person_event(given="Harriet", gender="M", line1="40 Oak Road", postcode="B1 1AA")
+    )
+    assert second.new_person and not resolver.redo_queue, "far from a match then"
+    assert resolver.near, "its nearest candidate kept"
+    lenient = replace(resolver.parameters, match_probability=probability(second_weight(resolver)))
+    assert resolver.learner is not None
+    resolver.learner.estimate = lambda _current, _records: (lenient, None)  # type: ignore[method-assign]
+    resolver.relearn()
+    assert resolver.redo_queue == {1}
+    merges = resolver.redo(person_event(event_id="trigger"))
+    assert len(merges) == 1
+    assert resolver.person_of(second.person_id) == resolver.person_of(first.person_id)
