@@ -156,11 +156,12 @@ def compare_residence(a: Profile, b: Profile) -> str:
             return "same_sector"
         return "same_town" if a.outward is not None and a.outward == b.outward else "different"
     same_street = _similar(a.street, b.street, STREET_SIMILARITY)
-    if (
-        a.house is not None
-        and a.house == b.house
-        and (same_street or (same_postcode and not (a.street and b.street)))
+    if a.house == b.house and (
+        (same_street and (a.house is not None or same_postcode))
+        or (a.house is not None and same_postcode and not (a.street and b.street))
     ):
+        # the house on a similar street; or, neither record giving a number, the same
+        # street in the same postcode: as near as either record says
         return "same_dwelling"
     if same_postcode:
         return "same_postcode"
@@ -225,6 +226,13 @@ def compare(a: Profile, b: Profile) -> tuple[tuple[str, ...], bool]:
             whole = _whole_name_reversed(a, b)
             if whole is not None:
                 given, family, swapped = whole, whole, True
+            elif swapped_family in {"exact", "typo"} or (
+                compare_family(a.given, b.family, (a.given or "",), b.family_parts)
+                in {"exact", "typo"}
+            ):
+                # one name written in the other field, the other replaced ("Jordan Lavis",
+                # "Lavis Henry"): the names agree as far as one family name does
+                family, swapped = "typo", True
     levels = (
         given,
         family,

@@ -36,6 +36,10 @@ _PARTNER_INDEX = FIELDS.index(PARTNER_RECORD)
 REDO_MARGIN = 8.0
 """A record that starts a new identity with a candidate within this many bits of the match
 threshold is kept for judging again: new parameters or new records may settle it."""
+NEAR_FLOOR = 20.0
+"""A record that joined an identity keeps the levels of candidates of other identities only
+when they weigh at least this many bits under the review threshold: a re-estimate moves a
+weight by a few bits, rarely by twenty."""
 NEAR_CANDIDATES = 2
 """Candidates whose agreement levels a record that started an identity keeps, however far
 below the threshold: levels do not depend on the parameters, so after a re-estimate their
@@ -357,6 +361,13 @@ class Resolver:
         self.stats.links += 1
         score = self._explain(profile, chosen)
         self._add_profile(profile, target, keys)
+        others = {
+            identity: candidate
+            for identity, candidate in best.items()
+            if self._current(identity) != target
+            and candidate.weight >= params.review_threshold - NEAR_FLOOR
+        }
+        self._keep_near(len(self.profiles) - 1, others)
         return Resolution(
             event.event_id,
             self.identities[target].person_id,

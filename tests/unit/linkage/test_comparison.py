@@ -173,3 +173,19 @@ def test_two_different_names_are_not_taken_for_one_reversed():
     )
     assert not swapped
     assert levels[:2] == ("disagree", "disagree")
+
+
+def test_a_street_in_one_postcode_is_the_dwelling_when_neither_record_gives_a_number():
+    here = _at(address_id=None, line1="Alder Street")
+    assert compare_residence(here, _at(address_id=None, line1="Aldre Street")) == "same_dwelling"
+    # one record gives a number the other lacks: another house on the street may be meant
+    assert compare_residence(here, _at(address_id=None)) == "same_postcode"
+
+
+def test_one_name_written_in_the_other_field_counts_as_the_family_name_agreeing():
+    levels, swapped = compare(
+        profile(given="Jordan", family="Lavis"), profile(given="Lavis", family="Henry")
+    )
+    named = dict(zip(FIELDS, levels, strict=True))
+    assert swapped
+    assert (named["given_name"], named["family_name"]) == ("disagree", "typo")
