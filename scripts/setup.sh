@@ -32,13 +32,19 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 
-# Reinstall only when the dependency list changed.
-extras=$([ "$mode" = dev ] && echo "[dev]" || echo "")
+# Every version comes from constraints.txt (scripts/lock.sh writes it), so a fresh clone
+# installs exactly what the tests ran with; `dev` adds the test tools and the supply-chain
+# tools (pip-audit, cyclonedx-bom). Reinstall only when one of those lists changed.
+extras="" tools=()
+if [ "$mode" = dev ]; then
+    extras="[dev]"
+    tools=(-r requirements/supply-chain.txt)
+fi
 stamp=".venv/.mast-installed"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)$extras"
+want="$(cat pyproject.toml constraints.txt requirements/supply-chain.txt | sha256sum | cut -d' ' -f1)$extras"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "setup: installing MAST and its dependencies into .venv"
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".$extras"
+    echo "setup: installing MAST and its dependencies into .venv (pinned by constraints.txt)"
+    .venv/bin/python -m pip install -q -c constraints.txt --upgrade pip
+    .venv/bin/python -m pip install -q -c constraints.txt -e ".$extras" "${tools[@]}"
     echo "$want" > "$stamp"
 fi
