@@ -36,6 +36,7 @@ _PARTNER_INDEX = FIELDS.index(PARTNER_RECORD)
 REDO_MARGIN = 8.0
 """A record that starts a new identity with a candidate within this many bits of the match
 threshold is kept for judging again: new parameters or new records may settle it."""
+SETTLE_ROUNDS = 3
 NEAR_FLOOR = 20.0
 """A record that joined an identity keeps the levels of candidates of other identities only
 when they weigh at least this many bits under the review threshold: a re-estimate moves a
@@ -199,10 +200,15 @@ class Resolver:
         """At the end of a file: re-estimate from everything sampled and judge the redo
         queue once more, as the stream does at each re-estimate. ``last`` is the file's last
         event, which the merges name as their trigger."""
-        if self.learner is None or self.stats.records == 0:
-            return self.redo(last)
-        self.relearn()
-        return self.redo(last)
+        if self.learner is not None and self.stats.records:
+            self.relearn()
+        merges: list[Merge] = []
+        for _ in range(SETTLE_ROUNDS):  # a merge can bring another record over the line
+            round_merges = self.redo(last)
+            merges.extend(round_merges)
+            if not round_merges:
+                break
+        return merges
 
     def redo(self, event: InteractionEvent) -> list[Merge]:
         """Judge again, with the parameters now in force and the records now known, each
@@ -228,17 +234,31 @@ class Resolver:
                 self.redo_queue.discard(number)  # far from linking now: settled
                 continue
             target, chosen = ranked[0]
-            alone = len(self.identities[own].members) == 1
-            needed = params.match_threshold if alone else params.merge_threshold
-            runner_up = ranked[1][1].weight if len(ranked) > 1 else None
-            if (
-                chosen.weight < needed
-                or (runner_up is not None and chosen.weight - runner_up < params.ambiguity_margin)
-                or not self._may_merge(own, target)
-            ):
+            # a singleton on either side is one record joining an identity: the match
+            # threshold; two identities that have grown need the merge threshold
+            alone = min(len(self.identities[own].members), len(self.identities[target].members))
+            needed = params.match_threshold if alone == 1 else params.merge_threshold
+            if chosen.weight < needed or not self._may_merge(own, target):
                 continue
-            evidence = self._explain(profile, chosen)
-            merges.append(self._merge(own, target, event, evidence))
+            also = [
+                (i, c) for i, c in ranked[1:] if chosen.weight - c.weight < params.ambiguity_margin
+            ]
+            full_evidence = bool(profile.given and profile.family and profile.dob)
+            if also and not (
+                full_evidence
+                and all(
+                    c.weight >= params.merge_threshold and self._may_merge(target, i)
+                    for i, c in also
+                )
+            ):
+                continue  # two identities fit about as well: joining either would guess
+            for identity, candidate in ((own, chosen), *also):
+                # the record fits each of them as well as it fits the first: one person
+                current, into = self._current(identity), self._current(target)
+                if current != into and self._may_merge(current, into):
+                    merges.append(
+                        self._merge(current, into, event, self._explain(profile, candidate))
+                    )
             self.redo_queue.discard(number)
             self.near.pop(number, None)
             self.stats.redo_links += 1

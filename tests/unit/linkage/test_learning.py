@@ -274,3 +274,27 @@ def test_new_parameters_put_a_record_judged_far_from_its_match_back_on_the_redo_
     merges = resolver.redo(person_event(event_id="trigger"))
     assert len(merges) == 1
     assert resolver.person_of(second.person_id) == resolver.person_of(first.person_id)
+
+
+def test_a_record_judged_again_brings_in_a_singleton_at_the_match_threshold():
+    """The record judged again belongs to an identity that has grown, but the identity it
+    now fits is one record: that record joining is a link, not a merge of two grown
+    identities, and needs only the match threshold."""
+    strict = replace(Parameters.default(), match_probability=0.9995)
+    resolver = Resolver(strict, learning=LearningSchedule(first_after=10**9))
+    alone = resolver.resolve(
+        person_event(given="Marg", line1="40 Oak Road", postcode="B1 1AA", town="Birmingham")
+    )
+    grown = resolver.resolve(person_event())
+    resolver.resolve(person_event(gender="U"))  # a second record of the same person
+    assert grown.new_person and grown.person_id != alone.person_id
+    weight = second_weight(resolver)
+    assert weight < strict.match_threshold, "not linked at first"
+    lenient = replace(strict, match_probability=probability(weight - 0.01))
+    assert lenient.merge_threshold > weight, "not enough to merge two grown identities"
+    assert resolver.learner is not None
+    resolver.learner.estimate = lambda _current, _records: (lenient, None)  # type: ignore[method-assign]
+    resolver.relearn()
+    merges = resolver.redo(person_event(event_id="trigger"))
+    assert len(merges) == 1
+    assert resolver.person_of(alone.person_id) == resolver.person_of(grown.person_id)
