@@ -9,6 +9,7 @@ from.
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -22,10 +23,12 @@ from mast_core.linkage.comparison import (
     FIELDS,
     GIVEN_NAME,
     LEVELS,
+    RESIDENCE,
     compare,
 )
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile, build_profile
+from mast_core.linkage.scoring import SAME_FAMILY
 
 _FLOOR = 1e-6
 M_FLOOR = 0.002
@@ -155,6 +158,58 @@ def expectation_maximisation(
     return m, share
 
 
+MIN_HOUSEHOLD_PAIRS = 20
+HOUSEHOLD_RATE = 0.01
+"""Pairs of one family at one address, per record, below which the data has no households
+to speak of (``household_weight``)."""
+
+
+def household_weight(
+    coresident: Counter[Pattern],
+    same_address_pairs: int,
+    records: int,
+    u: dict[str, dict[str, float]],
+) -> float:
+    """How much likelier two different people are to share both a home and a family name
+    than the two agreements' own rates would make them, in bits (``Parameters.
+    household_weight``).
+
+    Of ``coresident``, a sample of pairs of records at one address, the pairs that are
+    clearly two people (given names and dates of birth both disagree) and share a family
+    name are scaled to all ``same_address_pairs`` and then to all pairs of records, and set
+    against what independence predicts (u of family-name agreement, of "same address" and
+    of both disagreements, from random pairs). Data where few such pairs exist has no
+    households to speak of (one person per address, as in some benchmark files): 0, so a
+    few heavily corrupted duplicates cannot pass for a household."""
+    sampled = sum(coresident.values())
+    if sampled == 0 or records < 2:
+        return 0.0
+    given, family, birth = (FIELDS.index(name) for name in (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH))
+    together = sum(
+        count
+        for pattern, count in coresident.items()
+        if pattern[given] == "disagree"
+        and pattern[birth] == "disagree"
+        and pattern[family] in SAME_FAMILY
+    )
+    households = together / sampled * same_address_pairs
+    if together < MIN_HOUSEHOLD_PAIRS or households < records * HOUSEHOLD_RATE:
+        return 0.0
+    pairs = records * (records - 1) / 2
+    independent = (
+        sum(u[FAMILY_NAME][level] for level in SAME_FAMILY)
+        * u[RESIDENCE]["same_address"]
+        * u[GIVEN_NAME]["disagree"]
+        * u[DATE_OF_BIRTH]["disagree"]
+    )
+    ratio = households / pairs / max(independent, 1e-300)
+    return round(math.log2(ratio), 3) if ratio > 1 else 0.0
+
+
+def _by_address(profile: Profile) -> str | None:
+    return profile.address_id
+
+
 def estimate(
     events: Iterable[InteractionEvent],
     base: Parameters | None = None,
@@ -181,6 +236,14 @@ def estimate(
         for name in FIELDS:
             if name not in selected:
                 learnt.setdefault(name, []).append(rule_m[name])
+    addresses = Counter(p.address_id for p in profiles if p.address_id is not None)
+    household = household_weight(
+        blocked_pair_patterns(profiles, _by_address, blocked_pairs, rng),
+        sum(n * (n - 1) // 2 for n in addresses.values()),
+        len(profiles),
+        u,
+    )
+    say(f"household weight {household:.2f} bits")
     for name, estimates in learnt.items():
         m[name] = {
             level: max(M_FLOOR, sum(e[level] for e in estimates) / len(estimates))
@@ -190,6 +253,7 @@ def estimate(
         base,
         m=m,
         u=u,
+        household_weight=household,
         notes={
             "source": "estimated by mast estimate",
             "records": len(profiles),

@@ -31,7 +31,6 @@ the resolver records on every link the version that made it.
 
 from __future__ import annotations
 
-import math
 import random
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -43,7 +42,6 @@ from mast_core.linkage.comparison import (
     GIVEN_NAME,
     LEVELS,
     PARTNER_RECORD,
-    RESIDENCE,
     compare,
 )
 from mast_core.linkage.estimation import (
@@ -51,10 +49,10 @@ from mast_core.linkage.estimation import (
     TRAINING_RULES,
     Pattern,
     expectation_maximisation,
+    household_weight,
 )
 from mast_core.linkage.parameters import Parameters, bits
 from mast_core.linkage.profile import Profile
-from mast_core.linkage.scoring import SAME_FAMILY
 
 IDENTITY_FIELDS = (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH)
 POLICY_FIELDS = frozenset({PARTNER_RECORD})
@@ -65,10 +63,6 @@ duplicates, so its weights are set by policy."""
 RULES = TRAINING_RULES
 """Label, the key a training pair shares, and the fields that key selects on (the same rules
 `mast estimate` trains on)."""
-MIN_HOUSEHOLD_PAIRS = 20
-HOUSEHOLD_RATE = 0.01
-"""Pairs of one family at one address, per record, below which the data has no households
-to speak of (``Learner._household_weight``)."""
 RULE_BLOCK = 50
 """Earlier records kept per training key to draw from: bounded, so a common birth date or
 name costs no more than a rare one."""
@@ -267,41 +261,7 @@ class Learner:
         return bits(chance)
 
     def _household_weight(self, u: dict[str, dict[str, float]]) -> float:
-        """How much likelier two different people are to share both a home and a family
-        name than the two agreements' own rates would make them, in bits.
-
-        Pairs of records at one address that are clearly two people (given names and dates
-        of birth both disagree) and share a family name are counted among all pairs at one
-        address; scaled to all pairs of records, that rate is set against what independence
-        predicts (u of family-name agreement, of "same address" and of both disagreements,
-        from the random pairs). Data where few such pairs exist has no households to speak
-        of (one person per address, as in some benchmark files): nothing is taken, and a
-        few heavily corrupted duplicates cannot pass for a household."""
-        sampled = self._coresident_total
-        if sampled == 0 or self.records < 2:
-            return 0.0
-        given, family, birth = (
-            FIELDS.index(name) for name in (GIVEN_NAME, FAMILY_NAME, DATE_OF_BIRTH)
-        )
-        together = sum(
-            count
-            for pattern, count in self.coresident_patterns.items()
-            if pattern[given] == "disagree"
-            and pattern[birth] == "disagree"
-            and pattern[family] in SAME_FAMILY
-        )
-        households = together / sampled * self.same_address_pairs
-        if together < MIN_HOUSEHOLD_PAIRS or households < self.records * HOUSEHOLD_RATE:
-            return 0.0
-        pairs = self.records * (self.records - 1) / 2
-        independent = (
-            sum(u[FAMILY_NAME][level] for level in SAME_FAMILY)
-            * u[RESIDENCE]["same_address"]
-            * u[GIVEN_NAME]["disagree"]
-            * u[DATE_OF_BIRTH]["disagree"]
-        )
-        ratio = households / pairs / max(independent, 1e-300)
-        return round(math.log2(ratio), 3) if ratio > 1 else 0.0
+        return household_weight(self.coresident_patterns, self.same_address_pairs, self.records, u)
 
     def _estimate_u(self, current: Parameters) -> dict[str, dict[str, float]]:
         """u from the random pairs; a level never seen among them gets less than one
