@@ -3,8 +3,9 @@
 Several keys, so that an error in one field does not hide a match: sound of the family name
 with birth year and initial, date of birth with initials, date of birth with day and month
 read either way round and the family name's sound, sound of the given name with birthday
-and decade, date of birth with postcode, postcode with the sound of the family name, the
-house on its postcode, the address, the NHS number and the partner's own record reference.
+and decade, date of birth with postcode, postcode with the sound of the family name or of
+the given name, the house on its postcode, date of birth with the house number, the
+address, the NHS number and the partner's own record reference.
 Postcodes are taken as written (a foreign or malformed one still agrees with itself). A
 block keeps its most recent entries up to the cap, so that a common name cannot make the
 cost explode; capped blocks are counted.
@@ -41,10 +42,16 @@ def blocking_keys(profile: Profile) -> Iterator[str]:
         yield f"b:{dob.digits}:{postcode}"
     if postcode and family:
         yield f"p:{postcode}:{phonetic(family)}"
+    if postcode and given:
+        # a changed or misspelt family name: the given name's sound in the postcode
+        yield f"q:{postcode}:{phonetic(given)}"
     if postcode and profile.house:
         # the dwelling, whatever its street was written as: family names change, and a
         # typo in the street gives a second address id
         yield f"h:{postcode}:{profile.house}"
+    if dob and profile.house:
+        # names and postcode both written wrongly: the birth date and the house number
+        yield f"y:{dob.digits}:{profile.house}"
     if profile.address_id and (family or given):
         # everyone recorded at the address (a household is a few people; the cap bounds a
         # hostel or a care home)
@@ -55,9 +62,10 @@ def blocking_keys(profile: Profile) -> Iterator[str]:
         yield f"r:{profile.source_key}"
 
 
-WIDE_KEYS = frozenset("wbha")
+WIDE_KEYS = frozenset("wbhaqy")
 """First letters of the keys looked up only when the others find no match: day and month
-either way, birth date with postcode, the house on its postcode, and everyone at the
+either way, birth date with postcode, the given name in the postcode, birth date with the
+house number, the house on its postcode, and everyone at the
 address. They rescue records with errors in several fields, and most records, matched by
 the narrower keys, never pay for them."""
 
