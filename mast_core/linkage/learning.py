@@ -76,6 +76,11 @@ class LearningSchedule:
     every_at_most: int = 50_000
     draws_per_record: int = 2
     """Random pairs, and pairs per training rule, drawn for each sampled record."""
+    random_draws_while_dense: int = 20
+    """Random pairs drawn for each record while every record is sampled (100,000 over the
+    first 5,000 records, a fraction of a second): u of a rare level, such as two strangers
+    at one address, is not seen at all in a few thousand pairs, and a level never seen
+    gets a floor that understates its weight."""
     every_record_until: int = 5_000
     """Every record is sampled until there are this many; after that a record is sampled
     with probability ``every_record_until / records``, so samples keep reaching the newest
@@ -158,7 +163,10 @@ class Learner:
             return
         draws = schedule.draws_per_record
         if self._random_total < schedule.max_random_pairs and number:
-            for _ in range(draws):
+            # while the sample is small, more random pairs a record: u of a rare level (two
+            # strangers at one address) needs tens of thousands of pairs to be seen at all
+            dense_draws = schedule.random_draws_while_dense if self.records <= dense else draws
+            for _ in range(dense_draws):
                 other = rng.randrange(number)
                 if owner[other] != owner[number]:
                     self.random_patterns[compare(profile, profiles[other])[0]] += 1
