@@ -62,7 +62,10 @@ def resolve(
     ] = None,
     state: Annotated[
         Path | None,
-        typer.Option(help="Resolver state to resume from (if it exists) and save to."),
+        typer.Option(
+            help="Resolver state to resume from (if it exists) and save to (as it stands "
+            "before the end of the file is settled, so a later file continues the stream)."
+        ),
     ] = None,
 ) -> None:
     """Resolve every event in file order to a person and an address, with the weight and
@@ -101,6 +104,10 @@ def resolve(
                 count += 1
                 if count % 2000 == 0:
                     progress.update(task, completed=offset)
+            if state is not None:
+                # saved before the end-of-file settling: a later run resumes the stream
+                # where it stood, and gives what one run over both files would have
+                resolver.save(state)
             if last is not None:
                 resolver.settle(last)  # re-estimate once more and judge the redo queue
         elapsed = time.perf_counter() - started
@@ -111,8 +118,6 @@ def resolve(
             for row in csv.reader(interim):
                 row[1] = resolver.person_of(row[1])
                 final.writerow(row)
-    if state is not None:
-        resolver.save(state)
     for line in rejected[:_MAX_REPORTED]:
         err.print(f"rejected {line}", markup=False, soft_wrap=True)
     if len(rejected) > _MAX_REPORTED:
