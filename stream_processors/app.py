@@ -127,7 +127,8 @@ def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
             with _crashes_recorded(pipeline, "resolve"):
                 async for batch in stream.take_events(RESOLVE_BATCH, within=STAGE_WAIT_S):
                     for event in batch:
-                        pipeline.resolve(event.message.value, event.message.offset)
+                        message = event.message
+                        pipeline.resolve(message.value, message.offset, message.timestamp)
                     pipeline.publisher.flush_blocking()
                     pipeline.maybe_checkpoint()
 

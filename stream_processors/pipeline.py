@@ -1,9 +1,14 @@
 """What the agents do with each message, apart from Faust: decode and validate, resolve and
 judge. The agents in ``app.py`` only move messages in and out.
+
+Validation stamps each message it writes to the accepted log with the time it accepted the
+events in it (the Kafka message timestamp, which the log keeps): that is each event's received
+time, read back by resolution, so a replay of the log sees the times the first pass saw.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -11,7 +16,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -31,6 +36,7 @@ from mast_core.events import (
     decode_interaction,
     encode_interaction,
 )
+from mast_core.linkage import FREEZE_EVERY
 from mast_core.normalise.dates import is_placeholder_birth_date
 from mast_core.settings import Settings
 from messaging.clients import make_consumer
@@ -55,6 +61,29 @@ is not ready until the window has passed without that many crashes."""
 
 class RecoveryError(MastError):
     reason = "recovery"
+
+
+class NoReceivedTime(MastError):
+    """An accepted-log message without a timestamp: not written by this MAST's validation
+    (Kafka has stamped every message since 0.10), so its events have no received time."""
+
+    reason = "no_received_time"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def received_time(timestamp_s: float | None) -> datetime:
+    """A Kafka message timestamp (seconds, as Faust gives it) as the received time, to the
+    millisecond Kafka stores: the same datetime on every read of the message."""
+    if timestamp_s is None or timestamp_s <= 0:
+        raise NoReceivedTime("the accepted-log message has no timestamp")
+    return _EPOCH + timedelta(milliseconds=round(timestamp_s * 1000))
+
+
+def now_ms() -> int:
+    """The time validation accepts a batch, as a Kafka timestamp (milliseconds)."""
+    return time.time_ns() // 1_000_000
 
 
 class ProcessingFailed(MastError):
@@ -116,6 +145,7 @@ class Pipeline:
         self._snapshot_pid: int | None = None
         self._snapshot_started = 0.0
         self._snapshot_offset = 0
+        self._resolved_since_freeze = 0
         self._resolved_encoder = EnvelopeEncoder(RESOLVED_INTERACTION, INTERACTION)
         self._merge_codec = codec(IDENTITY_MERGE)
         self._alert_codec = codec(ALERT)
@@ -142,10 +172,12 @@ class Pipeline:
             accepted.append(encoded)
         if messages:
             metrics.EVENTS_IN.labels(messages[0][1]).inc(len(messages))
+        received = now_ms()  # the events' received time, kept with them by the log
         for chunk in _chunks(accepted):
             self.publisher.send(
                 self.settings.accepted_interactions_topic,
                 self._batch_codec.encode({"events": chunk}),
+                timestamp_ms=received,
             )
         self.health.count("accepted", len(accepted))
         return len(accepted)
@@ -194,13 +226,15 @@ class Pipeline:
             raise RecoveryError("this process does not resolve (its roles exclude 'resolve')")
         return self.stage
 
-    def resolve(self, raw: bytes | None, offset: int) -> None:
-        """Resolve one accepted-log message: a batch of events, in order."""
+    def resolve(self, raw: bytes | None, offset: int, timestamp_s: float | None) -> None:
+        """Resolve one accepted-log message: a batch of events, in order. ``timestamp_s`` is
+        the message's Kafka timestamp, which validation set to the events' received time."""
         stage = self._stage()
         if not stage.accepts(offset):
             return
         topic = self.settings.accepted_interactions_topic
         try:
+            received_at = received_time(timestamp_s)
             items = self._batch_codec.decode(raw)["events"]
         except MastError as error:  # written by stage 1, so a bug or a foreign writer
             self._dead_letter(error, topic, 0, offset, raw)
@@ -214,20 +248,28 @@ class Pipeline:
                 self._dead_letter(error, topic, 0, offset, item)
                 continue
             try:
-                self._resolve_one(stage, event, item)
+                self._resolve_one(stage, event, item, received_at)
             except Exception as error:  # one event's failure must not take its neighbours
                 stage.forget(event)
                 self._failed("resolution", error, topic, 0, offset, item)
         stage.done(offset)
 
-    def _resolve_one(self, stage: ResolutionStage, event: InteractionEvent, raw: bytes) -> None:
+    def _resolve_one(
+        self, stage: ResolutionStage, event: InteractionEvent, raw: bytes, received_at: datetime
+    ) -> None:
         started = time.perf_counter()
-        output = stage.process(event)
+        output = stage.process(event, received_at)
         metrics.RESOLUTION_SECONDS.observe(time.perf_counter() - started)
         if output is None:
             metrics.DUPLICATES.inc()
             self.health.count("duplicates")
             return
+        self._resolved_since_freeze += 1
+        if self._resolved_since_freeze >= FREEZE_EVERY:
+            # The state only grows, and without cycles: keep the collector off it (the
+            # resolver's FREEZE_EVERY says why), and checkpoints' forked children share it.
+            gc.freeze()
+            self._resolved_since_freeze = 0
         settings = self.settings
         key = output.resolved["person_id"].encode()
         value = self._resolved_encoder.encode(raw, output.resolved, output.event.to_record)

@@ -38,10 +38,20 @@ class OutputPublisher:
         if error is not None:
             self._failures.append(f"{message.topic()}: {error.str()}")
 
-    def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+    def send(
+        self, topic: str, value: bytes, key: bytes | None = None, timestamp_ms: int = 0
+    ) -> None:
+        """Queue one message; ``timestamp_ms`` sets its Kafka timestamp (0: the time of this
+        call, librdkafka's default)."""
         while True:
             try:
-                self._producer.produce(topic, value=value, key=key, on_delivery=self._on_delivery)
+                self._producer.produce(
+                    topic,
+                    value=value,
+                    key=key,
+                    on_delivery=self._on_delivery,
+                    timestamp=timestamp_ms,
+                )
                 self._sent[topic] = self._sent.get(topic, 0) + 1
                 break
             except BufferError:  # local queue full: let deliveries drain, then retry

@@ -8,14 +8,18 @@ offset, a restarted worker replays the log from there, and whatever it publishes
 identical to what it published before the crash (downstream writes are keyed, so a repeat
 is absorbed).
 
+For that, nothing the stage publishes may depend on when it runs. Every time it stamps
+(``resolved_at``, ``merged_at``, an alert's ``raised_at``, and the time of an event whose
+partner gave none) is the event's received time: the time validation accepted it, which the
+accepted log keeps with the event. A replay reads the same times from the log.
+
 This module knows no Kafka or Faust: the agents feed it and publish what it returns.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
-import os
-import pickle
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,17 +31,39 @@ from mast_core.escalation.engine import Alert
 from mast_core.escalation.rules import load_rules
 from mast_core.events import InteractionEvent
 from mast_core.linkage.parameters import Parameters
-from mast_core.linkage.resolver import Merge, Resolution, Resolver
+from mast_core.linkage.resolver import STATE_FORMAT, Merge, Resolution, Resolver
 from mast_core.normalise.dates import parse_birth_date
+from mast_core.seen_events import SeenEvents
+from mast_core.state_files import StateFileError, read_state, write_state
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = 2
-"""2: repeats are recognised by (agency, event id), and identity ids derive from that key."""
+CHECKPOINT_FORMAT = 3
+"""2: repeats are recognised by (agency, event id), and identity ids derive from that key.
+3: the seen events are one compact structure shared with escalation (``SeenEvents``), and
+the stage's times come from the accepted log (``LogClock``)."""
+
+
+_RESOLVER_FORMAT = "_resolver_state_format"
 
 
 class CheckpointError(MastError):
     reason = "checkpoint"
+
+
+class LogClock:
+    """The time as the accepted log tells it: the received time of the event being resolved.
+
+    The escalation engine asks its clock when it raises an alert; given this one, an alert
+    replayed from the log is raised at the same time as the first time. A class rather than
+    a closure, so the engine's state still pickles into the checkpoint.
+    """
+
+    def __init__(self) -> None:
+        self.now = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @dataclass
@@ -53,14 +79,25 @@ class StageOutput:
 
 
 class ResolutionStage:
-    def __init__(self, resolver: Resolver, engine: EscalationEngine) -> None:
+    def __init__(
+        self,
+        resolver: Resolver,
+        engine: EscalationEngine,
+        clock: LogClock | None = None,
+        seen: SeenEvents | None = None,
+    ) -> None:
+        """``engine`` should have been made with the same ``clock`` and ``seen`` (``fresh``
+        does this): then its alerts carry log times and it remembers events in the one
+        structure."""
         self.resolver = resolver
         self.engine = engine
+        self.clock = clock or LogClock()
         self.next_offset = 0
         """The accepted-log offset the state has not yet seen."""
-        self.seen: set[str] = set()
-        """Keys (``event_key``) of events already resolved: a partner re-sending one changes
-        nothing. An event that failed is not in it, so its partner can send it again."""
+        self.seen = seen if seen is not None else engine.seen_events
+        """Keys (``event_key``) of events already resolved, for ever: a partner re-sending
+        one, however much later, changes nothing. An event that failed is not in it, so its
+        partner can send it again. Shared with the escalation engine."""
         self.duplicates = 0
 
     @classmethod
@@ -69,7 +106,8 @@ class ResolutionStage:
     ) -> ResolutionStage:
         parameters = Parameters.load(parameters_file) if parameters_file else Parameters.default()
         rules = load_rules(rules_file) if rules_file else load_rules()
-        return cls(Resolver(parameters), EscalationEngine(rules))
+        clock, seen = LogClock(), SeenEvents()
+        return cls(Resolver(parameters), EscalationEngine(rules, clock, seen), clock, seen)
 
     # Processing -------------------------------------------------------------------------------
     def accepts(self, offset: int) -> bool:
@@ -80,8 +118,15 @@ class ResolutionStage:
         """The message at ``offset`` is wholly resolved."""
         self.next_offset = max(self.next_offset, offset + 1)
 
-    def process(self, event: InteractionEvent) -> StageOutput | None:
+    def process(
+        self, event: InteractionEvent, received_at: datetime | None = None
+    ) -> StageOutput | None:
         """Resolve one event; None for an event seen before (a re-sent event).
+
+        ``received_at`` is when validation accepted the event, as the accepted log carries
+        it; the pipeline always gives it. A caller with no log (a test, a one-off tool) may
+        leave it out and gets the wall clock, and with it no promise that a second run
+        stamps the same times.
 
         An event is marked seen only once it is wholly resolved: one that raises (and so goes
         to the dead-letter topic) can be sent again, corrected.
@@ -90,7 +135,11 @@ class ResolutionStage:
         if key in self.seen:
             self.duplicates += 1
             return None
-        output = self._process(event)
+        try:
+            output = self._process(event, received_at or datetime.now(UTC))
+        except BaseException:
+            self.seen.discard(key)  # escalation may have noted it before the failure
+            raise
         self.seen.add(key)
         return output
 
@@ -98,10 +147,10 @@ class ResolutionStage:
         """The event's outputs could not be published: let its partner send it again."""
         self.seen.discard(event.key)
 
-    def _process(self, event: InteractionEvent) -> StageOutput:
-        now = datetime.now(UTC)
+    def _process(self, event: InteractionEvent, received_at: datetime) -> StageOutput:
+        self.clock.now = received_at
         resolution = self.resolver.resolve(event)
-        occurred_at = event.occurred_at or now
+        occurred_at = event.occurred_at or received_at
         alerts: list[Alert] = []
         for merge in resolution.merges:
             alerts.extend(self.engine.merge(merge.surviving_person_id, merge.retired_person_id))
@@ -127,39 +176,37 @@ class ResolutionStage:
                 "address_id": resolution.address_id,
                 "match_weight": resolution.match_weight,
                 "match_reason": resolution.reason,
-                "resolved_at": now,
+                "resolved_at": received_at,
                 "search_keys": list(resolution.keys),
                 "parameters_version": resolution.parameters_version,
             },
-            merges=[merge_record(merge, now) for merge in resolution.merges],
+            merges=[merge_record(merge, received_at) for merge in resolution.merges],
             alerts=[alert.to_record() for alert in alerts],
             resolution=resolution,
         )
 
     # Checkpoints ------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
-        """Write the state atomically: a crash mid-write leaves the previous checkpoint."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(path.suffix + ".tmp")
-        with temporary.open("wb") as handle:
-            pickle.dump(
-                (CHECKPOINT_FORMAT, self.__dict__), handle, protocol=pickle.HIGHEST_PROTOCOL
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(path)
+        """Write the state atomically: a crash mid-write leaves the previous checkpoint. The
+        resolver's own state format goes with it: the resolver inside is pickled whole, so a
+        checkpoint is readable only by a MAST whose resolver has the same layout."""
+        write_state(path, CHECKPOINT_FORMAT, {**self.__dict__, _RESOLVER_FORMAT: STATE_FORMAT})
 
     @classmethod
     def load(cls, path: Path) -> ResolutionStage:
         """A checkpoint written by ``save`` (the worker's own local file: it is a pickle)."""
         try:
-            with path.open("rb") as handle:
-                version, state = pickle.load(handle)  # noqa: S301 - our own state file
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
-            raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from None
-        if version != CHECKPOINT_FORMAT:
+            version, state = read_state(path)
+        except StateFileError as exc:
+            raise CheckpointError(f"cannot read checkpoint: {exc}") from None
+        resolver_format = state.pop(_RESOLVER_FORMAT, None) if isinstance(state, dict) else None
+        if version != CHECKPOINT_FORMAT or resolver_format != STATE_FORMAT:
             raise CheckpointError(
-                f"checkpoint {path} has format {version}, not {CHECKPOINT_FORMAT}"
+                f"checkpoint {path} has format {version} (resolver state {resolver_format}), "
+                f"and this MAST reads only format {CHECKPOINT_FORMAT} (resolver state "
+                f"{STATE_FORMAT}). Move the file aside and start again: the resolution state "
+                "is rebuilt by replaying the accepted-interactions log from its start (kept "
+                "for ever unless MAST_RESOLUTION_LOG_RETENTION_DAYS says otherwise)"
             )
         stage = cls.__new__(cls)
         stage.__dict__.update(state)
@@ -169,8 +216,11 @@ class ResolutionStage:
     def load_or_fresh(
         cls, path: Path, *, parameters_file: Path | None = None, rules_file: Path | None = None
     ) -> ResolutionStage:
+        """The worker's state at start. A restored state is millions of long-lived objects:
+        they are frozen out of the garbage collector's reach (``FREEZE_EVERY`` says why)."""
         if path.exists():
             stage = cls.load(path)
+            gc.freeze()
             log.info("resolution state restored at log offset %d", stage.next_offset)
             return stage
         return cls.fresh(parameters_file=parameters_file, rules_file=rules_file)

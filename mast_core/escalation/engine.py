@@ -19,6 +19,7 @@ from typing import Any
 
 from mast_core.escalation.rules import Rise, Rule, RuleSet, load_rules
 from mast_core.events import event_key
+from mast_core.seen_events import SeenEvents
 
 CHILD_AGE = 18
 CHILDREN_SOCIAL_CARE = "CHILDREN_SOCIAL_CARE"
@@ -92,7 +93,10 @@ class _Person:
 
 class EscalationEngine:
     def __init__(
-        self, rules: RuleSet | None = None, clock: Callable[[], datetime] | None = None
+        self,
+        rules: RuleSet | None = None,
+        clock: Callable[[], datetime] | None = None,
+        seen: SeenEvents | None = None,
     ) -> None:
         self.rules = rules or load_rules()
         self.clock = clock or _utc_now
@@ -102,7 +106,9 @@ class EscalationEngine:
         self.residents: dict[str, set[str]] = {}
         self.addresses_of: dict[str, set[str]] = {}
         self.last_fired: dict[tuple[str, str], datetime] = {}
-        self.seen_events: set[str] = set()
+        self.seen_events = seen if seen is not None else SeenEvents()
+        """Events already observed; the resolution stage shares its own, so that one compact
+        structure remembers every event (mast_core.seen_events)."""
 
     # Input ------------------------------------------------------------------------------------
     def observe(self, observation: Observation) -> list[Alert]:

@@ -4,7 +4,9 @@ kept as sent (cleaned) and marked invalid, so it can still agree with itself.
 
 Repairs are deliberately narrow. Only O/0 and I/1 are swapped, and only where the format
 says which one a position must hold, because a wider repair (S/5, B/8) turns a postcode
-with a lost character into someone else's valid postcode.
+with a lost character into someone else's valid postcode. A real postcode outside the
+pattern (``GIR 0AA``, Girobank's) is recognised before any repair, or the I/1 swap would
+make it ``G1R 0AA``, a Glasgow district that does not exist.
 """
 
 from __future__ import annotations
@@ -145,6 +147,8 @@ AREAS = frozenset(
 
 _VALID = re.compile(r"^([A-Z]{1,2})([0-9][A-Z0-9]?)([0-9][ABD-HJLNP-UW-Z]{2})$")
 """Area, district, inward code; the inward letters never include C, I, K, M, O or V."""
+SPECIAL = frozenset({"GIR0AA"})
+"""Real postcodes that do not follow the pattern, compact: never repaired into another."""
 _TO_DIGIT = str.maketrans({"O": "0", "I": "1"})
 _TO_LETTER = str.maketrans({"0": "O", "1": "I"})
 
@@ -192,6 +196,10 @@ def normalise_postcode(text: str | None) -> Postcode | None:
     compact = re.sub(r"[^A-Z0-9]", "", text.upper())
     if not compact:
         return None
+    if len(compact) >= 5:  # a special postcode, also with O typed for its inward 0
+        inward = compact[-3].translate(_TO_DIGIT) + compact[-2:].translate(_TO_LETTER)
+        if compact[:-3] + inward in SPECIAL:
+            return Postcode(f"{compact[:-3]} {inward}", True)
     for candidate in (compact, *_readings(compact)):
         match = _VALID.match(candidate)
         if match and match[1] in AREAS and match[2][-1] not in "IO":

@@ -19,168 +19,152 @@ from clickhouse_connect.driver.client import Client
 
 from mast_core.linkage.address_search import address_search_keys
 from mast_core.normalise.addresses import normalise_address
+from sinks.clickhouse.tables import (
+    ADDRESS_KEY_COLUMNS,
+    ADDRESS_KEYS,
+    ALERT_COLUMNS,
+    ALERTS,
+    ALIAS_COLUMNS,
+    DEAD_LETTER_COLUMNS,
+    DEAD_LETTERS,
+    IDENTITY_MERGES,
+    MERGE_COLUMNS,
+    PERSON_ALIASES,
+    PERSON_KEY_COLUMNS,
+    PERSON_KEYS,
+    RESOLVED_COLUMNS,
+    RESOLVED_INTERACTIONS,
+    AddressKeyRow,
+    AlertRow,
+    AliasRow,
+    DeadLetterRow,
+    MergeRow,
+    PersonKeyRow,
+    ResolvedRow,
+)
 
-RESOLVED_COLUMNS = [
-    "event_id",
-    "person_id",
-    "address_id",
-    "agency",
-    "event_type",
-    "event_time",
-    "occurred_at",
-    "source_system",
-    "source_record_id",
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "gender",
-    "address_line1",
-    "address_line2",
-    "town",
-    "postcode",
-    "uprn",
-    "nhs_number",
-    "case_status",
-    "contact_name",
-    "contact_team",
-    "contact_phone",
-    "contact_email",
-    "match_weight",
-    "match_reason",
-    "resolved_at",
-    "parameters_version",
-]
-PERSON_KEY_COLUMNS = [
-    "key",
-    "person_id",
-    "event_id",
-    "event_time",
-    "agency",
-    "source_system",
-    "source_record_id",
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "gender",
-    "address_line1",
-    "town",
-    "postcode",
-    "nhs_number",
-    "resolved_at",
-]
-_SEARCHED = [RESOLVED_COLUMNS.index(name) for name in PERSON_KEY_COLUMNS[1:]]
-"""Where each of person_keys' columns after the key sits in a resolved row."""
-ADDRESS_KEY_COLUMNS = ["key", "address_id", "line1", "line2", "town", "postcode", "last_seen"]
-MERGE_COLUMNS = [
-    "merge_id",
-    "surviving_person_id",
-    "retired_person_id",
-    "triggered_by_event_id",
-    "match_weight",
-    "evidence",
-    "merged_at",
-]
-ALIAS_COLUMNS = ["retired_person_id", "surviving_person_id", "merge_id", "merged_at"]
-ALERT_COLUMNS = [
-    "alert_id",
-    "rule_id",
-    "severity",
-    "subject_kind",
-    "subject_id",
-    "window_start",
-    "window_end",
-    "counts_by_agency",
-    "evidence_event_ids",
-    "summary",
-    "raised_at",
-]
-DEAD_LETTER_COLUMNS = [
-    "source_topic",
-    "source_partition",
-    "source_offset",
-    "reason",
-    "field",
-    "detail",
-    "raw",
-    "failed_at",
+__all__ = [  # the column lists stay importable from here for readers not yet moved to tables
+    "ALERT_COLUMNS",
+    "DEAD_LETTER_COLUMNS",
+    "MERGE_COLUMNS",
+    "PERSON_KEY_COLUMNS",
+    "RESOLVED_COLUMNS",
+    "SinkWriter",
+    "batch_token",
 ]
 
 
-def resolved_row(record: dict[str, Any]) -> list[Any]:
+def resolved_row(record: dict[str, Any]) -> ResolvedRow:
+    """A resolved-interaction record (Avro) as its table row. ``event_time`` is when it
+    happened, or when MAST received it if the partner did not say (``resolved_at`` is that
+    received time, the same on every replay, so the sorting key is too)."""
     event = record["interaction"]
     subject = event["subject"]
     address = subject.get("address") or {}
     contact = event.get("contact") or {}
     occurred_at: datetime | None = event.get("occurred_at")
-    return [
-        event["event_id"],
-        record["person_id"],
-        record.get("address_id") or "",
-        event["agency"],
-        event.get("event_type") or "",
-        occurred_at or record["resolved_at"],
-        occurred_at,
-        event.get("source_system"),
-        event.get("source_record_id"),
-        subject.get("given_name"),
-        subject.get("family_name"),
-        subject.get("date_of_birth"),
-        subject.get("gender") or "U",
-        address.get("line1"),
-        address.get("line2"),
-        address.get("town"),
-        address.get("postcode"),
-        address.get("uprn"),
-        subject.get("nhs_number"),
-        event.get("case_status"),
-        contact.get("name"),
-        contact.get("team"),
-        contact.get("phone"),
-        contact.get("email"),
-        record.get("match_weight"),
-        record["match_reason"],
-        record["resolved_at"],
-        record.get("parameters_version") or "",
-    ]
+    return ResolvedRow(
+        event_id=event["event_id"],
+        person_id=record["person_id"],
+        address_id=record.get("address_id") or "",
+        agency=event["agency"],
+        event_type=event.get("event_type") or "",
+        event_time=occurred_at or record["resolved_at"],
+        occurred_at=occurred_at,
+        source_system=event.get("source_system"),
+        source_record_id=event.get("source_record_id"),
+        given_name=subject.get("given_name"),
+        family_name=subject.get("family_name"),
+        date_of_birth=subject.get("date_of_birth"),
+        gender=subject.get("gender") or "U",
+        address_line1=address.get("line1"),
+        address_line2=address.get("line2"),
+        town=address.get("town"),
+        postcode=address.get("postcode"),
+        uprn=address.get("uprn"),
+        nhs_number=subject.get("nhs_number"),
+        case_status=event.get("case_status"),
+        contact_name=contact.get("name"),
+        contact_team=contact.get("team"),
+        contact_phone=contact.get("phone"),
+        contact_email=contact.get("email"),
+        match_weight=record.get("match_weight"),
+        match_reason=record["match_reason"],
+        resolved_at=record["resolved_at"],
+        parameters_version=record.get("parameters_version") or "",
+    )
 
 
-def address_key_rows(resolved_rows: Sequence[list[Any]]) -> list[list[Any]]:
-    """Each distinct written form of each resolved address under its search keys."""
-    latest: dict[tuple[str, ...], list[Any]] = {}
+def person_key_row(key: str, row: ResolvedRow) -> PersonKeyRow:
+    """The resolved row filed under one of its search keys."""
+    return PersonKeyRow(
+        key=key,
+        person_id=row.person_id,
+        event_id=row.event_id,
+        event_time=row.event_time,
+        agency=row.agency,
+        source_system=row.source_system,
+        source_record_id=row.source_record_id,
+        given_name=row.given_name,
+        family_name=row.family_name,
+        date_of_birth=row.date_of_birth,
+        gender=row.gender,
+        address_line1=row.address_line1,
+        town=row.town,
+        postcode=row.postcode,
+        nhs_number=row.nhs_number,
+        resolved_at=row.resolved_at,
+    )
+
+
+def address_key_rows(resolved_rows: Sequence[ResolvedRow]) -> list[AddressKeyRow]:
+    """Each distinct written form of each resolved address under its search keys, with the
+    latest time it was seen."""
+    latest: dict[tuple[str, ...], AddressKeyRow] = {}
     for row in resolved_rows:
-        address_id = row[2]
-        if not address_id:
+        if not row.address_id:
             continue
-        text = (row[13] or "", row[14] or "", row[15] or "", row[16] or "")
-        normalised = normalise_address(*(part or None for part in text))
+        line1, line2 = row.address_line1 or "", row.address_line2 or ""
+        town, postcode = row.town or "", row.postcode or ""
+        normalised = normalise_address(line1 or None, line2 or None, town or None, postcode or None)
         if normalised is None:
             continue
         for key in address_search_keys(normalised):
-            identity = (key, address_id, *text)
+            identity = (key, row.address_id, line1, line2, town, postcode)
             kept = latest.get(identity)
-            if kept is None or row[5] > kept[-1]:
-                latest[identity] = [*identity, row[5]]
+            if kept is None or row.event_time > kept.last_seen:
+                latest[identity] = AddressKeyRow(
+                    key=key,
+                    address_id=row.address_id,
+                    line1=line1,
+                    line2=line2,
+                    town=town,
+                    postcode=postcode,
+                    last_seen=row.event_time,
+                )
     return list(latest.values())
 
 
-def merge_row(record: dict[str, Any]) -> list[Any]:
-    return [
-        record["merge_id"],
-        record["surviving_person_id"],
-        record["retired_person_id"],
-        record.get("triggered_by_event_id"),
-        record["match_weight"],
-        json.dumps(record["evidence"]),
-        record["merged_at"],
-    ]
+def merge_row(record: dict[str, Any]) -> MergeRow:
+    return MergeRow(
+        merge_id=record["merge_id"],
+        surviving_person_id=record["surviving_person_id"],
+        retired_person_id=record["retired_person_id"],
+        triggered_by_event_id=record.get("triggered_by_event_id"),
+        match_weight=record["match_weight"],
+        evidence=json.dumps(record["evidence"]),
+        merged_at=record["merged_at"],
+    )
 
 
-def alert_row(record: dict[str, Any]) -> list[Any]:
-    return [record[column] for column in ALERT_COLUMNS]
+def alert_row(record: dict[str, Any]) -> AlertRow:
+    """The Avro alert record's fields are the table's columns, by the same names."""
+    return AlertRow(**{column: record[column] for column in ALERT_COLUMNS})
 
 
-def dead_letter_row(record: dict[str, Any]) -> list[Any]:
-    return [record[column] for column in DEAD_LETTER_COLUMNS]
+def dead_letter_row(record: dict[str, Any]) -> DeadLetterRow:
+    """The Avro dead-letter record's fields are the table's columns, by the same names."""
+    return DeadLetterRow(**{column: record[column] for column in DEAD_LETTER_COLUMNS})
 
 
 def batch_token(table: str, keys: Sequence[str]) -> str:
@@ -202,53 +186,64 @@ class SinkWriter:
         self._aliases: dict[str, str] | None = None
 
     def _insert(
-        self, table: str, rows: list[list[Any]], columns: list[str], keys: list[str]
+        self,
+        table: str,
+        rows: Sequence[tuple[Any, ...]],
+        columns: Sequence[str],
+        keys: list[str],
     ) -> None:
+        """Insert rows whose fields are ``columns``, in that order (a row type's
+        ``_fields``)."""
         if not rows:
             return
         with self.lock:
             self.client.insert(
                 table,
                 rows,
-                column_names=columns,
+                column_names=list(columns),
                 settings={"insert_deduplication_token": batch_token(table, keys)},
             )
 
     def write_resolved(self, records: Sequence[dict[str, Any]]) -> int:
         rows = [resolved_row(record) for record in records]
-        keys = [f"{row[3]}|{row[0]}|{row[1]}" for row in rows]  # agency, event, person
-        self._insert("resolved_interactions", rows, RESOLVED_COLUMNS, keys)
+        self._insert(
+            RESOLVED_INTERACTIONS,
+            rows,
+            RESOLVED_COLUMNS,
+            [f"{row.agency}|{row.event_id}|{row.person_id}" for row in rows],
+        )
         search_rows = [
-            [key, *(row[i] for i in _SEARCHED)]
+            person_key_row(key, row)
             for record, row in zip(records, rows, strict=True)
             for key in record.get("search_keys") or ()
         ]
         self._insert(
-            "person_keys",
+            PERSON_KEYS,
             search_rows,
             PERSON_KEY_COLUMNS,
-            [f"{r[0]}|{r[4]}|{r[2]}" for r in search_rows],  # key, agency, event
+            [f"{r.key}|{r.agency}|{r.event_id}" for r in search_rows],
         )
         address_rows = address_key_rows(rows)
         self._insert(
-            "address_keys",
+            ADDRESS_KEYS,
             address_rows,
             ADDRESS_KEY_COLUMNS,
-            ["|".join(r[:6]) for r in address_rows],
+            [
+                "|".join((r.key, r.address_id, r.line1, r.line2, r.town, r.postcode))
+                for r in address_rows
+            ],
         )
         return len(rows)
 
     def write_alerts(self, records: Sequence[dict[str, Any]]) -> int:
         rows = [alert_row(record) for record in records]
-        self._insert("alerts", rows, ALERT_COLUMNS, [record["alert_id"] for record in records])
+        self._insert(ALERTS, rows, ALERT_COLUMNS, [row.alert_id for row in rows])
         return len(rows)
 
     def write_dead_letters(self, records: Sequence[dict[str, Any]]) -> int:
         rows = [dead_letter_row(record) for record in records]
-        keys = [
-            f"{r['source_topic']}|{r['source_partition']}|{r['source_offset']}" for r in records
-        ]
-        self._insert("dead_letters", rows, DEAD_LETTER_COLUMNS, keys)
+        keys = [f"{r.source_topic}|{r.source_partition}|{r.source_offset}" for r in rows]
+        self._insert(DEAD_LETTERS, rows, DEAD_LETTER_COLUMNS, keys)
         return len(rows)
 
     def write_merges(self, records: Sequence[dict[str, Any]]) -> int:
@@ -257,18 +252,28 @@ class SinkWriter:
         if not records:
             return 0
         aliases = self._load_aliases()
-        alias_rows: list[list[Any]] = []
+        alias_rows: list[AliasRow] = []
         for record in records:
             retired, surviving = record["retired_person_id"], record["surviving_person_id"]
             surviving = aliases.get(surviving, surviving)
             followers = [old for old, now in aliases.items() if now == retired]
             for old in [*followers, retired]:
                 aliases[old] = surviving
-                alias_rows.append([old, surviving, record["merge_id"], record["merged_at"]])
-        merge_ids = [record["merge_id"] for record in records]
-        self._insert("identity_merges", [merge_row(r) for r in records], MERGE_COLUMNS, merge_ids)
+                alias_rows.append(
+                    AliasRow(
+                        retired_person_id=old,
+                        surviving_person_id=surviving,
+                        merge_id=record["merge_id"],
+                        merged_at=record["merged_at"],
+                    )
+                )
+        rows = [merge_row(record) for record in records]
+        self._insert(IDENTITY_MERGES, rows, MERGE_COLUMNS, [row.merge_id for row in rows])
         self._insert(
-            "person_aliases", alias_rows, ALIAS_COLUMNS, [f"{r[0]}|{r[1]}" for r in alias_rows]
+            PERSON_ALIASES,
+            alias_rows,
+            ALIAS_COLUMNS,
+            [f"{r.retired_person_id}|{r.surviving_person_id}" for r in alias_rows],
         )
         return len(records)
 
@@ -278,5 +283,8 @@ class SinkWriter:
                 result = self.client.query(
                     "SELECT retired_person_id, surviving_person_id FROM person_aliases FINAL"
                 )
-            self._aliases = {row[0]: row[1] for row in result.result_rows}
+            self._aliases = {
+                row["retired_person_id"]: row["surviving_person_id"]
+                for row in result.named_results()
+            }
         return self._aliases

@@ -6,6 +6,7 @@ import pytest
 
 from sinks.clickhouse.client import connect
 from sinks.clickhouse.migrate import MigrationError, apply_migrations, load_migrations
+from sinks.clickhouse.tables import TABLES
 
 pytestmark = pytest.mark.integration
 
@@ -48,3 +49,19 @@ def test_queries_take_parameters_not_concatenated_text(clickhouse):
         parameters={"name": hostile},
     )
     assert result.result_rows[0][0] == 0
+
+
+def test_every_column_list_is_its_tables_columns_in_order(clickhouse):
+    """sinks/clickhouse/tables.py owns the column lists that writers and readers use: each
+    must be exactly what the migrations built, so a migration that adds a column and a list
+    that does not (or the other way round) fail here, not in production."""
+    for table, row_type in TABLES.items():
+        columns = [
+            row[0]
+            for row in clickhouse.query(
+                "SELECT name FROM system.columns WHERE database = currentDatabase() "
+                "AND table = {table:String} ORDER BY position",
+                parameters={"table": table},
+            ).result_rows
+        ]
+        assert list(row_type._fields) == columns, table  # type: ignore[attr-defined]

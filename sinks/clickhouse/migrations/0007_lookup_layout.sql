@@ -10,14 +10,18 @@
 --    address, NHS number, agency and partner reference), so a search reads the rows under
 --    its keys, contiguous in key order, and never the wide interaction table.
 --
--- Each table is rebuilt under its name with its rows copied; the address view is recreated
--- because a materialised view follows the table it was created on, not the name.
+-- Each table is built beside the old one under a new name, filled from it, and swapped in
+-- with EXCHANGE TABLES; the address view is recreated because a materialised view follows
+-- the table it was created on, not the name.
+--
+-- Re-runnable after a failure midway (sinks/clickhouse/migrate.py): filling and swapping
+-- run only while the table still has the layout this migration replaces ("-- only if:"),
+-- and the new table is emptied before it is filled again. Rewritten to this form after it
+-- shipped, with the same end state; migrate.REWRITTEN accepts the checksum of the first form.
 
 DROP VIEW IF EXISTS address_interactions_mv;
 
-RENAME TABLE resolved_interactions TO resolved_interactions_0002;
-
-CREATE TABLE resolved_interactions
+CREATE TABLE IF NOT EXISTS resolved_interactions_0007
 (
     event_id          String,
     person_id         String,
@@ -52,13 +56,18 @@ PARTITION BY toYear(event_time)
 ORDER BY (person_id, event_time, event_id)
 SETTINGS non_replicated_deduplication_window = 1000;
 
-INSERT INTO resolved_interactions SELECT * FROM resolved_interactions_0002;
+-- only if: SELECT count() > 0 FROM system.tables WHERE database = currentDatabase() AND name = 'resolved_interactions' AND partition_key = 'toYYYYMM(event_time)'
+TRUNCATE TABLE resolved_interactions_0007;
 
-DROP TABLE resolved_interactions_0002;
+-- only if: SELECT count() > 0 FROM system.tables WHERE database = currentDatabase() AND name = 'resolved_interactions' AND partition_key = 'toYYYYMM(event_time)'
+INSERT INTO resolved_interactions_0007 SELECT * FROM resolved_interactions;
 
-RENAME TABLE address_interactions TO address_interactions_0002;
+-- only if: SELECT count() > 0 FROM system.tables WHERE database = currentDatabase() AND name = 'resolved_interactions' AND partition_key = 'toYYYYMM(event_time)'
+EXCHANGE TABLES resolved_interactions AND resolved_interactions_0007;
 
-CREATE TABLE address_interactions
+DROP TABLE IF EXISTS resolved_interactions_0007;
+
+CREATE TABLE IF NOT EXISTS address_interactions_0007
 (
     address_id   String,
     event_time   DateTime64(3, 'UTC'),
@@ -76,23 +85,28 @@ PARTITION BY toYear(event_time)
 ORDER BY (address_id, event_time, event_id)
 SETTINGS non_replicated_deduplication_window = 1000;
 
-INSERT INTO address_interactions
+-- only if: SELECT count() > 0 FROM system.tables WHERE database = currentDatabase() AND name = 'address_interactions' AND partition_key = 'toYYYYMM(event_time)'
+TRUNCATE TABLE address_interactions_0007;
+
+-- only if: SELECT count() > 0 FROM system.tables WHERE database = currentDatabase() AND name = 'address_interactions' AND partition_key = 'toYYYYMM(event_time)'
+INSERT INTO address_interactions_0007
 SELECT address_id, event_time, event_id, person_id, agency, event_type, given_name,
        family_name, date_of_birth, resolved_at
 FROM resolved_interactions
 WHERE address_id != '';
 
-DROP TABLE address_interactions_0002;
+-- only if: SELECT count() > 0 FROM system.tables WHERE database = currentDatabase() AND name = 'address_interactions' AND partition_key = 'toYYYYMM(event_time)'
+EXCHANGE TABLES address_interactions AND address_interactions_0007;
 
-CREATE MATERIALIZED VIEW address_interactions_mv TO address_interactions AS
+DROP TABLE IF EXISTS address_interactions_0007;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS address_interactions_mv TO address_interactions AS
 SELECT address_id, event_time, event_id, person_id, agency, event_type, given_name,
        family_name, date_of_birth, resolved_at
 FROM resolved_interactions
 WHERE address_id != '';
 
-RENAME TABLE person_keys TO person_keys_0004;
-
-CREATE TABLE person_keys
+CREATE TABLE IF NOT EXISTS person_keys_0007
 (
     key               String,
     person_id         String,
@@ -115,11 +129,18 @@ ENGINE = ReplacingMergeTree(resolved_at)
 ORDER BY (key, person_id, event_id)
 SETTINGS non_replicated_deduplication_window = 1000;
 
-INSERT INTO person_keys
+-- only if: SELECT count() > 0 FROM system.tables WHERE database = currentDatabase() AND name = 'person_keys' AND NOT has((SELECT groupArray(name) FROM system.columns WHERE database = currentDatabase() AND table = 'person_keys'), 'given_name')
+TRUNCATE TABLE person_keys_0007;
+
+-- only if: SELECT count() > 0 FROM system.tables WHERE database = currentDatabase() AND name = 'person_keys' AND NOT has((SELECT groupArray(name) FROM system.columns WHERE database = currentDatabase() AND table = 'person_keys'), 'given_name')
+INSERT INTO person_keys_0007
 SELECT k.key, k.person_id, k.event_id, k.event_time, r.agency, r.source_system,
        r.source_record_id, r.given_name, r.family_name, r.date_of_birth, r.gender,
        r.address_line1, r.town, r.postcode, r.nhs_number, k.resolved_at
-FROM person_keys_0004 AS k
+FROM person_keys AS k
 INNER JOIN resolved_interactions AS r ON r.person_id = k.person_id AND r.event_id = k.event_id;
 
-DROP TABLE person_keys_0004;
+-- only if: SELECT count() > 0 FROM system.tables WHERE database = currentDatabase() AND name = 'person_keys' AND NOT has((SELECT groupArray(name) FROM system.columns WHERE database = currentDatabase() AND table = 'person_keys'), 'given_name')
+EXCHANGE TABLES person_keys AND person_keys_0007;
+
+DROP TABLE IF EXISTS person_keys_0007;

@@ -53,3 +53,14 @@ def test_sector_and_outward():
 @pytest.mark.parametrize("raw", [None, "", "  ", "--"])
 def test_nothing_is_none(raw):
     assert normalise_postcode(raw) is None
+
+
+@pytest.mark.parametrize("raw", ["GIR 0AA", "gir0aa", " GIR  0AA ", "GIR OAA"])
+def test_a_real_postcode_outside_the_pattern_is_not_repaired_into_another(raw):
+    """Girobank's GIR 0AA: the I/1 repair would make it G1R 0AA, a district that does not
+    exist, and the record would stop agreeing with every other written the right way."""
+    postcode = normalise_postcode(raw)
+    assert postcode is not None
+    assert (postcode.text, postcode.valid) == ("GIR 0AA", True)
+    assert (postcode.outward, postcode.sector) == ("GIR", "GIR 0")
+    assert normalise_postcode("G1R 0AA") != postcode

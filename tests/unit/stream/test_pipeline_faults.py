@@ -21,12 +21,17 @@ from stream_processors.pipeline import (
 from stream_processors.resolution import ResolutionStage
 from tests.factories import event_dict
 
+RECEIVED = 1_775_250_000.0
+"""An accepted-log message's Kafka timestamp (seconds, as Faust gives it)."""
+
 
 class RecordingPublisher:
     def __init__(self) -> None:
         self.sent: list[tuple[str, bytes, bytes | None]] = []
 
-    def send(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+    def send(
+        self, topic: str, value: bytes, key: bytes | None = None, timestamp_ms: int = 0
+    ) -> None:
         self.sent.append((topic, value, key))
 
     def flush_blocking(self, timeout: float = 60.0) -> None:
@@ -79,6 +84,7 @@ def test_an_event_that_fails_to_resolve_is_dead_lettered_and_its_neighbours_reso
             event_dict(event_id="before"), event_dict(event_id="boom"), event_dict(event_id="after")
         ),
         0,
+        RECEIVED,
     )
     assert _resolved_ids(settings, publisher) == [("FIRE", "before"), ("FIRE", "after")]
     letters = [decode_dead_letter(v) for v in publisher.on(settings.dead_letter_topic)]
@@ -90,7 +96,7 @@ def test_an_event_that_fails_to_resolve_is_dead_lettered_and_its_neighbours_reso
 
     # The partner sends it again once the fault is gone: it is not taken for a repeat.
     monkeypatch.setattr(stage.resolver, "resolve", real_resolve)
-    pipeline.resolve(_accepted(event_dict(event_id="boom")), 1)
+    pipeline.resolve(_accepted(event_dict(event_id="boom")), 1, RECEIVED)
     assert _resolved_ids(settings, publisher)[-1] == ("FIRE", "boom")
 
 
@@ -121,7 +127,7 @@ def test_an_event_id_belongs_to_its_agency(settings):
     pipeline, publisher = _pipeline(settings)
     police = event_dict(event_id="1", agency="POLICE", event_type="DOMESTIC_ABUSE_INCIDENT")
     fire = event_dict(event_id="1", agency="FIRE")
-    pipeline.resolve(_accepted(fire, police, fire), 0)
+    pipeline.resolve(_accepted(fire, police, fire), 0, RECEIVED)
     assert _resolved_ids(settings, publisher) == [("FIRE", "1"), ("POLICE", "1")]
     assert pipeline.health.counts["duplicates"] == 1
 

@@ -1,0 +1,262 @@
+"""The columns of MAST's ClickHouse tables, in one place.
+
+Each table's row is a named tuple whose fields are the table's columns, in the table's
+order: the sink builds rows by name (``ResolvedRow(event_id=…, person_id=…)``), reads them by
+name (``row.address_id``), and inserts them with ``column_names=ResolvedRow._fields``, so a
+column added or moved is changed here once and no index elsewhere goes stale. Readers (the
+API) take their column lists from here too. ``tests/integration/test_clickhouse.py`` checks
+every list against the table the migrations build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+# Written by the sink ----------------------------------------------------------------------------
+
+RESOLVED_INTERACTIONS = "resolved_interactions"
+
+
+class ResolvedRow(NamedTuple):
+    """One interaction with the person and address it was resolved to."""
+
+    event_id: str
+    person_id: str
+    address_id: str
+    agency: str
+    event_type: str
+    event_time: datetime
+    occurred_at: datetime | None
+    source_system: str | None
+    source_record_id: str | None
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: str | None
+    gender: str
+    address_line1: str | None
+    address_line2: str | None
+    town: str | None
+    postcode: str | None
+    uprn: str | None
+    nhs_number: str | None
+    case_status: str | None
+    contact_name: str | None
+    contact_team: str | None
+    contact_phone: str | None
+    contact_email: str | None
+    match_weight: float | None
+    match_reason: str
+    resolved_at: datetime
+    parameters_version: str
+
+
+PERSON_KEYS = "person_keys"
+
+
+class PersonKeyRow(NamedTuple):
+    """A record under one of the blocking keys it was filed under, with what search scores."""
+
+    key: str
+    person_id: str
+    event_id: str
+    event_time: datetime
+    agency: str
+    source_system: str | None
+    source_record_id: str | None
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: str | None
+    gender: str
+    address_line1: str | None
+    town: str | None
+    postcode: str | None
+    nhs_number: str | None
+    resolved_at: datetime
+
+
+ADDRESS_KEYS = "address_keys"
+
+
+class AddressKeyRow(NamedTuple):
+    """One written form of an address under one of its search keys."""
+
+    key: str
+    address_id: str
+    line1: str
+    line2: str
+    town: str
+    postcode: str
+    last_seen: datetime
+
+
+IDENTITY_MERGES = "identity_merges"
+
+
+class MergeRow(NamedTuple):
+    merge_id: str
+    surviving_person_id: str
+    retired_person_id: str
+    triggered_by_event_id: str | None
+    match_weight: float
+    evidence: str
+    """JSON list of {field, level, weight}."""
+    merged_at: datetime
+
+
+PERSON_ALIASES = "person_aliases"
+
+
+class AliasRow(NamedTuple):
+    retired_person_id: str
+    surviving_person_id: str
+    merge_id: str
+    merged_at: datetime
+
+
+ALERTS = "alerts"
+
+
+class AlertRow(NamedTuple):
+    alert_id: str
+    rule_id: str
+    severity: str
+    subject_kind: str
+    subject_id: str
+    window_start: datetime
+    window_end: datetime
+    counts_by_agency: dict[str, int]
+    evidence_event_ids: list[str]
+    summary: str
+    raised_at: datetime
+
+
+DEAD_LETTERS = "dead_letters"
+
+
+class DeadLetterRow(NamedTuple):
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    reason: str
+    field: str | None
+    detail: str
+    raw: bytes
+    failed_at: datetime
+
+
+# Written by the API -----------------------------------------------------------------------------
+
+USERS = "users"
+
+
+class UserRow(NamedTuple):
+    username: str
+    password_hash: str
+    role: str
+    organisation: str
+    display_name: str
+    disabled: int
+    updated_at: datetime
+
+
+LOGIN_ATTEMPTS = "login_attempts"
+
+
+class LoginAttemptRow(NamedTuple):
+    username: str
+    at: datetime
+    succeeded: int
+
+
+AUDIT_LOG = "audit_log"
+
+
+class AuditRow(NamedTuple):
+    audit_id: Any
+    at: datetime
+    username: str
+    organisation: str
+    role: str
+    action: str
+    outcome: str
+    purpose: str
+    purpose_detail: str
+    asked: str
+    person_ids: list[str]
+    address_ids: list[str]
+    event_ids: list[str]
+
+
+ALERT_ACTIONS = "alert_actions"
+
+
+class AlertActionRow(NamedTuple):
+    alert_id: str
+    at: datetime
+    username: str
+    organisation: str
+    action: str
+    assignee: str
+
+
+ALERTS_SEEN = "alerts_seen"
+
+
+class AlertsSeenRow(NamedTuple):
+    username: str
+    looked_at: datetime
+
+
+PARTNER_KEYS = "partner_keys"
+
+
+class PartnerKeyRow(NamedTuple):
+    key_id: str
+    secret_hash: str
+    agency: str
+    name: str
+    created_at: datetime
+    revoked: int
+    updated_at: datetime
+
+
+# Column lists -----------------------------------------------------------------------------------
+
+RESOLVED_COLUMNS: tuple[str, ...] = ResolvedRow._fields
+PERSON_KEY_COLUMNS: tuple[str, ...] = PersonKeyRow._fields
+ADDRESS_KEY_COLUMNS: tuple[str, ...] = AddressKeyRow._fields
+MERGE_COLUMNS: tuple[str, ...] = MergeRow._fields
+ALIAS_COLUMNS: tuple[str, ...] = AliasRow._fields
+ALERT_COLUMNS: tuple[str, ...] = AlertRow._fields
+DEAD_LETTER_COLUMNS: tuple[str, ...] = DeadLetterRow._fields
+
+TABLES: dict[str, type[tuple[Any, ...]]] = {
+    RESOLVED_INTERACTIONS: ResolvedRow,
+    PERSON_KEYS: PersonKeyRow,
+    ADDRESS_KEYS: AddressKeyRow,
+    IDENTITY_MERGES: MergeRow,
+    PERSON_ALIASES: AliasRow,
+    ALERTS: AlertRow,
+    DEAD_LETTERS: DeadLetterRow,
+    USERS: UserRow,
+    LOGIN_ATTEMPTS: LoginAttemptRow,
+    AUDIT_LOG: AuditRow,
+    ALERT_ACTIONS: AlertActionRow,
+    ALERTS_SEEN: AlertsSeenRow,
+    PARTNER_KEYS: PartnerKeyRow,
+}
+"""Every table whose rows MAST writes, by name, with its row type."""
+
+
+def select_list(columns: Iterable[str], alias: str | None = None) -> str:
+    """``a, b, c`` (or ``t.a, t.b, t.c``) for a SELECT of these columns, so the columns a
+    reader asks for and the names it reads them by come from one list."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + column for column in columns)
+
+
+def named(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Rows of a ``SELECT select_list(columns)`` as dicts by column name."""
+    return [dict(zip(columns, row, strict=True)) for row in rows]
