@@ -12,6 +12,7 @@ from query_api.context import ApiContext
 from query_api.errors import install_error_handling
 from query_api.headers import SecurityHeaders
 from query_api.limits import BodyLimit
+from query_api.openapi import install_openapi, operation_id
 from query_api.ops import StatusSource, ops_router
 from query_api.routes import alerts, audit, auth, ingest, persons, reference, stats
 from query_api.web import mount_web_app
@@ -35,7 +36,9 @@ def create_app(
         # the interactive documentation loads its scripts from a public CDN: development only
         docs_url=DOCS_URL if development else None,
         redoc_url=REDOC_URL if development else None,
+        generate_unique_id_function=operation_id,
     )
+    install_openapi(app, list(settings.purposes))
     app.include_router(ops_router(status, settings.operator_token))
     if context is not None:
         app.state.mast = context

@@ -33,6 +33,16 @@ COLUMNS = [
 ]
 
 
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2299, 12, 30)
+"""The days a filter can name: the column is a DateTime64, whose range ends at 1900 and
+2299, and the log holds nothing from before MAST; a day outside is read as the nearest
+within (the same entries), never sent to ClickHouse, which refuses it."""
+
+
+def _within(day: date) -> date:
+    return min(max(day, EARLIEST_DAY), LATEST_DAY)
+
+
 @dataclass
 class Entry:
     action: str
@@ -90,12 +100,12 @@ class AuditLog:
             parameters["person"] = person_id
         if since:
             conditions.append("at >= {since:DateTime64(3, 'UTC')}")
-            parameters["since"] = datetime.combine(since, datetime.min.time(), UTC)
+            parameters["since"] = datetime.combine(_within(since), datetime.min.time(), UTC)
         if until:
             conditions.append("at < {until:DateTime64(3, 'UTC')}")
-            parameters["until"] = datetime.combine(until, datetime.min.time(), UTC) + timedelta(
-                days=1
-            )
+            parameters["until"] = datetime.combine(
+                _within(until), datetime.min.time(), UTC
+            ) + timedelta(days=1)
         sql = (
             "SELECT toString(audit_id), at, username, organisation, role, action, outcome, "
             "purpose, purpose_detail, asked, person_ids, address_ids, event_ids "

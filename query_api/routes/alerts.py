@@ -11,18 +11,19 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query, status
+from pydantic import Field
 
-from query_api.audit import Entry
-from query_api.audited import audited
+from query_api.answers import refusals
+from query_api.audited import Trail, audit_of
 from query_api.bodies import RequestBody
-from query_api.context import ApiContext, Context, SignedIn
+from query_api.context import ApiContext
+from query_api.pages import Alert
 from query_api.reads import in_utc
 from query_api.security import Principal
 from sinks.clickhouse.writer import ALERT_COLUMNS
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
+router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=refusals(401, 422))
 
 _LIST = (
     "SELECT a.alert_id, a.rule_id, a.severity, a.subject_kind, a.subject_id, a.window_start, "
@@ -44,24 +45,13 @@ _NAMES = [*ALERT_COLUMNS, "status", "assignee", "updated_by", "updated_at", "min
 
 
 class Assignment(RequestBody):
-    assignee: Annotated[str, Field(min_length=1, max_length=64)]
+    assignee: Annotated[str, Field(min_length=1, max_length=64, pattern=r"\S")]
 
 
-class AlertItem(BaseModel):
+class AlertItem(Alert):
     """An alert as the list shows it: the Avro ``alert`` record's fields (docs/alerts.md),
     its status, and what it is to the caller."""
 
-    alert_id: str
-    rule_id: str
-    severity: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
-    subject_kind: Literal["PERSON", "ADDRESS"]
-    subject_id: str
-    window_start: datetime
-    window_end: datetime
-    counts_by_agency: dict[str, int]
-    evidence_event_ids: list[str]
-    summary: str
-    raised_at: datetime
     status: Literal["open", "acknowledged", "assigned"]
     assignee: str = Field(description="The user it was last assigned to; empty if never.")
     updated_by: str = Field(description="Who acted on it last; empty while open.")
@@ -139,10 +129,10 @@ def _alerts(ctx: ApiContext, who: Principal, **filters: Any) -> list[dict[str, A
         "the caller last listed alerts, and this listing becomes the last."
     ),
 )
-@audited("list_alerts", asked=("status", "rule", "severity", "organisation"))
 def list_alerts(
-    ctx: Context,
-    who: SignedIn,
+    trail: Annotated[
+        Trail, audit_of("list_alerts", asked=("status", "rule", "severity", "organisation"))
+    ],
     status_: Annotated[
         Literal["open", "acknowledged", "assigned"] | None, Query(alias="status")
     ] = None,
@@ -152,22 +142,18 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlertItem]:
     alerts = _alerts(
-        ctx,
-        who,
+        trail.ctx,
+        trail.who,
         status=status_ or "",
         rule=rule or "",
         severity=severity or "",
         org=organisation or "",
         limit=limit,
     )
-    ctx.audit.record(
-        who,
-        Entry(
-            action="list_alerts",
-            asked={"status": status_, "rule": rule, "severity": severity, "org": organisation},
-            person_ids=[a["subject_id"] for a in alerts if a["subject_kind"] == "PERSON"],
-            address_ids=[a["subject_id"] for a in alerts if a["subject_kind"] == "ADDRESS"],
-        ),
+    trail.record(
+        asked={"status": status_, "rule": rule, "severity": severity, "org": organisation},
+        person_ids=[a["subject_id"] for a in alerts if a["subject_kind"] == "PERSON"],
+        address_ids=[a["subject_id"] for a in alerts if a["subject_kind"] == "ADDRESS"],
     )
     return [AlertItem.model_validate(alert) for alert in alerts]
 
@@ -175,13 +161,14 @@ def list_alerts(
 NOT_YOURS = "you may not act on this alert"
 
 
-def _act(ctx: ApiContext, who: Principal, alert_id: str, action: str, assignee: str = "") -> None:
+def _act(trail: Trail, alert_id: str, action: str, assignee: str = "") -> None:
     """Records ``action`` on the alert, audited with its subject. 404 for no such alert; 403
     unless the caller ``may_act`` on it, with one answer that names neither its owners nor
     its subject; for an assignment, 422 unless ``assignee`` is an active user of the
     caller's organisation who may act on it too (unknown, disabled and other organisations'
     users answered alike, so that the answer does not say which usernames exist). Refusals
     are audited too."""
+    ctx, who = trail.ctx, trail.who
     with ctx.lock:
         rows = ctx.client.query(
             "SELECT subject_kind, subject_id, mapKeys(counts_by_agency) "
@@ -189,36 +176,30 @@ def _act(ctx: ApiContext, who: Principal, alert_id: str, action: str, assignee: 
             parameters={"id": alert_id},
         ).result_rows
     kind, subject, owners = rows[0] if rows else ("", "", [])
-    entry = Entry(
-        action=f"alert_{action}",
-        asked={"alert_id": alert_id, "assignee": assignee or None},
-        person_ids=[subject] if kind == "PERSON" else [],
-        address_ids=[subject] if kind == "ADDRESS" else [],
-    )
-    refusal = None
+    asked: dict[str, Any] = {"alert_id": alert_id, "assignee": assignee or None}
+    recorded: dict[str, Any] = {
+        "asked": asked,
+        "person_ids": [subject] if kind == "PERSON" else [],
+        "address_ids": [subject] if kind == "ADDRESS" else [],
+    }
     if not rows:
-        entry.outcome = "not_found"
-        refusal = HTTPException(status.HTTP_404_NOT_FOUND, "no such alert")
-    elif not may_act(ctx, who, owners):
-        entry.outcome = "refused"
-        entry.asked["problems"] = ["alert_id: not_an_owner"]
-        refusal = HTTPException(status.HTTP_403_FORBIDDEN, NOT_YOURS)
-    elif action == "assigned" and not _may_assign_to(ctx, who, assignee, owners):
-        entry.outcome = "refused"
-        refusal = HTTPException(
+        trail.refuse(status.HTTP_404_NOT_FOUND, "no such alert", outcome="not_found", **recorded)
+    if not may_act(ctx, who, owners):
+        asked["problems"] = ["alert_id: not_an_owner"]
+        trail.refuse(status.HTTP_403_FORBIDDEN, NOT_YOURS, **recorded)
+    if action == "assigned" and not _may_assign_to(ctx, who, assignee, owners):
+        trail.refuse(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "assign to an active user of your own organisation",
+            **recorded,
         )
-    if refusal is None:
-        with ctx.lock:
-            ctx.client.insert(
-                "alert_actions",
-                [[alert_id, datetime.now(UTC), who.username, who.organisation, action, assignee]],
-                column_names=["alert_id", "at", "username", "organisation", "action", "assignee"],
-            )
-    ctx.audit.record(who, entry)
-    if refusal is not None:
-        raise refusal
+    with ctx.lock:
+        ctx.client.insert(
+            "alert_actions",
+            [[alert_id, datetime.now(UTC), who.username, who.organisation, action, assignee]],
+            column_names=["alert_id", "at", "username", "organisation", "action", "assignee"],
+        )
+    trail.record(**recorded)
 
 
 def _may_assign_to(ctx: ApiContext, who: Principal, username: str, owners: list[str]) -> bool:
@@ -234,6 +215,13 @@ def _may_assign_to(ctx: ApiContext, who: Principal, username: str, owners: list[
 
 
 AlertId = Annotated[str, Path(max_length=64)]
+ALERT_REFUSALS = refusals(
+    403,
+    404,
+    _403="The caller's organisation is not among the alert's owners (audited; the answer "
+    "names neither the owners nor the subject).",
+    _404="No such alert (audited as `not_found`).",
+)
 
 
 @router.post(
@@ -245,11 +233,13 @@ AlertId = Annotated[str, Path(max_length=64)]
         "the refusal is audited and does not say whose the alert is."
     ),
     status_code=204,
-    responses={403: {}, 404: {}},
+    responses=ALERT_REFUSALS,
 )
-@audited("alert_acknowledged", asked=("alert_id",))
-def acknowledge(ctx: Context, who: SignedIn, alert_id: AlertId) -> None:
-    _act(ctx, who, alert_id, "acknowledged")
+def acknowledge_alert(
+    trail: Annotated[Trail, audit_of("alert_acknowledged", asked=("alert_id",))],
+    alert_id: AlertId,
+) -> None:
+    _act(trail, alert_id, "acknowledged")
 
 
 @router.post(
@@ -262,8 +252,11 @@ def acknowledge(ctx: Context, who: SignedIn, alert_id: AlertId) -> None:
         "the same 422, so the answer does not say which usernames exist."
     ),
     status_code=204,
-    responses={403: {}, 404: {}, 422: {}},
+    responses={**ALERT_REFUSALS, **refusals(400, 413)},
 )
-@audited("alert_assigned", asked=("alert_id",))
-def assign(ctx: Context, who: SignedIn, alert_id: AlertId, body: Assignment) -> None:
-    _act(ctx, who, alert_id, "assigned", body.assignee)
+def assign_alert(
+    trail: Annotated[Trail, audit_of("alert_assigned", asked=("alert_id",))],
+    alert_id: AlertId,
+    body: Assignment,
+) -> None:
+    _act(trail, alert_id, "assigned", body.assignee)

@@ -4,18 +4,50 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
-from typing import Annotated, Any, Literal
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
+from pydantic import BaseModel, BeforeValidator
 
 from mast_core.events import Agency
-from query_api.audit import COLUMNS, Entry
-from query_api.audited import audited
-from query_api.context import Context, SignedIn
+from query_api.answers import refusals
+from query_api.audit import COLUMNS
+from query_api.audited import Trail, audit_of
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
+
+
+class AuditEntry(BaseModel):
+    """One row of the append-only audit log (docs/api.md, "Purpose and audit")."""
+
+    audit_id: str
+    at: datetime
+    username: str
+    organisation: str
+    role: str
+    action: str
+    outcome: str
+    purpose: str
+    purpose_detail: str
+    asked: str
+    """What was asked, as JSON text."""
+    person_ids: list[str]
+    address_ids: list[str]
+    event_ids: list[str]
+
+
+def _iso_day(value: object) -> object:
+    """A day as the document declares it (``format: date``, YYYY-MM-DD): pydantic alone
+    would also take a number as seconds since 1970, which no client means."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("write a day as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date | None, BeforeValidator(_iso_day)]
 
 
 @router.get(
@@ -26,37 +58,50 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
         "(JSON or CSV) and every refusal (a practitioner, or another organisation's manager) "
         "is itself audited with the person it asked about."
     ),
-    responses={200: {"content": {"text/csv": {}}}, 403: {}},
+    response_model=list[AuditEntry],
+    responses={
+        200: {
+            "description": "The entries as JSON, or with `format=csv` as a CSV file with "
+            "the same columns (lists joined with `;`).",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **refusals(
+            401,
+            403,
+            422,
+            _403="Not a manager or administrator, or a manager asking for another "
+            "organisation (audited).",
+        ),
+    },
 )
-@audited("view_audit", asked=("organisation", "username", "person_id"), person="person_id")
-def audit(
-    ctx: Context,
-    who: SignedIn,
+def read_audit(
+    trail: Annotated[
+        Trail,
+        audit_of("view_audit", asked=("organisation", "username", "person_id"), person="person_id"),
+    ],
     username: Annotated[str | None, Query(max_length=64)] = None,
     person_id: Annotated[str | None, Query(max_length=64)] = None,
     organisation: Agency | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day = None,
+    until: Day = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     format: Literal["json", "csv"] = "json",
-) -> Any:
+) -> list[AuditEntry] | Response:
+    who = trail.who
     wanted = organisation.value if organisation else who.organisation
+    person_ids = [person_id] if person_id else []
     if who.role not in ("manager", "admin") or (
         who.role == "manager" and wanted != who.organisation
     ):
-        ctx.audit.record(
-            who,
-            Entry(
-                action="view_audit",
-                outcome="refused",
-                asked={"organisation": wanted, "username": username, "person_id": person_id},
-                person_ids=[person_id] if person_id else [],
-            ),
+        trail.record(
+            "refused",
+            asked={"organisation": wanted, "username": username, "person_id": person_id},
+            person_ids=person_ids,
         )
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "managers see the audit of their own organisation only"
         )
-    entries = ctx.audit.search(
+    entries = trail.ctx.audit.search(
         wanted,
         username=username,
         person_id=person_id,
@@ -64,23 +109,20 @@ def audit(
         until=until,
         limit=limit,
     )
-    ctx.audit.record(
-        who,
-        Entry(
-            action="view_audit" if format == "json" else "export_audit",
-            asked={
-                "organisation": wanted,
-                "username": username,
-                "person_id": person_id,
-                "since": since,
-                "until": until,
-                "limit": limit,
-            },
-            person_ids=[person_id] if person_id else [],
-        ),
+    trail.record(
+        action="view_audit" if format == "json" else "export_audit",
+        asked={
+            "organisation": wanted,
+            "username": username,
+            "person_id": person_id,
+            "since": since,
+            "until": until,
+            "limit": limit,
+        },
+        person_ids=person_ids,
     )
     if format == "json":
-        return entries
+        return [AuditEntry.model_validate(entry) for entry in entries]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)

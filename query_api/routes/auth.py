@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from query_api.accounts import LockedOut
+from query_api.answers import refusals
 from query_api.context import NOTICE, Context, SignedIn
 from query_api.security import Principal, issue_token
 
@@ -35,16 +36,26 @@ class Me(BaseModel):
 
 
 @router.get("/auth/notice", summary="The notice a user accepts at sign-in")
-def notice() -> Notice:
+def sign_in_notice() -> Notice:
     return Notice(notice=NOTICE)
 
 
 @router.post(
     "/auth/token",
     summary="Sign in (OAuth2 password flow); the notice must be accepted",
-    responses={401: {}, 403: {}, 429: {}},
+    responses=refusals(
+        400,
+        401,
+        403,
+        413,
+        422,
+        429,
+        _401="Wrong username or password (the same answer for an unknown or disabled user).",
+        _403="The notice was not accepted (`notice_accepted=true`).",
+        _429="Too many failed sign-ins for this username; try again after Retry-After seconds.",
+    ),
 )
-def token(
+def sign_in(
     ctx: Context,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     notice_accepted: Annotated[bool, Form()] = False,
@@ -82,6 +93,6 @@ def token(
     )
 
 
-@router.get("/me", summary="Who is signed in")
-def me(who: SignedIn) -> Me:
+@router.get("/me", summary="Who is signed in", responses=refusals(401))
+def who_am_i(who: SignedIn) -> Me:
     return Me(username=who.username, role=who.role, organisation=who.organisation)

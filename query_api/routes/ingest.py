@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from mast_core.errors import InvalidEvent
 from mast_core.events import MAX_TEXT, InteractionEvent, parse_event
+from query_api.answers import refusals
 from query_api.bodies import RequestBody
 from query_api.context import Context
 from query_api.errors import is_text
@@ -78,9 +79,20 @@ class IngestResult(BaseModel):
 @router.post(
     "/ingest",
     summary="Publish a batch of interaction events (partner API key)",
-    responses={401: {}, 413: {}, 422: {}, 429: {}, 503: {}},
+    responses=refusals(
+        400,
+        401,
+        413,
+        422,
+        429,
+        503,
+        _401="The partner API key is missing, unknown or revoked.",
+        _429="Over MAST_INGEST_EVENTS_PER_MINUTE events a minute for this key.",
+        _503="Kafka did not acknowledge the events: send the same batch again (event ids "
+        "make a repeat harmless).",
+    ),
 )
-def ingest(
+def ingest_events(
     ctx: Context, source: Annotated[Partner, Depends(partner)], batch: IngestBatch
 ) -> IngestResult:
     wait = ctx.ingest_rate.admit(source.key_id, len(batch.events))

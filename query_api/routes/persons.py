@@ -1,21 +1,28 @@
 """Search by person and by address, and the person and address pages: every search or view
-declares a purpose and is audited with what it showed."""
+declares a purpose and is audited with what it showed.
+
+Each route takes one dependency that authenticates the caller, requires the purpose and
+hands over a ``Declared`` look-up whose trail records the outcome (``query_api.audited``).
+The search bodies' schemas state the rules the API applies before it searches (a purpose
+from the configured list, which names are enough), so the OpenAPI document refuses what the
+API refuses; what no schema can state (a name that normalises to nothing, a date of birth
+that is not one) is a 422 with a sentence saying what to give instead."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import AfterValidator, BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Query, status
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from mast_core.errors import InvalidEvent
 from mast_core.linkage.address_search import split_address_query
 from mast_core.normalise.dates import is_placeholder_birth_date, parse_birth_date
-from query_api.audit import Entry
-from query_api.audited import audited, declared_purpose
+from query_api.answers import refusals
+from query_api.audited import Audited, Declared, Trail, auditing
 from query_api.bodies import RequestBody
-from query_api.context import ApiContext, Context, SignedIn
+from query_api.context import Context, SignedIn
+from query_api.pages import AddressPage, PersonPage
 from query_api.records import Records
 from query_api.search import (
     AddressQuery,
@@ -25,28 +32,82 @@ from query_api.search import (
     PersonQuery,
     PersonSearch,
 )
-from query_api.security import Principal
 
-router = APIRouter(prefix="/api/v1", tags=["search"])
+router = APIRouter(prefix="/api/v1", tags=["search"], responses=refusals(401, 422))
+BODY_REFUSALS = refusals(400, 413)
 
 Text = Annotated[str | None, Field(max_length=128)]
 
-
 PURPOSE_DESCRIPTION = (
-    "Required: a code from GET /purposes. Missing, empty or not on the list, the request is "
-    "refused with 422 and the refusal audited, the same on every route."
+    "Required: a code from GET /purposes (surrounding space is ignored). Missing, empty or "
+    "not on the list, the request is refused with 422 and the refusal audited, the same on "
+    "every route."
 )
+PURPOSES = "x-mast-purposes"
+"""Marks a purpose in the schema; ``query_api.openapi`` replaces it with the configured list
+(the list is the deployment's, so the document is made per application)."""
+BIRTH_DATE = "birth-date"
+"""The format of a date of birth as typed: ISO (1957-02-13), day first (13/02/1957),
+compact (19570213) or with the month's name (13 Feb 1957), of a year from 1880 to this one,
+and not a placeholder for 'not known' (1900-01-01)."""
+NOT_BLANK = r"\S"
+
+
+def _stated(*fields: str) -> dict[str, Any]:
+    """A JSON Schema branch: these fields given, as text that is not blank."""
+    return {
+        "required": list(fields),
+        "properties": {name: {"type": "string", "pattern": NOT_BLANK} for name in fields},
+    }
+
+
+def _purpose_required(schema: dict[str, Any]) -> None:
+    """The purpose is optional to the model (so that a missing one is refused with the same
+    audited answer as a wrong one) but required by the API: the document says so."""
+    schema["properties"]["purpose"] = {
+        "type": "string",
+        "description": PURPOSE_DESCRIPTION,
+        PURPOSES: True,
+    }
+    schema.setdefault("required", []).append("purpose")
 
 
 class Purposeful(RequestBody):
-    purpose: Annotated[str | None, Field(description=PURPOSE_DESCRIPTION)] = None
+    model_config = ConfigDict(json_schema_extra=_purpose_required)
+
+    purpose: str | None = None
     purpose_detail: Annotated[str, Field(max_length=500)] = ""
 
 
+def _person_search_rules(schema: dict[str, Any]) -> None:
+    _purpose_required(schema)
+    schema["anyOf"] = [
+        _stated("given_name", "family_name"),
+        _stated("family_name", "date_of_birth"),
+        _stated("family_name", "postcode"),
+        _stated("given_name", "date_of_birth"),
+        _stated("given_name", "postcode"),
+    ]
+
+
 class PersonSearchRequest(Purposeful):
+    """A name and one more detail: the other name, a date of birth or a postcode. Less
+    finds too many people to rank; so may a given name with only a postcode, which is then
+    refused with a sentence saying what to add."""
+
+    model_config = ConfigDict(json_schema_extra=_person_search_rules)
+
     given_name: Text = None
     family_name: Text = None
-    date_of_birth: Annotated[str | None, Field(max_length=32)] = None
+    date_of_birth: Annotated[
+        str | None,
+        Field(
+            max_length=32,
+            description="Any usual form (1957-02-13, 13/02/1957, 13 Feb 1957); a placeholder "
+            "for 'not known' such as 1900-01-01 is refused: leave it out.",
+            json_schema_extra={"format": BIRTH_DATE},
+        ),
+    ] = None
     postcode: Annotated[str | None, Field(max_length=16)] = None
 
 
@@ -63,51 +124,17 @@ class PersonResult(BaseModel):
     records: int
 
 
-@router.post(
-    "/search/persons",
-    summary="Find people by name, date of birth and postcode, ranked by match confidence",
-    responses={422: {}},
-)
-@audited("search_persons")
-def search_persons(ctx: Context, who: SignedIn, request: PersonSearchRequest) -> list[PersonResult]:
-    purpose = require_purpose(
-        ctx, who, "search_persons", request.purpose, detail=request.purpose_detail
-    )
-    problem = None
-    if request.date_of_birth and parse_birth_date(request.date_of_birth) is None:
-        problem = "date_of_birth " + (
-            "is a placeholder for 'not known': leave it out"
-            if is_placeholder_birth_date(request.date_of_birth)
-            else "is not a date"
-        )
-    elif not (request.family_name or request.given_name):
-        problem = "give at least a name"
-    matches: list[PersonMatch] = []
-    if problem is None:
-        query = PersonQuery(
-            request.given_name, request.family_name, request.date_of_birth, request.postcode
-        )
-        try:
-            matches = PersonSearch(ctx.client, ctx.lock).search(query)
-        except (InvalidEvent, NarrowQuery) as exc:
-            problem = str(exc)
-    if problem is not None:
-        _refuse(ctx, who, "search_persons", purpose, request, problem)
-    ctx.audit.record(
-        who,
-        Entry(
-            action="search_persons",
-            purpose=purpose,
-            purpose_detail=request.purpose_detail,
-            asked=request.model_dump(exclude={"purpose", "purpose_detail"}),
-            person_ids=[m.person_id for m in matches],
-            event_ids=[e for m in matches for e in m.event_ids],
-        ),
-    )
-    return [_result(match) for match in matches]
+def _address_search_rules(schema: dict[str, Any]) -> None:
+    _purpose_required(schema)
+    schema["anyOf"] = [_stated("q"), _stated("address"), _stated("postcode")]
 
 
 class AddressSearchRequest(Purposeful):
+    """An address or a postcode, typed on one line (``q``) or in parts: a town alone is too
+    little."""
+
+    model_config = ConfigDict(json_schema_extra=_address_search_rules)
+
     q: Annotated[
         str | None,
         Field(
@@ -139,35 +166,130 @@ class AddressResult(BaseModel):
     people: list[Resident]
 
 
+SEARCH_PERSONS = Audited("search_persons")
+SEARCH_ADDRESSES = Audited("search_addresses")
+VIEW_PERSON = Audited("view_person", asked=("person_id",), person="person_id")
+VIEW_ADDRESS = Audited("view_address", asked=("address_id",), address="address_id")
+
+PurposeParam = Annotated[
+    str | None, Query(description=PURPOSE_DESCRIPTION, json_schema_extra={PURPOSES: True})
+]
+DetailParam = Annotated[str, Query(max_length=500), AfterValidator(str.strip)]
+SubjectId = Annotated[str, Path(max_length=64)]
+
+
+@auditing(SEARCH_PERSONS)
+def _person_search(
+    ctx: Context, who: SignedIn, request: PersonSearchRequest
+) -> Declared[PersonSearchRequest]:
+    trail = Trail(ctx, who, SEARCH_PERSONS)
+    trail.require_purpose(request.purpose, request.purpose_detail)
+    return Declared(trail, request)
+
+
+@auditing(SEARCH_ADDRESSES)
+def _address_search(
+    ctx: Context, who: SignedIn, request: AddressSearchRequest
+) -> Declared[AddressSearchRequest]:
+    trail = Trail(ctx, who, SEARCH_ADDRESSES)
+    trail.require_purpose(request.purpose, request.purpose_detail)
+    return Declared(trail, request)
+
+
+@auditing(VIEW_PERSON)
+def _person_view(
+    ctx: Context,
+    who: SignedIn,
+    person_id: SubjectId,
+    purpose: PurposeParam = None,
+    purpose_detail: DetailParam = "",
+) -> Declared[str]:
+    trail = Trail(ctx, who, VIEW_PERSON)
+    trail.require_purpose(purpose, purpose_detail, person_ids=[person_id])
+    return Declared(trail, person_id)
+
+
+@auditing(VIEW_ADDRESS)
+def _address_view(
+    ctx: Context,
+    who: SignedIn,
+    address_id: SubjectId,
+    purpose: PurposeParam = None,
+    purpose_detail: DetailParam = "",
+) -> Declared[str]:
+    trail = Trail(ctx, who, VIEW_ADDRESS)
+    trail.require_purpose(purpose, purpose_detail, address_ids=[address_id])
+    return Declared(trail, address_id)
+
+
+PersonSearchAsked = Annotated[Declared[PersonSearchRequest], Depends(_person_search)]
+AddressSearchAsked = Annotated[Declared[AddressSearchRequest], Depends(_address_search)]
+PersonView = Annotated[Declared[str], Depends(_person_view)]
+AddressView = Annotated[Declared[str], Depends(_address_view)]
+
+
+def _typed(request: Purposeful) -> dict[str, Any]:
+    """What was typed, as the audit records it (the purpose is recorded on its own)."""
+    return request.model_dump(exclude={"purpose", "purpose_detail"})
+
+
+@router.post(
+    "/search/persons",
+    summary="Find people by name, date of birth and postcode, ranked by match confidence",
+    responses=BODY_REFUSALS,
+)
+def search_persons(search: PersonSearchAsked) -> list[PersonResult]:
+    trail, request = search.trail, search.asked
+    problem = None
+    if request.date_of_birth and parse_birth_date(request.date_of_birth) is None:
+        problem = "date_of_birth " + (
+            "is a placeholder for 'not known': leave it out"
+            if is_placeholder_birth_date(request.date_of_birth)
+            else "is not a date"
+        )
+    elif not (request.family_name or request.given_name):
+        problem = "give at least a name"
+    matches: list[PersonMatch] = []
+    if problem is None:
+        query = PersonQuery(
+            request.given_name, request.family_name, request.date_of_birth, request.postcode
+        )
+        try:
+            matches = PersonSearch(trail.ctx.client, trail.ctx.lock).search(query)
+        except (InvalidEvent, NarrowQuery) as exc:
+            problem = str(exc)
+    if problem is not None:
+        trail.refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, problem, asked=_typed(request))
+    trail.record(
+        asked=_typed(request),
+        person_ids=[m.person_id for m in matches],
+        event_ids=[e for m in matches for e in m.event_ids],
+    )
+    return [_result(match) for match in matches]
+
+
 @router.post(
     "/search/addresses",
     summary="Find addresses by free text, town and postcode, with the people linked to each",
-    responses={422: {}},
+    responses=BODY_REFUSALS,
 )
-@audited("search_addresses")
-def search_addresses(
-    ctx: Context, who: SignedIn, request: AddressSearchRequest
-) -> list[AddressResult]:
-    purpose = require_purpose(
-        ctx, who, "search_addresses", request.purpose, detail=request.purpose_detail
-    )
+def search_addresses(search: AddressSearchAsked) -> list[AddressResult]:
+    trail, request = search.trail, search.asked
     address, town, postcode = split_address_query(request.q) if request.q else (None,) * 3
     query = AddressQuery(
         request.address or address, request.town or town, request.postcode or postcode
     )
     if AddressSearch.normalise(query) is None:
-        _refuse(ctx, who, "search_addresses", purpose, request, "give an address or a postcode")
-    matches = AddressSearch(ctx.client, ctx.lock).search(query)
-    ctx.audit.record(
-        who,
-        Entry(
-            action="search_addresses",
-            purpose=purpose,
-            purpose_detail=request.purpose_detail,
-            asked=request.model_dump(exclude={"purpose", "purpose_detail"}),
-            person_ids=[p["person_id"] for m in matches for p in m.people],
-            address_ids=[m.address_id for m in matches],
-        ),
+        trail.refuse(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "give an address or a postcode",
+            asked=_typed(request),
+        )
+    matches = AddressSearch(trail.ctx.client, trail.ctx.lock).search(query)
+    trail.record(
+        asked=_typed(request),
+        person_ids=[p["person_id"] for m in matches for p in m.people],
+        address_ids=[m.address_id for m in matches],
     )
     return [
         AddressResult(
@@ -182,23 +304,6 @@ def search_addresses(
         )
         for m in matches
     ]
-
-
-def _refuse(
-    ctx: ApiContext, who: Principal, action: str, purpose: str, request: Purposeful, problem: str
-) -> NoReturn:
-    """422 for a search that cannot be run as asked, audited with what was typed."""
-    ctx.audit.record(
-        who,
-        Entry(
-            action=action,
-            outcome="refused",
-            purpose=purpose,
-            purpose_detail=request.purpose_detail,
-            asked=request.model_dump(exclude={"purpose", "purpose_detail"}),
-        ),
-    )
-    raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
 
 
 def _result(match: PersonMatch) -> PersonResult:
@@ -216,128 +321,51 @@ def _result(match: PersonMatch) -> PersonResult:
     )
 
 
-PurposeParam = Annotated[str | None, Query(description=PURPOSE_DESCRIPTION)]
-DetailParam = Annotated[str, Query(max_length=500), AfterValidator(str.strip)]
-
-
-def require_purpose(
-    ctx: ApiContext,
-    who: Principal,
-    action: str,
-    purpose: str | None,
-    *,
-    detail: str = "",
-    person_ids: Sequence[str] = (),
-    address_ids: Sequence[str] = (),
-) -> str:
-    """The declared purpose (surrounding space ignored), if it is on the configured list;
-    otherwise (missing, empty, over-long, not on the list) 422 with the same answer on every
-    route, and the refusal is audited with the person or address it concerned."""
-    purpose = purpose.strip() if purpose is not None else None
-    if purpose and purpose in ctx.settings.purposes:
-        return purpose
-    ctx.audit.record(
-        who,
-        Entry(
-            action=action,
-            outcome="refused",
-            purpose=declared_purpose(purpose),
-            purpose_detail=declared_purpose(detail, 500),
-            person_ids=person_ids,
-            address_ids=address_ids,
-        ),
-    )
-    raise HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        f"declare a purpose: one of {', '.join(ctx.settings.purposes)}",
-    )
-
-
 @router.get(
     "/persons/{person_id}",
     summary="A person: records per agency, timeline, open cases, contacts, alerts",
-    responses={404: {}, 422: {}},
+    responses=refusals(404, _404="No such person (audited as `not_found`)."),
 )
-@audited("view_person", asked=("person_id",), person="person_id")
-def person(
-    ctx: Context,
-    who: SignedIn,
-    person_id: Annotated[str, Path(max_length=64)],
-    purpose: PurposeParam = None,
-    purpose_detail: DetailParam = "",
-) -> dict[str, Any]:
-    declared = require_purpose(
-        ctx, who, "view_person", purpose, detail=purpose_detail, person_ids=[person_id]
-    )
-    page = Records(ctx.client, ctx.lock).person(person_id)
+def get_person(view: PersonView) -> PersonPage:
+    trail, person_id = view.trail, view.asked
+    page = Records(trail.ctx.client, trail.ctx.lock).person(person_id)
     if page is None:
-        ctx.audit.record(
-            who,
-            Entry(
-                action="view_person",
-                outcome="not_found",
-                purpose=declared,
-                purpose_detail=purpose_detail,
-                asked={"person_id": person_id},
-                person_ids=[person_id],
-            ),
-        )
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such person")
-    ctx.audit.record(
-        who,
-        Entry(
-            action="view_person",
-            purpose=declared,
-            purpose_detail=purpose_detail,
+        trail.refuse(
+            status.HTTP_404_NOT_FOUND,
+            "no such person",
+            outcome="not_found",
             asked={"person_id": person_id},
-            person_ids=[page["person_id"], *page["merged_ids"]],
-            address_ids=[a["address_id"] for a in page["addresses"]],
-            event_ids=[i["event_id"] for i in page["interactions"]],
-        ),
+            person_ids=[person_id],
+        )
+    trail.record(
+        asked={"person_id": person_id},
+        person_ids=[page["person_id"], *page["merged_ids"]],
+        address_ids=[a["address_id"] for a in page["addresses"]],
+        event_ids=[i["event_id"] for i in page["interactions"]],
     )
-    return page
+    return PersonPage.model_validate(page)
 
 
 @router.get(
     "/addresses/{address_id}",
     summary="An address: the people linked to it, its events and alerts",
-    responses={404: {}, 422: {}},
+    responses=refusals(404, _404="No such address (audited as `not_found`)."),
 )
-@audited("view_address", asked=("address_id",), address="address_id")
-def address(
-    ctx: Context,
-    who: SignedIn,
-    address_id: Annotated[str, Path(max_length=64)],
-    purpose: PurposeParam = None,
-    purpose_detail: DetailParam = "",
-) -> dict[str, Any]:
-    declared = require_purpose(
-        ctx, who, "view_address", purpose, detail=purpose_detail, address_ids=[address_id]
-    )
-    page = Records(ctx.client, ctx.lock).address(address_id)
+def get_address(view: AddressView) -> AddressPage:
+    trail, address_id = view.trail, view.asked
+    page = Records(trail.ctx.client, trail.ctx.lock).address(address_id)
     if page is None:
-        ctx.audit.record(
-            who,
-            Entry(
-                action="view_address",
-                outcome="not_found",
-                purpose=declared,
-                purpose_detail=purpose_detail,
-                asked={"address_id": address_id},
-                address_ids=[address_id],
-            ),
-        )
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such address")
-    ctx.audit.record(
-        who,
-        Entry(
-            action="view_address",
-            purpose=declared,
-            purpose_detail=purpose_detail,
+        trail.refuse(
+            status.HTTP_404_NOT_FOUND,
+            "no such address",
+            outcome="not_found",
             asked={"address_id": address_id},
-            person_ids=[p["person_id"] for p in page["people"]],
             address_ids=[address_id],
-            event_ids=[i["event_id"] for i in page["interactions"]],
-        ),
+        )
+    trail.record(
+        asked={"address_id": address_id},
+        person_ids=[p["person_id"] for p in page["people"]],
+        address_ids=[address_id],
+        event_ids=[i["event_id"] for i in page["interactions"]],
     )
-    return page
+    return AddressPage.model_validate(page)

@@ -3,15 +3,16 @@ another agency also knows, and how addresses spread by matched incidents. Counts
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from mast_core.events import Agency
-from query_api.audit import Entry
-from query_api.audited import audited
-from query_api.context import Context, SignedIn
+from query_api.answers import refusals
+from query_api.audited import Trail, audit_of
 
-router = APIRouter(prefix="/api/v1", tags=["statistics"])
+router = APIRouter(prefix="/api/v1", tags=["statistics"], responses=refusals(401, 422))
 
 BANDS = ("1-5", "6-10", "11-20", "over 20")
 
@@ -49,15 +50,17 @@ class AgencyMatches(BaseModel):
 
 
 @router.get("/stats/matching", summary="How one agency's people match other agencies' records")
-@audited("view_stats", asked=("agency",))
-def matching(ctx: Context, who: SignedIn, agency: Agency) -> AgencyMatches:
+def matching_statistics(
+    trail: Annotated[Trail, audit_of("view_stats", asked=("agency",))], agency: Agency
+) -> AgencyMatches:
+    ctx = trail.ctx
     parameters = {"agency": agency.value}
     with ctx.lock:
         people, matched = ctx.client.query(_PEOPLE, parameters=parameters).result_rows[0]
         others = ctx.client.query(_BY_OTHER, parameters=parameters).result_rows
         rows = ctx.client.query(_ADDRESSES, parameters=parameters).result_rows
         bands = {str(row[0]): int(row[1]) for row in rows}
-    ctx.audit.record(who, Entry(action="view_stats", asked={"agency": agency.value}))
+    trail.record(asked={"agency": agency.value})
     spread = {band: bands.get(band, 0) for band in BANDS}
     return AgencyMatches(
         agency=agency.value,

@@ -209,3 +209,25 @@ def test_refusals_of_the_audit_are_audited_with_the_person_asked_about(api):
         ).status_code
         == 422
     )
+
+
+def test_the_audit_takes_days_as_the_document_writes_them_and_any_such_day(api):
+    context, client = api
+    manager = _user(context, "manager", "FIRE")
+    headers = _bearer(client, manager)
+    for written in ("0", "20240101", "1 Jan 2024", "2024-02-30"):  # not YYYY-MM-DD days
+        answer = client.get("/api/v1/audit", params={"until": written}, headers=headers)
+        assert answer.status_code == 422, (written, answer.text)
+        assert answer.json()["detail"][0]["loc"] == ["query", "until"]
+    # days beyond what the log's column holds read as its ends: the same entries, no 500
+    for since, until in (("0249-07-11", "9999-12-31"), ("0001-01-01", "0001-01-01")):
+        answer = client.get(
+            "/api/v1/audit", params={"since": since, "until": until}, headers=headers
+        )
+        assert answer.status_code == 200, (since, until, answer.text)
+    wide = client.get(
+        "/api/v1/audit", params={"since": "0249-07-11", "until": "9999-12-31"}, headers=headers
+    ).json()
+    assert [e["action"] for e in wide][:1] == ["view_audit"]  # the reads just made are there
+    before = client.get("/api/v1/audit", params={"until": "0001-01-01"}, headers=headers).json()
+    assert before == []

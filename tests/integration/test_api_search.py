@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
 
 from query_api.app import create_app
 from query_api.context import ApiContext
@@ -169,3 +170,42 @@ def test_sql_meta_characters_are_only_data(api, clickhouse):
     assert response.status_code == 200
     assert response.json() == []
     assert clickhouse.query("EXISTS TABLE users").result_rows == [(1,)]
+
+
+def _search_cases(family: str) -> list[tuple[str, dict, bool]]:
+    """(route, body, whether the document calls it valid) for the rules the schemas state."""
+    purpose = {"purpose": "welfare_check"}
+    return [
+        ("persons", {**purpose, "given_name": "Margaret", "family_name": family}, True),
+        ("persons", {**purpose, "family_name": family, "date_of_birth": "13/02/1957"}, True),
+        ("persons", {**purpose, "family_name": family, "postcode": "WS1 2AB"}, True),
+        ("persons", {**purpose, "given_name": "Margaret", "date_of_birth": "1957-02-13"}, True),
+        ("persons", {"given_name": "Margaret", "family_name": family}, False),
+        ("persons", {**purpose, "postcode": "WS1 2AB"}, False),
+        ("persons", {**purpose, "family_name": family}, False),
+        ("persons", {**purpose, "given_name": "Margaret", "postcode": "WS1 2AB"}, True),
+        ("persons", {**purpose, "given_name": "Margaret"}, False),
+        ("persons", {**purpose, "given_name": " ", "family_name": family}, False),
+        ("persons", {**purpose, "given_name": "Margaret", "family_name": None}, False),
+        ("addresses", {**purpose, "postcode": "WS3 1EE"}, True),
+        ("addresses", {**purpose, "q": "7 Larch Close, Walsall"}, True),
+        ("addresses", {**purpose, "town": "Walsall"}, False),
+        ("addresses", {**purpose, "q": "   "}, False),
+        ("addresses", {"postcode": "WS3 1EE"}, False),
+    ]
+
+
+def test_the_search_rules_the_document_states_are_the_ones_the_api_applies(api, people, family):
+    _context, client, headers, _name = api
+    document = client.get("/openapi.json").json()["components"]["schemas"]
+    bodies = {
+        "persons": Draft202012Validator(document["PersonSearchRequest"]),
+        "addresses": Draft202012Validator(document["AddressSearchRequest"]),
+    }
+    disagreements = []
+    for route, body, valid in _search_cases(family):
+        said_valid = bodies[route].is_valid(body)
+        answer = client.post(f"/api/v1/search/{route}", json=body, headers=headers)
+        if said_valid != valid or (answer.status_code == 200) != valid:
+            disagreements.append((route, body, said_valid, answer.status_code, answer.text))
+    assert disagreements == []
