@@ -11,6 +11,9 @@ echo "== lint: ruff, mypy"
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 
+echo "== lint: JavaScript and CSS of the web app (Biome; scripts/lint_js.sh)"
+scripts/lint_js.sh
+
 echo "== audit: known vulnerabilities in the pinned dependencies (docs/supply-chain.md)"
 .venv/bin/python scripts/audit_dependencies.py
 

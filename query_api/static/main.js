@@ -1,0 +1,68 @@
+// MAST web app: a thin client of the JSON API under /api/v1, in ES modules with no build
+// step. This module signs in and out and routes `#/page/id` to the page's module; every
+// navigation is a new View (view.js), so a slow answer cannot draw over a later page.
+import { onUnauthorised } from "./api.js";
+import { errorBox } from "./dom.js";
+import { label } from "./format.js";
+import { renderAddress } from "./page-address.js";
+import { renderAddressSearch } from "./page-addresses.js";
+import { renderAlerts } from "./page-alerts.js";
+import { renderAudit } from "./page-audit.js";
+import { renderPerson } from "./page-person.js";
+import { renderSearch } from "./page-search.js";
+import { renderSignIn } from "./page-signin.js";
+import { renderStats } from "./page-stats.js";
+import { forget, isManager, session, token } from "./state.js";
+import { navigate } from "./view.js";
+
+const PAGES = {
+  search: renderSearch,
+  addresses: renderAddressSearch,
+  person: renderPerson,
+  address: renderAddress,
+  alerts: renderAlerts,
+  stats: renderStats,
+  audit: renderAudit,
+};
+
+function signOut(message) {
+  forget();
+  document.getElementById("nav").hidden = true;
+  renderSignIn(navigate(), message, start);
+}
+
+async function start() {
+  const view = navigate();
+  try {
+    session.me = await view.api("/me");
+    session.purposes = await view.api("/purposes");
+  } catch (_) {
+    return; // a 401 has already shown the sign-in form
+  }
+  const nav = document.getElementById("nav");
+  nav.hidden = false;
+  document.getElementById("who").textContent =
+    `${session.me.username} · ${label(session.me.organisation)} · ${session.me.role}`;
+  for (const item of nav.querySelectorAll("[data-role=manager]")) item.hidden = !isManager();
+  if (!window.location.hash || window.location.hash === "#/") window.location.hash = "#/search";
+  else route();
+}
+
+function route() {
+  if (!session.me) return;
+  const [, page, id] = window.location.hash.split("/");
+  for (const link of document.querySelectorAll("#nav a")) {
+    link.toggleAttribute("aria-current", link.getAttribute("href") === `#/${page}`);
+  }
+  const view = navigate();
+  const render = PAGES[page] || renderSearch;
+  Promise.resolve()
+    .then(() => render(view, id ? decodeURIComponent(id) : ""))
+    .catch((error) => view.show("Something went wrong", errorBox(error.message)));
+}
+
+onUnauthorised(signOut);
+window.addEventListener("hashchange", route);
+document.getElementById("sign-out").addEventListener("click", () => signOut());
+if (token()) start();
+else renderSignIn(navigate(), undefined, start);

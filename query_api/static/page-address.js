@@ -1,0 +1,39 @@
+// An address: the people linked to it, its alerts, timeline and interactions.
+import { errorBox, section, subjectLink } from "./dom.js";
+import { addressText, birthDate, fullName, label } from "./format.js";
+import { purposeGate, purposeLine } from "./purpose.js";
+import { alertsSection, interactionsSection } from "./sections.js";
+import { currentPurpose } from "./state.js";
+import { num, table } from "./table.js";
+import { timelineSection } from "./timeline.js";
+
+export async function renderAddress(view, id) {
+  const purpose = currentPurpose();
+  if (!purpose) return purposeGate(view, "Open an address", () => renderAddress(view, id));
+  view.loading();
+  let page;
+  try {
+    page = await view.api(`/addresses/${encodeURIComponent(id)}`, { params: purpose });
+  } catch (error) {
+    return view.show("Address", errorBox(error.message));
+  }
+  view.show(
+    addressText(page.address),
+    purposeLine(purpose),
+    section(
+      "People linked to this address",
+      table({
+        columns: ["Name", "Date of birth", "Known to", num("Events")],
+        rows: page.people.map((p) => [
+          subjectLink("person", p.person_id, fullName(p)),
+          birthDate(p.date_of_birth),
+          p.agencies.map(label).join(", "),
+          p.events,
+        ]),
+      }),
+    ),
+    alertsSection(page.alerts, page.interactions, { self: page.address_id, people: page.people }),
+    timelineSection(page.timeline),
+    interactionsSection(page.interactions, page.people),
+  );
+}

@@ -1,0 +1,24 @@
+// The signed-in session: the token and the declared purpose live in sessionStorage (cleared
+// when the tab closes); who is signed in and the lists the API offers live here.
+const store = window.sessionStorage;
+
+export const session = { me: null, purposes: [] };
+
+export const token = () => store.getItem("mast.token");
+export const keepToken = (value) => store.setItem("mast.token", value);
+
+export function forget() {
+  store.removeItem("mast.token");
+  store.removeItem("mast.purpose");
+  session.me = null;
+}
+
+export const isManager = () => ["manager", "admin"].includes(session.me?.role);
+
+/** The purpose declared for this session's look-ups, or null before one is. */
+export function currentPurpose() {
+  const saved = store.getItem("mast.purpose");
+  return saved ? JSON.parse(saved) : null;
+}
+
+export const keepPurpose = (purpose) => store.setItem("mast.purpose", JSON.stringify(purpose));
