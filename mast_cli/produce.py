@@ -131,7 +131,11 @@ def produce_csv(
 @app.command("jsonl")
 def produce_jsonl(
     events_file: Annotated[
-        Path, typer.Argument(metavar="EVENTS.jsonl", help="One event a line, DESIGN.md's form.")
+        Path,
+        typer.Argument(
+            metavar="EVENTS.jsonl",
+            help="One event a line, in the JSON form of docs/event-contract.md.",
+        ),
     ],
     agency: Annotated[Agency | None, typer.Option(help="Reject lines of any other agency.")] = None,
     report: Annotated[

@@ -175,6 +175,7 @@ def build_services(settings: Settings, options: StackOptions, say: Say) -> Servi
             say(f"Resolution state at accepted-log offset {stage.next_offset}")
             rewind_resolution_log(settings, stage.next_offset, group, say)
         pipeline = Pipeline(settings, stage, OutputPublisher(settings), health)
+        pipeline.announce_parameters()  # the restored state's set, for a sink that missed it
         app = build_app(pipeline, roles)
     lag_cache: dict[str, Any] = {}
     watcher = LagWatcher(settings, roles, lag_cache)

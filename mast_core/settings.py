@@ -127,6 +127,11 @@ class Settings(BaseSettings):
         default=120_000,
         description="Events one partner key may send over HTTP per minute (429 above it).",
     )
+    search_parameters_refresh_s: float = Field(
+        default=60.0,
+        description="How long person search keeps the linkage parameter set it last read "
+        "(the newest the pipeline learnt and published) before it reads again.",
+    )
     purposes: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_PURPOSES),
         description="Purposes a look-up may declare, code to label (JSON in MAST_PURPOSES).",
@@ -217,6 +222,11 @@ class Settings(BaseSettings):
     @property
     def alerts_topic(self) -> str:
         return self.topic("alerts")
+
+    @property
+    def linkage_parameters_topic(self) -> str:
+        """Each linkage parameter set the resolver puts in force, keyed by its version."""
+        return self.topic("linkage-parameters")
 
 
 @lru_cache(maxsize=1)

@@ -48,6 +48,9 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.identity_merges_topic, partitions, data_ms),
         TopicSpec(settings.alerts_topic, partitions, data_ms),
         TopicSpec(settings.dead_letter_topic, 1, settings.dead_letter_retention_days * _DAY_MS),
+        # Linkage parameter sets, keyed by version: no personal data, a few a day at most;
+        # kept (compacted) so a sink starting on an empty ClickHouse finds them all.
+        TopicSpec(settings.linkage_parameters_topic, 1, -1, compacted=True),
     ]
 
 

@@ -59,8 +59,8 @@ FIELDS = (
     "contact.phone",
     "contact.email",
 )
-"""The event fields a column may fill (DESIGN.md's contract), plus ``subject.full_name``
-for extracts that hold a name in one column."""
+"""The event fields a column may fill (the contract in docs/event-contract.md), plus
+``subject.full_name`` for extracts that hold a name in one column."""
 
 
 class MappingError(ValueError):
@@ -177,7 +177,8 @@ class ExtractMapping:
             )
 
     def event(self, row: Mapping[str, str | None], agency: Agency) -> dict[str, Any]:
-        """The event in DESIGN.md's JSON form; raises RowError for a row that cannot be one.
+        """The event in the JSON form of docs/event-contract.md; raises RowError for a row
+        that cannot be one.
         Validation of the contract itself is ``parse_event``'s, as for every other source."""
         flat: dict[str, str] = dict(self.constants)
         for target, column in self.columns.items():

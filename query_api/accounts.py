@@ -13,6 +13,7 @@ from clickhouse_connect.driver.client import Client
 from mast_core.errors import MastError
 from mast_core.events import Agency
 from query_api.security import ROLES, hash_password, verify_password
+from sinks.clickhouse.tables import LOGIN_ATTEMPTS, USERS, LoginAttemptRow, UserRow, select_list
 
 MIN_PASSWORD_LENGTH = 12
 SIGN_IN_LOCKS = 256
@@ -38,10 +39,7 @@ class User:
     disabled: bool
 
 
-_COLUMNS = ["username", "password_hash", "role", "organisation", "display_name", "disabled"]
-_SELECT = (
-    "SELECT username, password_hash, role, organisation, display_name, disabled FROM users FINAL"
-)
+_SELECT = "SELECT " + select_list(UserRow._fields) + " FROM " + USERS + " FINAL"  # noqa: S608 - constant names
 
 
 class UserStore:
@@ -102,17 +100,17 @@ class UserStore:
         return [_user(row) for row in rows]
 
     def _write(self, user: User) -> None:
-        row = [
-            user.username,
-            user.password_hash,
-            user.role,
-            user.organisation,
-            user.display_name,
-            int(user.disabled),
-            datetime.now(UTC),
-        ]
+        row = UserRow(
+            username=user.username,
+            password_hash=user.password_hash,
+            role=user.role,
+            organisation=user.organisation,
+            display_name=user.display_name,
+            disabled=int(user.disabled),
+            updated_at=datetime.now(UTC),
+        )
         with self.lock:
-            self.client.insert("users", [row], column_names=[*_COLUMNS, "updated_at"])
+            self.client.insert(USERS, [row], column_names=UserRow._fields)
 
     # Sign-in attempts -------------------------------------------------------------------------
     def check_sign_in(
@@ -138,12 +136,9 @@ class UserStore:
             return user
 
     def record_attempt(self, username: str, succeeded: bool) -> None:
+        row = LoginAttemptRow(username=username, at=datetime.now(UTC), succeeded=int(succeeded))
         with self.lock:
-            self.client.insert(
-                "login_attempts",
-                [[username, datetime.now(UTC), int(succeeded)]],
-                column_names=["username", "at", "succeeded"],
-            )
+            self.client.insert(LOGIN_ATTEMPTS, [row], column_names=LoginAttemptRow._fields)
 
     def recent_failures(self, username: str, window: timedelta) -> int:
         """Failures since the last success within the window."""
@@ -160,5 +155,13 @@ class UserStore:
         return int(rows[0][0]) if rows else 0
 
 
-def _user(row: Sequence[Any]) -> User:
-    return User(str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]), bool(row[5]))
+def _user(values: Sequence[Any]) -> User:
+    row = UserRow._make(values)
+    return User(
+        username=str(row.username),
+        password_hash=str(row.password_hash),
+        role=str(row.role),
+        organisation=str(row.organisation),
+        display_name=str(row.display_name),
+        disabled=bool(row.disabled),
+    )

@@ -15,22 +15,10 @@ from clickhouse_connect.driver.client import Client
 
 from query_api.reads import in_utc
 from query_api.security import Principal
+from sinks.clickhouse.tables import AUDIT_LOG, AuditRow, select_list
 
-COLUMNS = [
-    "audit_id",
-    "at",
-    "username",
-    "organisation",
-    "role",
-    "action",
-    "outcome",
-    "purpose",
-    "purpose_detail",
-    "asked",
-    "person_ids",
-    "address_ids",
-    "event_ids",
-]
+COLUMNS: tuple[str, ...] = AuditRow._fields
+"""An audit entry's fields, the ``audit_log`` table's columns (and the CSV export's)."""
 
 
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2299, 12, 30)
@@ -61,23 +49,23 @@ class AuditLog:
         self.lock = lock or threading.Lock()
 
     def record(self, who: Principal, entry: Entry) -> None:
-        row = [
-            uuid.uuid4(),
-            datetime.now(UTC),
-            who.username,
-            who.organisation,
-            who.role,
-            entry.action,
-            entry.outcome,
-            entry.purpose,
-            entry.purpose_detail,
-            json.dumps(entry.asked, default=str, sort_keys=True),
-            list(entry.person_ids),
-            list(entry.address_ids),
-            list(entry.event_ids),
-        ]
+        row = AuditRow(
+            audit_id=uuid.uuid4(),
+            at=datetime.now(UTC),
+            username=who.username,
+            organisation=who.organisation,
+            role=who.role,
+            action=entry.action,
+            outcome=entry.outcome,
+            purpose=entry.purpose,
+            purpose_detail=entry.purpose_detail,
+            asked=json.dumps(entry.asked, default=str, sort_keys=True),
+            person_ids=list(entry.person_ids),
+            address_ids=list(entry.address_ids),
+            event_ids=list(entry.event_ids),
+        )
         with self.lock:
-            self.client.insert("audit_log", [row], column_names=COLUMNS)
+            self.client.insert(AUDIT_LOG, [row], column_names=COLUMNS)
 
     def search(
         self,
@@ -107,11 +95,12 @@ class AuditLog:
                 _within(until), datetime.min.time(), UTC
             ) + timedelta(days=1)
         sql = (
-            "SELECT toString(audit_id), at, username, organisation, role, action, outcome, "
-            "purpose, purpose_detail, asked, person_ids, address_ids, event_ids "
-            "FROM audit_log WHERE " + " AND ".join(conditions) + " "
-            "ORDER BY at DESC LIMIT {limit:UInt32}"
+            "SELECT " + select_list(COLUMNS) + " FROM " + AUDIT_LOG + " "  # noqa: S608 - constant names, bound values
+            "WHERE " + " AND ".join(conditions) + " ORDER BY at DESC LIMIT {limit:UInt32}"
         )
         with self.lock:
             rows = in_utc(self.client.query(sql, parameters=parameters).result_rows)
-        return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+        return [
+            {**row._asdict(), "audit_id": str(row.audit_id)}
+            for row in (AuditRow._make(values) for values in rows)
+        ]

@@ -18,6 +18,7 @@ from query_api.accounts import UserStore
 from query_api.audit import AuditLog
 from query_api.limits import EventRate
 from query_api.partners import PartnerKeys
+from query_api.search import LearntParameters
 from query_api.security import Principal, dummy_hash, read_token, signing_key
 
 NOTICE = (
@@ -40,6 +41,8 @@ class ApiContext:
     key: str
     partners: PartnerKeys
     ingest_rate: EventRate
+    search_parameters: LearntParameters
+    """The linkage parameters person search scores with: the pipeline's newest, cached."""
     _publisher: InteractionPublisher | None = field(default=None, repr=False)
     _publisher_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -66,6 +69,7 @@ class ApiContext:
             signing_key(settings),
             PartnerKeys(client, lock),
             EventRate(settings.ingest_events_per_minute),
+            LearntParameters(client, lock, settings.search_parameters_refresh_s),
         )
 
 

@@ -19,9 +19,10 @@ from clickhouse_connect.driver.client import Client
 
 from mast_core.errors import MastError
 from mast_core.events import Agency
+from sinks.clickhouse.tables import PARTNER_KEYS, PartnerKeyRow, select_list
 
 _KEY = re.compile(r"^mast_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
-_COLUMNS = ["key_id", "secret_hash", "agency", "name", "created_at", "revoked", "updated_at"]
+_SELECT = "SELECT " + select_list(PartnerKeyRow._fields) + " FROM " + PARTNER_KEYS + " FINAL "  # noqa: S608 - constant names
 
 
 class PartnerKeyError(MastError):
@@ -69,35 +70,30 @@ class PartnerKeys:
         if match is None:
             return None
         row = self._row(match[1])
-        if row is None or row[5]:
+        if row is None or row.revoked:
             return None
-        if not hmac.compare_digest(row[1], _digest(match[2])):
+        if not hmac.compare_digest(row.secret_hash, _digest(match[2])):
             return None
-        return Partner(row[0], Agency(row[2]), row[3], row[4], bool(row[5]))
+        return _partner(row)
 
     def revoke(self, key_id: str) -> Partner:
         row = self._row(key_id)
         if row is None:
             raise PartnerKeyError(f"no key {key_id}")
-        self._write(row[0], row[1], row[2], row[3], row[4], True)
-        return Partner(row[0], Agency(row[2]), row[3], row[4], True)
+        self._write(row.key_id, row.secret_hash, row.agency, row.name, row.created_at, True)
+        return _partner(row._replace(revoked=1))
 
     def list(self) -> list[Partner]:
         with self.lock:
-            rows = self.client.query(
-                "SELECT key_id, agency, name, created_at, revoked FROM partner_keys FINAL "
-                "ORDER BY agency, name"
-            ).result_rows
-        return [Partner(r[0], Agency(r[1]), r[2], r[3], bool(r[4])) for r in rows]
+            rows = self.client.query(_SELECT + "ORDER BY agency, name").result_rows
+        return [_partner(PartnerKeyRow._make(row)) for row in rows]
 
-    def _row(self, key_id: str) -> tuple[str, str, str, str, datetime, int] | None:
+    def _row(self, key_id: str) -> PartnerKeyRow | None:
         with self.lock:
             rows = self.client.query(
-                "SELECT key_id, secret_hash, agency, name, created_at, revoked "
-                "FROM partner_keys FINAL WHERE key_id = {id:String}",
-                parameters={"id": key_id},
+                _SELECT + "WHERE key_id = {id:String}", parameters={"id": key_id}
             ).result_rows
-        return tuple(rows[0]) if rows else None  # type: ignore[return-value]
+        return PartnerKeyRow._make(rows[0]) if rows else None
 
     def _write(
         self,
@@ -108,6 +104,24 @@ class PartnerKeys:
         created_at: datetime,
         revoked: bool,
     ) -> None:
-        row = [key_id, secret_hash, agency, name, created_at, int(revoked), datetime.now(UTC)]
+        row = PartnerKeyRow(
+            key_id=key_id,
+            secret_hash=secret_hash,
+            agency=agency,
+            name=name,
+            created_at=created_at,
+            revoked=int(revoked),
+            updated_at=datetime.now(UTC),
+        )
         with self.lock:
-            self.client.insert("partner_keys", [row], column_names=_COLUMNS)
+            self.client.insert(PARTNER_KEYS, [row], column_names=PartnerKeyRow._fields)
+
+
+def _partner(row: PartnerKeyRow) -> Partner:
+    return Partner(
+        key_id=row.key_id,
+        agency=Agency(row.agency),
+        name=row.name,
+        created_at=row.created_at,
+        revoked=bool(row.revoked),
+    )

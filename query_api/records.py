@@ -14,17 +14,43 @@ from datetime import datetime
 from typing import Any
 
 from query_api.reads import Reader
-from sinks.clickhouse.writer import ALERT_COLUMNS
+from sinks.clickhouse.tables import (
+    ALERT_COLUMNS,
+    ALERTS,
+    RESOLVED_INTERACTIONS,
+    named,
+    select_list,
+)
 
 INTERACTION_LIMIT = 1000
 
-_EVENT_COLUMNS = (
-    "event_id, person_id, address_id, agency, event_type, event_time, occurred_at, "
-    "source_system, source_record_id, given_name, family_name, date_of_birth, gender, "
-    "address_line1, address_line2, town, postcode, case_status, contact_name, contact_team, "
-    "contact_phone, contact_email"
+EVENT_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "person_id",
+    "address_id",
+    "agency",
+    "event_type",
+    "event_time",
+    "occurred_at",
+    "source_system",
+    "source_record_id",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "gender",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "case_status",
+    "contact_name",
+    "contact_team",
+    "contact_phone",
+    "contact_email",
 )
-_NAMES = [name.strip() for name in _EVENT_COLUMNS.split(",")]
+"""The columns of ``resolved_interactions`` a page reads (``ResolvedRow``'s names), each
+row read back by these names."""
+_EVENTS = "SELECT " + select_list(EVENT_COLUMNS) + " FROM " + RESOLVED_INTERACTIONS + " "  # noqa: S608 - constant names
 
 
 class Records(Reader):
@@ -33,8 +59,7 @@ class Records(Reader):
         current = self.current_person(person_id)
         ids = sorted(self.owners([current]), key=lambda i: (i != current, i))
         events = self._events(
-            "SELECT " + _EVENT_COLUMNS + " FROM resolved_interactions "  # noqa: S608 - constant columns, bound values
-            "WHERE person_id IN {ids:Array(String)} "
+            _EVENTS + "WHERE person_id IN {ids:Array(String)} "
             "ORDER BY event_time DESC, resolved_at DESC LIMIT 1 BY agency, event_id "
             "LIMIT {limit:UInt32}",
             {"ids": ids, "limit": INTERACTION_LIMIT},
@@ -76,8 +101,7 @@ class Records(Reader):
         if not at_address:
             return None
         events = self._events(
-            "SELECT " + _EVENT_COLUMNS + " FROM resolved_interactions "  # noqa: S608 - constant columns, bound values
-            "WHERE person_id IN {ids:Array(String)} AND address_id = {id:String} "
+            _EVENTS + "WHERE person_id IN {ids:Array(String)} AND address_id = {id:String} "
             "ORDER BY event_time DESC, resolved_at DESC LIMIT 1 BY agency, event_id "
             "LIMIT {limit:UInt32}",
             {"ids": [str(r[0]) for r in at_address], "id": address_id, "limit": INTERACTION_LIMIT},
@@ -116,17 +140,16 @@ class Records(Reader):
         if not person_ids and not address_ids:
             return []
         rows = self.rows(
-            "SELECT alert_id, rule_id, severity, subject_kind, subject_id, window_start, "
-            "window_end, counts_by_agency, evidence_event_ids, summary, raised_at "
-            "FROM alerts FINAL WHERE (subject_kind = 'PERSON' AND subject_id IN "
-            "{people:Array(String)}) OR (subject_kind = 'ADDRESS' AND subject_id IN "
-            "{addresses:Array(String)}) ORDER BY raised_at DESC LIMIT 200",
+            "SELECT " + select_list(ALERT_COLUMNS) + " FROM " + ALERTS + " FINAL "  # noqa: S608 - constant names, bound values
+            "WHERE (subject_kind = 'PERSON' AND subject_id IN {people:Array(String)}) "
+            "OR (subject_kind = 'ADDRESS' AND subject_id IN {addresses:Array(String)}) "
+            "ORDER BY raised_at DESC LIMIT 200",
             {"people": list(person_ids), "addresses": list(address_ids)},
         )
-        return [dict(zip(ALERT_COLUMNS, row, strict=True)) for row in rows]
+        return named(ALERT_COLUMNS, rows)
 
     def _events(self, sql: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
-        return [dict(zip(_NAMES, row, strict=True)) for row in self.rows(sql, parameters)]
+        return named(EVENT_COLUMNS, self.rows(sql, parameters))
 
 
 def _details(event: dict[str, Any]) -> dict[str, Any]:

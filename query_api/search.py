@@ -3,9 +3,10 @@
 By person: what a practitioner typed becomes a profile, exactly as a partner's record would;
 its blocking keys find candidate records in ``person_keys`` (which holds the details scored,
 so the wide interaction table is not read); each candidate is scored with the resolver's
-Fellegi–Sunter weights; records are grouped by the person they belong to now (merges
-applied) and ranked by the best weight, shown as a match confidence. "Known to" and the
-count of records are of the records the query reached.
+Fellegi–Sunter weights, with the parameter set the pipeline has learnt (the newest in
+``linkage_parameters``, ``LearntParameters``); records are grouped by the person they belong
+to now (merges applied) and ranked by the best weight, shown as a match confidence. "Known
+to" and the count of records are of the records the query reached.
 
 By address: the query is normalised as the address resolver normalises what partners send,
 its keys (``mast_core.linkage.address_search``) find written forms in ``address_keys``, and
@@ -14,11 +15,16 @@ each address is ranked by how well its best written form fits.
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from clickhouse_connect.driver.client import Client
 
@@ -31,6 +37,14 @@ from mast_core.linkage.scoring import Scorer
 from mast_core.normalise.addresses import NormalisedAddress, normalise_address
 from mast_core.normalise.postcodes import normalise_postcode
 from query_api.reads import Reader
+from sinks.clickhouse.tables import (
+    ADDRESS_KEYS,
+    LINKAGE_PARAMETERS,
+    PERSON_KEYS,
+    select_list,
+)
+
+log = logging.getLogger(__name__)
 
 CANDIDATE_LIMIT = 2000
 """Written addresses an address search's keys may reach."""
@@ -50,8 +64,73 @@ right house with a postcode typo in the last letters scores 0.8 and is."""
 
 @cache
 def _default_parameters() -> Parameters:
-    """Read once per process: every search scores with them."""
+    """The shipped parameters, read once per process: what search scores with until the
+    pipeline has published a set."""
     return Parameters.default()
+
+
+class LearntParameters:
+    """The parameter set person search scores with: the newest the pipeline has published
+    (``linkage_parameters``, by ``published_at``), read again at most every ``refresh_s``
+    (``MAST_SEARCH_PARAMETERS_REFRESH_S``); the shipped parameters while the table is empty
+    or when the newest set cannot be read. One per API process, shared by its requests."""
+
+    def __init__(
+        self,
+        client: Client,
+        lock: threading.Lock | None = None,
+        refresh_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.lock = lock or threading.Lock()
+        self.refresh_s = refresh_s
+        self._clock = clock
+        self._guard = threading.Lock()
+        self._parameters: Parameters | None = None
+        self._read_at = 0.0
+        self._refused: set[str] = set()
+        """Versions whose body could not be read, warned about once each."""
+
+    def current(self) -> Parameters:
+        with self._guard:
+            now = self._clock()
+            if self._parameters is None or now - self._read_at >= self.refresh_s:
+                self._parameters = self._newest()
+                self._read_at = now
+            return self._parameters
+
+    def _newest(self) -> Parameters:
+        with self.lock:
+            rows = self.client.query(
+                "SELECT " + select_list(_PARAMETER_SET) + " FROM " + LINKAGE_PARAMETERS + " "  # noqa: S608 - constant names
+                "ORDER BY published_at DESC, version DESC LIMIT 1"
+            ).result_rows
+        if not rows:
+            return _default_parameters()
+        newest = _ParameterSet._make(rows[0])
+        try:
+            return Parameters.from_dict(json.loads(newest.body))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            if newest.version not in self._refused:
+                self._refused.add(newest.version)
+                log.warning(
+                    "linkage parameter set %s could not be read (%s): person search scores "
+                    "with the shipped parameters",
+                    newest.version,
+                    type(exc).__name__,
+                )
+            return _default_parameters()
+
+
+class _ParameterSet(NamedTuple):
+    """What search reads of a ``linkage_parameters`` row (``ParameterSetRow``), by name."""
+
+    version: str
+    body: str
+
+
+_PARAMETER_SET = _ParameterSet._fields
 
 
 class NarrowQuery(ValueError):
@@ -89,15 +168,52 @@ def confidence(weight: float) -> float:
     return round(odds / (1.0 + odds), 4)
 
 
+class Candidate(NamedTuple):
+    """A record a person search reached: the columns of ``person_keys`` it reads, by name."""
+
+    event_id: str
+    person_id: str
+    agency: str
+    source_system: str | None
+    source_record_id: str | None
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: str | None
+    gender: str
+    address_line1: str | None
+    town: str | None
+    postcode: str | None
+    nhs_number: str | None
+    event_time: datetime
+
+
+SCORED = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "gender",
+    "address_line1",
+    "town",
+    "postcode",
+    "nhs_number",
+)
+"""What is compared with a query: not the agency or the partner's reference."""
+_scored = attrgetter(*SCORED)
+
+
 class PersonSearch(Reader):
     def __init__(
         self,
         client: Client,
         lock: threading.Lock | None = None,
-        parameters: Parameters | None = None,
+        parameters: Parameters | LearntParameters | None = None,
     ) -> None:
+        """``parameters``: a fixed set, or where to find the newest learnt set (an API
+        process shares one ``LearntParameters``); None reads the newest now."""
         super().__init__(client, lock)
-        self.parameters = parameters or _default_parameters()
+        if not isinstance(parameters, Parameters):
+            parameters = (parameters or LearntParameters(client, self.lock)).current()
+        self.parameters = parameters
         self.scorer = Scorer(self.parameters)
 
     def profile(self, query: PersonQuery) -> Profile:
@@ -115,41 +231,50 @@ class PersonSearch(Reader):
             raise NarrowQuery(
                 "give a date of birth or a postcode with the family name, or both names"
             )
-        records = self.rows(
-            "SELECT event_id, person_id, agency, source_system, source_record_id, "
-            "given_name, family_name, date_of_birth, gender, address_line1, town, postcode, "
-            "nhs_number, event_time FROM person_keys WHERE key IN {keys:Array(String)} "
-            "OR ({prefix:String} != '' AND startsWith(key, {prefix:String})) "
-            "ORDER BY event_time DESC LIMIT {limit:UInt32}",
-            {"keys": keys, "prefix": prefix, "limit": RECORD_LIMIT},
-        )
+        records = [
+            Candidate._make(row)
+            for row in self.rows(
+                "SELECT " + select_list(Candidate._fields) + " FROM " + PERSON_KEYS + " "  # noqa: S608 - constant names, bound values
+                "WHERE key IN {keys:Array(String)} "
+                "OR ({prefix:String} != '' AND startsWith(key, {prefix:String})) "
+                "ORDER BY event_time DESC LIMIT {limit:UInt32}",
+                {"keys": keys, "prefix": prefix, "limit": RECORD_LIMIT},
+            )
+        ]
         if not records:
             return []
-        current = self.current_persons(sorted({str(row[1]) for row in records}))
+        current = self.current_persons(sorted({record.person_id for record in records}))
         seen: set[tuple[str, str]] = set()
         scored: dict[tuple[Any, ...], float] = {}
         best: dict[str, PersonMatch] = {}
-        for row in records:  # newest first: a person is shown as most recently recorded
-            if (row[2], row[0]) in seen:  # one record under several of the query's keys
+        for record in records:  # newest first: a person is shown as most recently recorded
+            if (record.agency, record.event_id) in seen:  # one record under several keys
                 continue
-            seen.add((row[2], row[0]))
-            fields = tuple(row[5:13])  # what is compared with a query: not agency or reference
-            weight = scored.get(fields)
+            seen.add((record.agency, record.event_id))
+            details = _scored(record)
+            weight = scored.get(details)
             if weight is None:  # a person's records mostly repeat the same details
-                profile = build_profile(_record(row), None, normalise_postcode(row[11]))
-                weight = scored[fields] = self.scorer.score(wanted, profile).weight
-            person = current.get(row[1], row[1])
+                profile = build_profile(_record(record), None, normalise_postcode(record.postcode))
+                weight = scored[details] = self.scorer.score(wanted, profile).weight
+            person = current.get(record.person_id, record.person_id)
             match = best.get(person)
             if match is None:
                 match = best[person] = PersonMatch(
-                    person, 0.0, weight, row[5], row[6], row[7], row[11], row[10]
+                    person_id=person,
+                    confidence=0.0,
+                    match_weight=weight,
+                    given_name=record.given_name,
+                    family_name=record.family_name,
+                    date_of_birth=record.date_of_birth,
+                    postcode=record.postcode,
+                    town=record.town,
                 )
             elif weight > match.match_weight:
                 match.match_weight = weight
-            if row[2] not in match.agencies:
-                match.agencies.append(row[2])
+            if record.agency not in match.agencies:
+                match.agencies.append(record.agency)
             match.records += 1
-            match.event_ids.append(row[0])
+            match.event_ids.append(record.event_id)
         ranked = sorted(
             (m for m in best.values() if m.match_weight >= SEARCH_MIN_WEIGHT),
             key=lambda m: -m.match_weight,
@@ -168,20 +293,24 @@ def _tidiness(line1: str, postcode: str) -> int:
     return (parsed is not None and parsed.text == postcode) + (not line1.isupper())
 
 
-def _record(row: Sequence[Any]) -> InteractionEvent:
+def _record(record: Candidate) -> InteractionEvent:
     return trusted_event(
         {
-            "event_id": row[0],
-            "agency": row[2],
-            "source_system": row[3],
-            "source_record_id": row[4],
+            "event_id": record.event_id,
+            "agency": record.agency,
+            "source_system": record.source_system,
+            "source_record_id": record.source_record_id,
             "subject": {
-                "given_name": row[5],
-                "family_name": row[6],
-                "date_of_birth": row[7],
-                "gender": row[8],
-                "address": {"line1": row[9], "town": row[10], "postcode": row[11]},
-                "nhs_number": row[12],
+                "given_name": record.given_name,
+                "family_name": record.family_name,
+                "date_of_birth": record.date_of_birth,
+                "gender": record.gender,
+                "address": {
+                    "line1": record.address_line1,
+                    "town": record.town,
+                    "postcode": record.postcode,
+                },
+                "nhs_number": record.nhs_number,
             },
         }
     )
@@ -207,6 +336,28 @@ class AddressMatch:
     events: int = 0
 
 
+class WrittenAddress(NamedTuple):
+    """One written form of an address, as an address search reads ``address_keys``."""
+
+    address_id: str
+    line1: str
+    line2: str
+    town: str
+    postcode: str
+
+
+class Resident(NamedTuple):
+    """A person at an address as ``address_interactions`` sums them up: their latest name and
+    date of birth there, and their number of events."""
+
+    address_id: str
+    person_id: str
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: str | None
+    events: int
+
+
 class AddressSearch(Reader):
     """Addresses by what was typed, ranked by how well their written forms fit, each with
     the people linked to it (merges applied) and its number of events."""
@@ -220,18 +371,23 @@ class AddressSearch(Reader):
         keys = address_search_keys(wanted) if wanted is not None else []
         if wanted is None or not keys:
             return []
-        rows = self.rows(
-            "SELECT address_id, line1, line2, town, postcode FROM address_keys FINAL "
-            "WHERE key IN {keys:Array(String)} LIMIT {limit:UInt32}",
-            {"keys": keys, "limit": CANDIDATE_LIMIT},
-        )
+        forms = [
+            WrittenAddress._make(row)
+            for row in self.rows(
+                "SELECT " + select_list(WrittenAddress._fields) + " FROM " + ADDRESS_KEYS + " "  # noqa: S608 - constant names, bound values
+                "FINAL WHERE key IN {keys:Array(String)} LIMIT {limit:UInt32}",
+                {"keys": keys, "limit": CANDIDATE_LIMIT},
+            )
+        ]
         best: dict[str, AddressMatch] = {}
-        for address_id, line1, line2, town, postcode in rows:
-            stored = normalise_address(line1 or None, line2 or None, town or None, postcode or None)
+        for form in forms:
+            stored = normalise_address(
+                form.line1 or None, form.line2 or None, form.town or None, form.postcode or None
+            )
             if stored is None:
                 continue
             score = address_similarity(wanted, stored)
-            match = best.get(address_id)
+            match = best.get(form.address_id)
             if score < ADDRESS_THRESHOLD:
                 continue
             if (
@@ -239,10 +395,18 @@ class AddressSearch(Reader):
                 or score > match.confidence
                 or (
                     score == match.confidence
-                    and _tidiness(line1, postcode) > _tidiness(match.line1, match.postcode)
+                    and _tidiness(form.line1, form.postcode)
+                    > _tidiness(match.line1, match.postcode)
                 )
             ):
-                best[address_id] = AddressMatch(address_id, score, line1, line2, town, postcode)
+                best[form.address_id] = AddressMatch(
+                    address_id=form.address_id,
+                    confidence=score,
+                    line1=form.line1,
+                    line2=form.line2,
+                    town=form.town,
+                    postcode=form.postcode,
+                )
         ranked = sorted(best.values(), key=lambda m: (-m.confidence, m.postcode, m.line1))[:limit]
         self._add_people(ranked)
         return ranked
@@ -251,29 +415,32 @@ class AddressSearch(Reader):
         if not matches:
             return
         ids = [m.address_id for m in matches]
-        rows = self.rows(
-            "SELECT address_id, person_id, argMax(given_name, event_time), "
-            "argMax(family_name, event_time), argMax(date_of_birth, event_time), "
-            "uniqExact(agency, event_id) FROM address_interactions "
-            "WHERE address_id IN {ids:Array(String)} GROUP BY address_id, person_id",
-            {"ids": ids},
-        )
-        current = self.current_persons(sorted({str(row[1]) for row in rows}))
+        residents = [
+            Resident._make(row)
+            for row in self.rows(
+                "SELECT address_id, person_id, argMax(given_name, event_time), "
+                "argMax(family_name, event_time), argMax(date_of_birth, event_time), "
+                "uniqExact(agency, event_id) FROM address_interactions "
+                "WHERE address_id IN {ids:Array(String)} GROUP BY address_id, person_id",
+                {"ids": ids},
+            )
+        ]
+        current = self.current_persons(sorted({r.person_id for r in residents}))
         by_id = {m.address_id: m for m in matches}
-        for address_id, person_id, given, family, dob, count in rows:
-            match = by_id[address_id]
-            match.events += int(count)
-            person = current.get(person_id, person_id)
+        for resident in residents:
+            match = by_id[resident.address_id]
+            match.events += int(resident.events)
+            person = current.get(resident.person_id, resident.person_id)
             entry = next((p for p in match.people if p["person_id"] == person), None)
             if entry is None:
                 entry = {
                     "person_id": person,
-                    "given_name": given,
-                    "family_name": family,
-                    "date_of_birth": dob,
+                    "given_name": resident.given_name,
+                    "family_name": resident.family_name,
+                    "date_of_birth": resident.date_of_birth,
                     "events": 0,
                 }
                 match.people.append(entry)
-            entry["events"] += int(count)
+            entry["events"] += int(resident.events)
         for match in matches:
             match.people.sort(key=lambda p: -p["events"])

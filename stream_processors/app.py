@@ -1,7 +1,7 @@
 """The Faust app: the two processing stages as agents.
 
     interactions (N partitions) ─ validate ─► interactions-accepted (1 partition) ─ resolve ─►
-        resolved-interactions, identity-merges, alerts ─ sink ─► ClickHouse
+        resolved-interactions, identity-merges, alerts, linkage-parameters ─ sink ─► ClickHouse
         dead-letters ─ sink ─► ClickHouse
 
 The sink is ``sinks.clickhouse.consumer``. Every agent works in batches and lets Faust
@@ -63,6 +63,7 @@ def role_topics(settings: Settings, role: str) -> list[str]:
         settings.identity_merges_topic,
         settings.alerts_topic,
         settings.dead_letter_topic,
+        settings.linkage_parameters_topic,
     ]
 
 

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -41,6 +42,7 @@ from mast_core.normalise.dates import is_placeholder_birth_date
 from mast_core.settings import Settings
 from messaging.clients import make_consumer
 from messaging.dead_letters import dead_letter, encode_dead_letter
+from messaging.parameter_sets import encode_parameter_set, timestamp_ms
 from stream_processors import metrics
 from stream_processors.publishing import OutputPublisher
 from stream_processors.resolution import ResolutionStage
@@ -271,6 +273,8 @@ class Pipeline:
             gc.freeze()
             self._resolved_since_freeze = 0
         settings = self.settings
+        if output.parameters is not None:
+            self._send_parameters(output.parameters)
         key = output.resolved["person_id"].encode()
         value = self._resolved_encoder.encode(raw, output.resolved, output.event.to_record)
         self.publisher.send(settings.resolved_interactions_topic, value, key)
@@ -289,6 +293,27 @@ class Pipeline:
         self.health.count("resolved")
         self.health.count("merges", len(output.merges))
         self.health.count("alerts", len(output.alerts))
+
+    def announce_parameters(self) -> None:
+        """At start-up: publish once more the parameter set the restored state last
+        published, exactly as it was (a fresh state publishes its set with its first event)."""
+        if self.stage is None:
+            return
+        record = self.stage.published_parameters()
+        if record is not None:
+            self._send_parameters(record)
+
+    def _send_parameters(self, record: dict[str, Any]) -> None:
+        """A parameter set on the linkage-parameters topic, keyed by its version and
+        stamped with the time it came into force."""
+        self.publisher.send(
+            self.settings.linkage_parameters_topic,
+            encode_parameter_set(record),
+            record["version"].encode(),
+            timestamp_ms=timestamp_ms(record),
+        )
+        log.info("linkage parameters %s published", record["version"])
+        self.health.count("parameter_sets")
 
     def maybe_checkpoint(self) -> None:
         if time.monotonic() - self._last_checkpoint >= self.settings.checkpoint_interval_s:

@@ -13,6 +13,12 @@ For that, nothing the stage publishes may depend on when it runs. Every time it 
 partner gave none) is the event's received time: the time validation accepted it, which the
 accepted log keeps with the event. A replay reads the same times from the log.
 
+The resolver re-estimates its linkage parameters from the stream as it goes. Whenever the set
+in force is not the one last published, the stage hands it out with the event after which it
+changed (``StageOutput.parameters``, stamped with that event's received time), for the
+linkage-parameters topic and from there the API's person search: the search scores with what
+the pipeline has learnt, and a replay publishes the same sets at the same times.
+
 This module knows no Kafka or Faust: the agents feed it and publish what it returns.
 """
 
@@ -76,9 +82,19 @@ class StageOutput:
     merges: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     resolution: Resolution | None = None
+    parameters: dict[str, Any] | None = None
+    """The resolver's parameter set (``parameters_record``) when it changed with this event
+    (or this is the first event the stage resolves): to publish."""
 
 
 class ResolutionStage:
+    published_version: str | None = None
+    """The version of the parameter set last handed out for publishing (None: none yet).
+    Class-level defaults, so a checkpoint written before sets were published still loads:
+    its set is published with the next event."""
+    published_at: datetime | None = None
+    """When that set came into force: the received time of the event it was handed out with."""
+
     def __init__(
         self,
         resolver: Resolver,
@@ -99,6 +115,8 @@ class ResolutionStage:
         one, however much later, changes nothing. An event that failed is not in it, so its
         partner can send it again. Shared with the escalation engine."""
         self.duplicates = 0
+        self.published_version = None
+        self.published_at = None
 
     @classmethod
     def fresh(
@@ -143,6 +161,26 @@ class ResolutionStage:
         self.seen.add(key)
         return output
 
+    def parameters_changed(self, at: datetime) -> dict[str, Any] | None:
+        """The resolver's parameter set as a record to publish, when it is not the set last
+        published (which it then becomes, in force from ``at``); None when it is. Asked after
+        every event, so a re-estimate is published with the event that caused it."""
+        parameters = self.resolver.parameters
+        if parameters.version == self.published_version:
+            return None
+        self.published_version, self.published_at = parameters.version, at
+        return parameters_record(parameters, at)
+
+    def published_parameters(self) -> dict[str, Any] | None:
+        """The set last published, as it was published, to publish once more at start-up
+        (the same record, so the same bytes and the same row): a consumer that missed it
+        still learns the set in force. None when nothing has been published yet, or the set
+        in force is no longer it (then the next event publishes it)."""
+        parameters = self.resolver.parameters
+        if self.published_at is None or parameters.version != self.published_version:
+            return None
+        return parameters_record(parameters, self.published_at)
+
     def forget(self, event: InteractionEvent) -> None:
         """The event's outputs could not be published: let its partner send it again."""
         self.seen.discard(event.key)
@@ -183,6 +221,7 @@ class ResolutionStage:
             merges=[merge_record(merge, received_at) for merge in resolution.merges],
             alerts=[alert.to_record() for alert in alerts],
             resolution=resolution,
+            parameters=self.parameters_changed(received_at),
         )
 
     # Checkpoints ------------------------------------------------------------------------------
@@ -229,6 +268,16 @@ class ResolutionStage:
 def resolved_record(output: StageOutput) -> dict[str, Any]:
     """The whole Avro ``resolved_interaction`` record."""
     return {"interaction": output.event.to_record(), **output.resolved}
+
+
+def parameters_record(parameters: Parameters, published_at: datetime) -> dict[str, Any]:
+    """A parameter set to publish: its version, when it came into force, and the set itself
+    (``messaging.parameter_sets`` puts it on the wire)."""
+    return {
+        "version": parameters.version,
+        "published_at": published_at,
+        "parameters": parameters.to_dict(),
+    }
 
 
 def merge_record(merge: Merge, merged_at: datetime) -> dict[str, Any]:

@@ -10,9 +10,10 @@ concerns; children in need and looked-after children with monthly social-work co
 with care packages reviewed monthly. Records carry each agency's own way of writing a
 person, corrupted at the chosen level (typos, nicknames, dates, postcodes, addresses).
 
-The named scenarios (``SCENARIOS``) are the cases in DESIGN.md, written as partners would
-record them, with the links and alerts they must produce: tests check them end to end and
-``mast demo`` tells a practitioner where to look.
+The named scenarios (``SCENARIOS``) are the partnership's motivating cases (docs/partners.md,
+"The synthetic region"), written as partners would record them in the JSON form of
+docs/event-contract.md, with the links and alerts they must produce: tests check them end to
+end and ``mast demo`` tells a practitioner where to look.
 """
 
 from __future__ import annotations
@@ -103,7 +104,8 @@ def _at(day: str, hour: int = 10, minute: int = 0) -> datetime:
 
 
 class _Writer:
-    """Builds events in DESIGN.md's JSON form for a scenario, with stable references."""
+    """Builds events in the JSON form of docs/event-contract.md for a scenario, with stable
+    references."""
 
     def __init__(self, scenario: str, home: Address) -> None:
         self.scenario = scenario

@@ -21,13 +21,19 @@ from query_api.context import ApiContext
 from query_api.pages import Alert
 from query_api.reads import in_utc
 from query_api.security import Principal
-from sinks.clickhouse.writer import ALERT_COLUMNS
+from sinks.clickhouse.tables import (
+    ALERT_ACTIONS,
+    ALERT_COLUMNS,
+    ALERTS_SEEN,
+    AlertActionRow,
+    AlertsSeenRow,
+    select_list,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"], responses=refusals(401, 422))
 
 _LIST = (
-    "SELECT a.alert_id, a.rule_id, a.severity, a.subject_kind, a.subject_id, a.window_start, "
-    "a.window_end, a.counts_by_agency, a.evidence_event_ids, a.summary, a.raised_at, "
+    "SELECT " + select_list(ALERT_COLUMNS, "a") + ", "  # noqa: S608 - constant names, bound values
     "if(s.status = '', 'open', s.status) AS status, s.assignee, s.updated_by, s.updated_at, "
     "({everyone:UInt8} = 1 OR mapContains(a.counts_by_agency, {me:String})) AS mine "
     "FROM alerts AS a FINAL "
@@ -109,7 +115,9 @@ def _alerts(ctx: ApiContext, who: Principal, **filters: Any) -> list[dict[str, A
     with ctx.lock:
         rows = in_utc(ctx.client.query(_LIST, parameters=parameters).result_rows)
         ctx.client.insert(
-            "alerts_seen", [[who.username, looking]], column_names=["username", "looked_at"]
+            ALERTS_SEEN,
+            [AlertsSeenRow(username=who.username, looked_at=looking)],
+            column_names=AlertsSeenRow._fields,
         )
     alerts = [dict(zip(_NAMES, row, strict=True)) for row in rows]
     for alert in alerts:
@@ -193,12 +201,16 @@ def _act(trail: Trail, alert_id: str, action: str, assignee: str = "") -> None:
             "assign to an active user of your own organisation",
             **recorded,
         )
+    row = AlertActionRow(
+        alert_id=alert_id,
+        at=datetime.now(UTC),
+        username=who.username,
+        organisation=who.organisation,
+        action=action,
+        assignee=assignee,
+    )
     with ctx.lock:
-        ctx.client.insert(
-            "alert_actions",
-            [[alert_id, datetime.now(UTC), who.username, who.organisation, action, assignee]],
-            column_names=["alert_id", "at", "username", "organisation", "action", "assignee"],
-        )
+        ctx.client.insert(ALERT_ACTIONS, [row], column_names=AlertActionRow._fields)
     trail.record(**recorded)
 
 

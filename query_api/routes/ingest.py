@@ -1,8 +1,11 @@
-"""HTTP ingestion for partners that cannot run a Kafka client: a batch of events in
-DESIGN.md's JSON form, authenticated by the partner's API key, which fixes the agency.
+"""HTTP ingestion for partners that cannot run a Kafka client: a batch of events in the
+JSON form of docs/event-contract.md, authenticated by the partner's API key, which fixes the
+agency.
 
-Each event is validated as the pipeline would validate it, so the partner learns at once
-what was rejected and why (field and problem, never the value); the accepted ones are
+Each event goes through the one admission path every door shares
+(``producers.admission.Admissions``: the sender's agency, the pipeline's own validation,
+repeats within the batch), so the partner learns at once what was rejected and why (field and
+problem, never the value), in the words a CSV or JSONL report uses; the accepted ones are
 published to the interactions topic and acknowledged by Kafka before the answer is sent.
 """
 
@@ -16,12 +19,11 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 
-from mast_core.errors import InvalidEvent
-from mast_core.events import MAX_TEXT, InteractionEvent, parse_event
+from mast_core.events import InteractionEvent
+from producers.admission import Admissions, Outcome
 from query_api.answers import refusals
 from query_api.bodies import RequestBody
 from query_api.context import Context
-from query_api.errors import is_text
 from query_api.partners import Partner
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
@@ -53,8 +55,8 @@ class IngestBatch(RequestBody):
         Field(
             min_length=1,
             max_length=MAX_BATCH,
-            description="Interaction events in DESIGN.md's JSON form; `agency` may be left "
-            "out (the key says it) but must not name another agency.",
+            description="Interaction events in the JSON form of docs/event-contract.md; "
+            "`agency` may be left out (the key says it) but must not name another agency.",
         ),
     ]
 
@@ -105,27 +107,19 @@ def ingest_events(
         )
     accepted: list[InteractionEvent] = []
     rejected: list[RejectedEvent] = []
-    seen: set[str] = set()
+    door = Admissions(source.agency)
     for index, item in enumerate(batch.events):
-        event_id = _echoed_id(item)
-        if isinstance(item, dict) and item.get("agency") not in (None, source.agency.value):
-            rejected.append(_rejected(index, event_id, "agency", "is not the key's agency"))
+        admission = door.admit(item)
+        if admission.outcome is Outcome.ACCEPTED and admission.event is not None:
+            accepted.append(admission.event)
             continue
-        try:
-            event = parse_event(
-                {**item, "agency": source.agency.value} if isinstance(item, dict) else item
+        rejected.append(
+            RejectedEvent(
+                index=index,
+                event_id=admission.event_id,
+                problems=[Problem(field=p.field, problem=p.message) for p in admission.problems],
             )
-        except InvalidEvent as exc:
-            problems = [Problem(field=p.field, problem=p.message) for p in exc.problems]
-            rejected.append(RejectedEvent(index=index, event_id=event_id, problems=problems))
-            continue
-        if event.key in seen:
-            rejected.append(
-                _rejected(index, event_id, "event_id", "repeats an earlier event in this batch")
-            )
-            continue
-        seen.add(event.key)
-        accepted.append(event)
+        )
     if accepted:
         delivery = ctx.publisher().publish(accepted, timeout=30.0)
         if delivery.failed:
@@ -152,19 +146,4 @@ def ingest_events(
         accepted=len(accepted),
         event_ids=[event.event_id for event in accepted],
         rejected=rejected,
-    )
-
-
-def _echoed_id(item: Any) -> str | None:
-    """The id to name an event by in the answer, when it could be one (text within the
-    limit): anything else put where the id belongs is not repeated back."""
-    event_id = item.get("event_id") if isinstance(item, dict) else None
-    if isinstance(event_id, str) and 0 < len(event_id) <= MAX_TEXT and is_text(event_id):
-        return event_id
-    return None
-
-
-def _rejected(index: int, event_id: str | None, field: str, problem: str) -> RejectedEvent:
-    return RejectedEvent(
-        index=index, event_id=event_id, problems=[Problem(field=field, problem=problem)]
     )

@@ -255,7 +255,8 @@ def search_persons(search: PersonSearchAsked) -> list[PersonResult]:
             request.given_name, request.family_name, request.date_of_birth, request.postcode
         )
         try:
-            matches = PersonSearch(trail.ctx.client, trail.ctx.lock).search(query)
+            ctx = trail.ctx
+            matches = PersonSearch(ctx.client, ctx.lock, ctx.search_parameters).search(query)
         except (InvalidEvent, NarrowQuery) as exc:
             problem = str(exc)
     if problem is not None:

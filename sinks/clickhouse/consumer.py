@@ -22,10 +22,11 @@ from typing import Any
 from confluent_kafka import Consumer, Message
 
 from mast_core.avro import ALERT, IDENTITY_MERGE, RESOLVED_INTERACTION, codec
-from mast_core.errors import AvroDecodeError, MastError
+from mast_core.errors import MastError
 from mast_core.settings import Settings
 from messaging.clients import make_consumer, make_producer
 from messaging.dead_letters import dead_letter, decode_dead_letter, encode_dead_letter
+from messaging.parameter_sets import decode_parameter_set
 from sinks.clickhouse.writer import SinkWriter
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,9 @@ class ClickHouseSink:
             settings.alerts_topic: Route("alerts", codec(ALERT).decode, writer.write_alerts),
             settings.dead_letter_topic: Route(
                 "dead_letters", decode_dead_letter, writer.write_dead_letters
+            ),
+            settings.linkage_parameters_topic: Route(
+                "linkage_parameters", decode_parameter_set, writer.write_parameter_sets
             ),
         }
         self._stop = threading.Event()
@@ -122,7 +126,7 @@ class ClickHouseSink:
             route = self.routes[topic]
             try:
                 batches.setdefault(topic, []).append(route.decode(message.value() or b""))
-            except AvroDecodeError as error:
+            except MastError as error:  # AvroDecodeError, UnreadableParameterSet
                 unreadable.append((message, error))
         for topic, records in batches.items():
             if not self._write_until_stored(self.routes[topic], records):

@@ -146,6 +146,21 @@ class DeadLetterRow(NamedTuple):
     failed_at: datetime
 
 
+LINKAGE_PARAMETERS = "linkage_parameters"
+
+
+class ParameterSetRow(NamedTuple):
+    """A linkage parameter set the resolver put in force, as the resolution stage published
+    it: the API's person search scores with the newest."""
+
+    version: str
+    published_at: datetime
+    """The received time of the event after which the set was in force (the same on every
+    replay of the log), not the clock of the moment it was written."""
+    body: str
+    """``Parameters.to_dict()`` as JSON."""
+
+
 # Written by the API -----------------------------------------------------------------------------
 
 USERS = "users"
@@ -231,6 +246,7 @@ MERGE_COLUMNS: tuple[str, ...] = MergeRow._fields
 ALIAS_COLUMNS: tuple[str, ...] = AliasRow._fields
 ALERT_COLUMNS: tuple[str, ...] = AlertRow._fields
 DEAD_LETTER_COLUMNS: tuple[str, ...] = DeadLetterRow._fields
+PARAMETER_SET_COLUMNS: tuple[str, ...] = ParameterSetRow._fields
 
 TABLES: dict[str, type[tuple[Any, ...]]] = {
     RESOLVED_INTERACTIONS: ResolvedRow,
@@ -240,6 +256,7 @@ TABLES: dict[str, type[tuple[Any, ...]]] = {
     PERSON_ALIASES: AliasRow,
     ALERTS: AlertRow,
     DEAD_LETTERS: DeadLetterRow,
+    LINKAGE_PARAMETERS: ParameterSetRow,
     USERS: UserRow,
     LOGIN_ATTEMPTS: LoginAttemptRow,
     AUDIT_LOG: AuditRow,

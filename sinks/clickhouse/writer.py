@@ -28,7 +28,9 @@ from sinks.clickhouse.tables import (
     DEAD_LETTER_COLUMNS,
     DEAD_LETTERS,
     IDENTITY_MERGES,
+    LINKAGE_PARAMETERS,
     MERGE_COLUMNS,
+    PARAMETER_SET_COLUMNS,
     PERSON_ALIASES,
     PERSON_KEY_COLUMNS,
     PERSON_KEYS,
@@ -39,6 +41,7 @@ from sinks.clickhouse.tables import (
     AliasRow,
     DeadLetterRow,
     MergeRow,
+    ParameterSetRow,
     PersonKeyRow,
     ResolvedRow,
 )
@@ -167,6 +170,11 @@ def dead_letter_row(record: dict[str, Any]) -> DeadLetterRow:
     return DeadLetterRow(**{column: record[column] for column in DEAD_LETTER_COLUMNS})
 
 
+def parameter_set_row(record: dict[str, Any]) -> ParameterSetRow:
+    """A decoded linkage-parameters message (``messaging.parameter_sets``) as its row."""
+    return ParameterSetRow(**{column: record[column] for column in PARAMETER_SET_COLUMNS})
+
+
 def batch_token(table: str, keys: Sequence[str]) -> str:
     """The same batch gives the same token, so ClickHouse stores it once."""
     digest = hashlib.blake2b(digest_size=16)
@@ -244,6 +252,12 @@ class SinkWriter:
         rows = [dead_letter_row(record) for record in records]
         keys = [f"{r.source_topic}|{r.source_partition}|{r.source_offset}" for r in rows]
         self._insert(DEAD_LETTERS, rows, DEAD_LETTER_COLUMNS, keys)
+        return len(rows)
+
+    def write_parameter_sets(self, records: Sequence[dict[str, Any]]) -> int:
+        rows = [parameter_set_row(record) for record in records]
+        keys = [f"{row.version}|{row.published_at.isoformat()}" for row in rows]
+        self._insert(LINKAGE_PARAMETERS, rows, PARAMETER_SET_COLUMNS, keys)
         return len(rows)
 
     def write_merges(self, records: Sequence[dict[str, Any]]) -> int:

@@ -60,7 +60,7 @@ def test_every_api_answer_carries_no_store_and_the_security_headers(api):
         "audit csv": client.get("/api/v1/audit", params={"format": "csv"}, headers=headers),
         "status": client.get("/api/v1/status"),
         "web page": client.get("/"),
-        "script": client.get("/static/app.js"),
+        "script": client.get("/static/main.js"),
     }
     for what, answer in answers.items():
         for header, value in SECURITY_HEADERS.items():

@@ -1,6 +1,7 @@
 """POST /api/v1/ingest on the real broker and engine: a partner key fixes the agency, each
-event is validated with the pipeline's rules, the answer says what was accepted and what
-was rejected and why, and the accepted events are on the interactions topic."""
+event is admitted as every door admits it (``producers.admission``: the pipeline's rules, in
+the words a CSV or JSONL report uses), the answer says what was accepted and what was
+rejected and why, and the accepted events are on the interactions topic."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mast_core.events import decode_interaction
+from producers.admission import NOT_AN_OBJECT, REPEATED
 from query_api.app import create_app
 from query_api.context import ApiContext
 from tests.integration.topic_reader import read_topic
@@ -53,11 +55,19 @@ def test_a_batch_is_validated_answered_and_published(api, kafka):
     assert result["event_ids"] == [f"{family}-1", f"{family}-2"]
     rejected = {r["index"]: r for r in result["rejected"]}
     assert set(rejected) == {2, 3, 4, 5, 6}
-    assert rejected[2]["problems"] == [{"field": "agency", "problem": "is not the key's agency"}]
+    assert rejected[2]["problems"] == [
+        {"field": "agency", "problem": "is not HEALTH, the agency sending these events"}
+    ]
     assert rejected[3]["problems"][0]["field"] == "subject"
     assert rejected[4]["problems"][0]["field"] == "occurred_at"
     assert "Tuesday" not in response.text  # problems name fields, never values
-    assert "repeats" in rejected[5]["problems"][0]["problem"]
+    assert rejected[5]["event_id"] == f"{family}-1"
+    assert rejected[5]["problems"] == [{"field": "event_id", "problem": REPEATED}]
+    assert rejected[6] == {
+        "index": 6,
+        "event_id": None,
+        "problems": [{"field": "(event)", "problem": NOT_AN_OBJECT}],
+    }
 
     published = [decode_interaction(m.value()) for m in read_topic(kafka, kafka.interactions_topic)]
     mine = [e for e in published if e.subject.family_name == family]

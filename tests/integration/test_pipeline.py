@@ -10,6 +10,7 @@ import pytest
 
 from mast_core.avro import ALERT, INTERACTION, codec
 from mast_core.events import InteractionEvent, parse_event
+from mast_core.linkage.parameters import Parameters
 from mast_core.settings import Settings
 from messaging.clients import make_producer
 from messaging.dead_letters import decode_dead_letter
@@ -141,12 +142,14 @@ def test_a_scenario_lands_in_clickhouse_dead_letters_and_alerts(pipeline_setting
             and s["counts"].get("duplicates", 0) == 3
             and s["counts"].get("sink_resolved_interactions", 0) >= len(unique)
             and s["counts"].get("sink_dead_letters", 0) == 2
+            and s["counts"].get("sink_linkage_parameters", 0) >= 1
         ),
         60,
         "every event resolved and written",
     )
     assert status["counts"]["dead_letters"] == 2
     assert status["counts"]["merges"] == 1
+    assert status["counts"]["parameter_sets"] == 1  # the starting set, with the first event
 
     # Dead letters: the raw bytes, the reason and where they came from.
     letters = [
@@ -199,6 +202,13 @@ def test_a_scenario_lands_in_clickhouse_dead_letters_and_alerts(pipeline_setting
     )
     assert address_rows == [[2]]  # the child and the woman the fire service met
     assert worker.query("SELECT count() FROM dead_letters FINAL") == [[2]]
+    # The linkage parameters in force (the shipped set: too few records to learn from), for
+    # the API's person search; every interaction names the same version.
+    shipped = Parameters.default().version
+    assert worker.query("SELECT version FROM linkage_parameters FINAL") == [[shipped]]
+    assert worker.query("SELECT DISTINCT parameters_version FROM resolved_interactions") == [
+        [shipped]
+    ]
 
 
 def test_a_killed_worker_restarts_and_every_event_lands_exactly_once(pipeline_settings, worker):

@@ -1,13 +1,16 @@
 """The ClickHouse sink's writes on the real engine (chDB): idempotent replays, merges seen
-through the identity map, retention by TTL."""
+through the identity map, linkage parameter sets, retention by TTL."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mast_core.linkage.parameters import Parameters
+from messaging.parameter_sets import decode_parameter_set, encode_parameter_set
 from sinks.clickhouse.retention import apply_retention, current_ttl_days
 from sinks.clickhouse.writer import SinkWriter
 from tests.factories import event_dict
@@ -140,3 +143,36 @@ def test_retention_is_a_ttl_set_once(clickhouse):
     assert all(current_ttl_days(clickhouse, table) == 400 for table in personal)
     with pytest.raises(ValueError, match="MAST_RETENTION_DAYS"):
         apply_retention(clickhouse, 0)
+
+
+def test_a_parameter_set_is_stored_once_by_version(clickhouse):
+    """The shipped set only: this database serves other modules' searches, which score with
+    the newest set stored (the shipped one, stored or not)."""
+    shipped = Parameters.default()
+    writer = SinkWriter(clickhouse)
+    record = decode_parameter_set(
+        encode_parameter_set(
+            {
+                "version": shipped.version,
+                "published_at": datetime(2026, 4, 3, 21, 0, 0, 123000, tzinfo=UTC),
+                "parameters": shipped.to_dict(),
+            }
+        )
+    )
+    where = f"WHERE version = '{shipped.version}'"
+    writer.write_parameter_sets([record])
+    writer.write_parameter_sets([record])  # a replayed batch: the token deduplicates
+    assert _count(clickhouse, f"SELECT count() FROM linkage_parameters {where}") == 1
+    stored = clickhouse.query(
+        f"SELECT body, toUnixTimestamp64Milli(published_at) FROM linkage_parameters {where}"
+    ).result_rows
+    assert [(Parameters.from_dict(json.loads(body)).version, ms) for body, ms in stored] == [
+        (shipped.version, 1_775_250_000_123)
+    ]
+    # published again later (a set back in force): one row, the latest publication
+    writer.write_parameter_sets([{**record, "published_at": datetime(2026, 5, 1, tzinfo=UTC)}])
+    assert _count(clickhouse, f"SELECT count() FROM linkage_parameters FINAL {where}") == 1
+    assert (
+        _count(clickhouse, f"SELECT toMonth(published_at) FROM linkage_parameters FINAL {where}")
+        == 5
+    )
