@@ -92,6 +92,13 @@ class Alert(BaseModel):
     raised_at: datetime
 
 
+class AgencyContact(Contact):
+    """Whom to call at one agency that owns an alert: the contact of that agency's latest
+    event among the alert's evidence."""
+
+    agency: str
+
+
 class PersonPage(BaseModel):
     person_id: str = Field(description="The person's current id.")
     requested_id: str = Field(description="The id asked for: a retired id opens its person.")

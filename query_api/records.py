@@ -9,7 +9,7 @@ merges: a person is their current id and every id retired into it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +51,23 @@ EVENT_COLUMNS: tuple[str, ...] = (
 """The columns of ``resolved_interactions`` a page reads (``ResolvedRow``'s names), each
 row read back by these names."""
 _EVENTS = "SELECT " + select_list(EVENT_COLUMNS) + " FROM " + RESOLVED_INTERACTIONS + " "  # noqa: S608 - constant names
+_OF_PEOPLE = _EVENTS + "WHERE person_id IN {ids:Array(String)} "
+_PEOPLE_AT = (
+    "SELECT DISTINCT person_id FROM address_interactions "
+    "WHERE address_id IN {addresses:Array(String)}"
+)
+_LATEST_FIRST = "ORDER BY event_time DESC, resolved_at DESC "
+_ONCE = "LIMIT 1 BY agency, event_id "
+"""A record replayed after a crash, once (the latest resolution of it)."""
+
+
+def _latest_and_evidence(subject: str) -> str:
+    """Of each subject's rows (``subject`` the column: a person or an address), each
+    agency's latest and each event among ``evidence``: enough for the latest record overall
+    and the evidence's contacts, in a handful of rows whatever the subject's history."""
+    return (
+        f"LIMIT 1 BY {subject}, agency, if(has({{evidence:Array(String)}}, event_id), event_id, '')"
+    )
 
 
 class Records(Reader):
@@ -59,9 +76,7 @@ class Records(Reader):
         current = self.current_person(person_id)
         ids = sorted(self.owners([current]), key=lambda i: (i != current, i))
         events = self._events(
-            _EVENTS + "WHERE person_id IN {ids:Array(String)} "
-            "ORDER BY event_time DESC, resolved_at DESC LIMIT 1 BY agency, event_id "
-            "LIMIT {limit:UInt32}",
+            _OF_PEOPLE + _LATEST_FIRST + _ONCE + "LIMIT {limit:UInt32}",
             {"ids": ids, "limit": INTERACTION_LIMIT},
         )
         if not events:
@@ -94,16 +109,15 @@ class Records(Reader):
 
     # Address ----------------------------------------------------------------------------------
     def address(self, address_id: str) -> dict[str, Any] | None:
-        at_address = self.rows(
-            "SELECT DISTINCT person_id FROM address_interactions WHERE address_id = {id:String}",
-            {"id": address_id},
-        )
+        at_address = self.rows(_PEOPLE_AT, {"addresses": [address_id]})
         if not at_address:
             return None
         events = self._events(
-            _EVENTS + "WHERE person_id IN {ids:Array(String)} AND address_id = {id:String} "
-            "ORDER BY event_time DESC, resolved_at DESC LIMIT 1 BY agency, event_id "
-            "LIMIT {limit:UInt32}",
+            _OF_PEOPLE
+            + "AND address_id = {id:String} "
+            + _LATEST_FIRST
+            + _ONCE
+            + "LIMIT {limit:UInt32}",
             {"ids": [str(r[0]) for r in at_address], "id": address_id, "limit": INTERACTION_LIMIT},
         )
         current = self.current_persons([str(r[0]) for r in at_address])
@@ -119,12 +133,7 @@ class Records(Reader):
         first = events[0]
         return {
             "address_id": address_id,
-            "address": {
-                "line1": first["address_line1"],
-                "line2": first["address_line2"],
-                "town": first["town"],
-                "postcode": first["postcode"],
-            },
+            "address": _address(first),
             "people": sorted(people.values(), key=lambda p: -p["events"]),
             "timeline": _timeline(events),
             "interactions": [
@@ -148,6 +157,72 @@ class Records(Reader):
         )
         return named(ALERT_COLUMNS, rows)
 
+    def about_alerts(self, alerts: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """What a list of alerts shows of each beyond its own fields, by alert id: a PERSON
+        alert's ``subject_person`` as the person page shows them (the person the id belongs
+        to now, with the details of their latest record), an ADDRESS alert's
+        ``subject_address`` as the address page shows it, and ``contacts``, by agency, the
+        contact of that agency's latest event among the alert's evidence. One read of
+        interactions per kind of subject (and the two of merges) whatever the number of
+        alerts. Nothing here is audited: the caller records the list as one look-up."""
+        persons = sorted({a["subject_id"] for a in alerts if a["subject_kind"] == "PERSON"})
+        addresses = sorted({a["subject_id"] for a in alerts if a["subject_kind"] == "ADDRESS"})
+        evidence = sorted({e for a in alerts for e in a["evidence_event_ids"]})
+        now = self.current_persons(persons) if persons else {}
+        belongs = self.owners(sorted({now.get(p, p) for p in persons})) if persons else {}
+        by_person = self._subjects(
+            belongs,
+            _OF_PEOPLE + _LATEST_FIRST + _latest_and_evidence("person_id"),
+            {"ids": sorted(belongs), "evidence": evidence},
+            lambda event: belongs.get(event["person_id"], event["person_id"]),
+        )
+        by_address = self._subjects(
+            addresses,
+            _EVENTS + "WHERE person_id IN (" + _PEOPLE_AT + ") "
+            "AND address_id IN {addresses:Array(String)} "
+            + _LATEST_FIRST
+            + _latest_and_evidence("address_id"),
+            {"addresses": addresses, "evidence": evidence},
+            lambda event: str(event["address_id"]),
+        )
+        about: dict[str, dict[str, Any]] = {}
+        for alert in alerts:
+            person = alert["subject_kind"] == "PERSON"
+            subject = now.get(alert["subject_id"], alert["subject_id"])
+            events = (by_person if person else by_address).get(subject, [])
+            shown = _details if person else _address
+            contacts: dict[str, dict[str, Any]] = {}
+            for event in events:  # latest first
+                if (
+                    event["event_id"] in alert["evidence_event_ids"]
+                    and event["agency"] in alert["counts_by_agency"]
+                ):
+                    contacts.setdefault(event["agency"], _interaction(event)["contact"])
+            about[alert["alert_id"]] = {
+                "subject_person" if person else "subject_address": (
+                    shown(events[0]) if events else None
+                ),
+                "contacts": contacts,
+            }
+        return about
+
+    def _subjects(
+        self,
+        subjects: Collection[str],
+        sql: str,
+        parameters: dict[str, Any],
+        subject_of: Callable[[dict[str, Any]], str],
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The rows of ``sql`` by the subject each belongs to, latest first, each record
+        once; nothing read when there is no subject."""
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        seen: set[tuple[str, str]] = set()
+        for event in self._events(sql, parameters) if subjects else []:
+            if (event["agency"], event["event_id"]) not in seen:
+                seen.add((event["agency"], event["event_id"]))
+                grouped.setdefault(subject_of(event), []).append(event)
+        return grouped
+
     def _events(self, sql: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
         return named(EVENT_COLUMNS, self.rows(sql, parameters))
 
@@ -158,6 +233,15 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
         "family_name": event["family_name"],
         "date_of_birth": event["date_of_birth"],
         "gender": event["gender"],
+    }
+
+
+def _address(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "line1": event["address_line1"],
+        "line2": event["address_line2"],
+        "town": event["town"],
+        "postcode": event["postcode"],
     }
 
 

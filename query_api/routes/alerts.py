@@ -2,8 +2,9 @@
 
 An alert belongs to the organisations whose records are its evidence (the agencies of its
 ``counts_by_agency``) and, when MAST_TRIAGE_ORGANISATION is set, to that organisation too:
-only their users, and administrators, may act on it (``may_act``). The list shows the
-caller's organisation's alerts first and marks those raised since the caller last looked."""
+only their users, and administrators, may act on it (``may_act``, ``alert_owners``). The
+list shows the caller's organisation's alerts first, marks those raised since the caller
+last looked, and names each alert's subject, its owners and whom to call at each."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from query_api.answers import refusals
 from query_api.audited import Trail, audit_of
 from query_api.bodies import RequestBody
 from query_api.context import ApiContext
-from query_api.pages import Alert
+from query_api.pages import Address, AgencyContact, Alert, PersonDetails
 from query_api.reads import in_utc
+from query_api.records import Records
 from query_api.security import Principal
 from sinks.clickhouse.tables import (
     ALERT_ACTIONS,
@@ -75,21 +77,49 @@ class AlertItem(Alert):
         description="Raised since the caller last listed alerts (every alert is new to "
         "someone who never has)."
     )
+    subject_person: PersonDetails | None = Field(
+        None,
+        description="Whom a PERSON alert is about, as the person page shows them: the person "
+        "the subject id belongs to now (merges applied), with their latest record's details. "
+        "Null for an ADDRESS alert, or when no record of the person is held.",
+    )
+    subject_address: Address | None = Field(
+        None,
+        description="The address an ADDRESS alert is about, as the address page shows it (as "
+        "the latest interaction there wrote it). Null for a PERSON alert, or when no "
+        "interaction at the address is held.",
+    )
+    owners: list[str] = Field(
+        [],
+        description="The organisations that may act on it (besides administrators): the "
+        "agencies of `counts_by_agency`, in order, then the triage organisation "
+        "(MAST_TRIAGE_ORGANISATION) where one is set.",
+    )
+    contacts: list[AgencyContact] = Field(
+        [],
+        description="Whom to call at each owning agency, in the order of `owners`: the "
+        "contact of that agency's latest event among the evidence. An owner with no such "
+        "event held (the triage organisation, or evidence not yet stored) has no entry.",
+    )
 
 
 def owns_every_alert(ctx: ApiContext, organisation: str) -> bool:
     return organisation == ctx.settings.triage_organisation
 
 
-def may_act(ctx: ApiContext, who: Principal, owners: Iterable[str]) -> bool:
-    """Who may acknowledge or assign an alert: a user of an organisation whose records are
-    among its evidence (``owners``, the agencies of ``counts_by_agency``), a user of the
-    triage organisation, or an administrator."""
-    return (
-        who.role == "admin"
-        or owns_every_alert(ctx, who.organisation)
-        or who.organisation in set(owners)
-    )
+def alert_owners(ctx: ApiContext, agencies: Iterable[str]) -> list[str]:
+    """The organisations an alert belongs to: those whose records are among its evidence
+    (``agencies``, the keys of ``counts_by_agency``), in order, then the triage
+    organisation where one is set."""
+    owners = sorted(set(agencies))
+    triage = ctx.settings.triage_organisation
+    return [*owners, triage] if triage and triage not in owners else owners
+
+
+def may_act(ctx: ApiContext, who: Principal, agencies: Iterable[str]) -> bool:
+    """Who may acknowledge or assign an alert: a user of one of its owners (``alert_owners``
+    of ``agencies``, the keys of its ``counts_by_agency``), or an administrator."""
+    return who.role == "admin" or who.organisation in alert_owners(ctx, agencies)
 
 
 def _last_look(ctx: ApiContext, who: Principal) -> datetime | None:
@@ -105,7 +135,8 @@ def _last_look(ctx: ApiContext, who: Principal) -> datetime | None:
 
 def _alerts(ctx: ApiContext, who: Principal, **filters: Any) -> list[dict[str, Any]]:
     """The alerts the filters select, the caller's organisation's first, each marked
-    ``mine``, ``may_act`` and ``new``; and now recorded as the caller's last look."""
+    ``mine``, ``may_act`` and ``new``, with its ``owners``, whom to call at each, and whom
+    or where it is about; and now recorded as the caller's last look."""
     seen, looking = _last_look(ctx, who), datetime.now(UTC)
     parameters = {
         **filters,
@@ -120,10 +151,18 @@ def _alerts(ctx: ApiContext, who: Principal, **filters: Any) -> list[dict[str, A
             column_names=AlertsSeenRow._fields,
         )
     alerts = [dict(zip(_NAMES, row, strict=True)) for row in rows]
+    about = Records(ctx.client, ctx.lock).about_alerts(alerts)
     for alert in alerts:
         alert["mine"] = bool(alert["mine"])
-        alert["may_act"] = alert["mine"] or who.role == "admin"
+        alert["may_act"] = may_act(ctx, who, alert["counts_by_agency"])
         alert["new"] = seen is None or alert["raised_at"] > seen
+        alert["owners"] = alert_owners(ctx, alert["counts_by_agency"])
+        subject = about[alert["alert_id"]]
+        contacts = subject.pop("contacts")
+        alert["contacts"] = [
+            {"agency": owner, **contacts[owner]} for owner in alert["owners"] if owner in contacts
+        ]
+        alert.update(subject)
     return alerts
 
 

@@ -142,6 +142,9 @@ def test_the_triage_organisation_and_administrators_act_on_every_alert(
     assert triage.acknowledge(alerts[0]["alert_id"], mash_headers).status_code == 204
     assert triage.assign(alerts[1]["alert_id"], mash_colleague, mash_headers).status_code == 204
     assert all(a["mine"] and a["may_act"] for a in triage.listed(rule, mash_headers))
+    # The owners the list names are those who may act: the evidence's agencies, then triage.
+    assert [a["owners"] for a in triage.listed(rule, mash_headers)] == [["FIRE", "OTHER"]] * 3
+    assert [a["owners"] for a in untriaged.listed(rule, teacher_headers)] == [["FIRE"]] * 3
 
     assert untriaged.acknowledge(alerts[2]["alert_id"], teacher_headers).status_code == 403
     assert untriaged.acknowledge(alerts[2]["alert_id"], admin_headers).status_code == 204

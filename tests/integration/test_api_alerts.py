@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from mast_core.events import parse_event
 from query_api.app import create_app
 from query_api.context import ApiContext
 from sinks.clickhouse.writer import SinkWriter
+from stream_processors.resolution import ResolutionStage, resolved_record
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +20,50 @@ PASSWORD = "correct horse battery"
 CSC = "CHILDREN_SOCIAL_CARE"
 
 
-def _alert(alert_id: str, rule: str, severity: str, kind: str, subject: str, counts: dict):
+def _event(run: str, event_id: str, agency: str, at: str, team: str) -> dict:
+    return parse_event(
+        {
+            "event_id": f"{run}-{event_id}",
+            "agency": agency,
+            "event_type": "INCIDENT",
+            "occurred_at": at,
+            "subject": {
+                "given_name": "Edna",
+                "family_name": f"Wren{run}",
+                "date_of_birth": "04/03/1950",
+                "gender": "F",
+                "address": {"line1": "7 Larch Close", "town": "Walsall", "postcode": "WS3 1EE"},
+            },
+            "contact": {"name": f"{team} duty", "team": team, "phone": "01922 650000"},
+        }
+    )
+
+
+def _resolved(clickhouse, run: str) -> tuple[str, str]:
+    """Edna's records at one address, from the police (twice) and health: her person id
+    and the address id."""
+    events = [
+        _event(run, "police-1", "POLICE", "2026-01-05T10:00:00Z", "Response"),
+        _event(run, "health", "HEALTH", "2026-01-10T10:00:00Z", "ED Liaison"),
+        _event(run, "police-2", "POLICE", "2026-01-20T10:00:00Z", "Public protection"),
+    ]
+    stage = ResolutionStage.fresh()
+    outputs = [o for o in (stage.process(e) for e in events) if o is not None]
+    SinkWriter(clickhouse).write_resolved([resolved_record(o) for o in outputs])
+    person, address = (outputs[-1].resolved[k] for k in ("person_id", "address_id"))
+    assert {o.resolved["person_id"] for o in outputs} == {person}
+    return person, address
+
+
+def _alert(
+    alert_id: str,
+    rule: str,
+    severity: str,
+    kind: str,
+    subject: str,
+    counts: dict,
+    evidence: tuple[str, ...] = ("e1",),
+):
     now = datetime.now(UTC)
     return {
         "alert_id": alert_id,
@@ -29,7 +74,7 @@ def _alert(alert_id: str, rule: str, severity: str, kind: str, subject: str, cou
         "window_start": now - timedelta(days=30),
         "window_end": now,
         "counts_by_agency": counts,
-        "evidence_event_ids": ["e1"],
+        "evidence_event_ids": list(evidence),
         "summary": rule,
         "raised_at": now,
     }
@@ -46,13 +91,18 @@ def test_list_filter_acknowledge_assign(settings, clickhouse):
         data={"username": user, "password": PASSWORD, "notice_accepted": "true"},
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    rule = f"rule_{uuid.uuid4().hex[:6]}"
+    run = uuid.uuid4().hex[:6]
+    person, address = _resolved(clickhouse, run)
+    rule = f"rule_{run}"
     fires, rise = f"AL{uuid.uuid4().hex[:10]}", f"AL{uuid.uuid4().hex[:10]}"
+    evidence = tuple(f"{run}-{e}" for e in ("police-1", "health", "police-2"))
     SinkWriter(clickhouse).write_alerts(
         [
             # The user's organisation is among each alert's evidence: theirs to act on.
-            _alert(fires, rule, "HIGH", "ADDRESS", "A-fires", {"FIRE": 3, CSC: 1}),
-            _alert(rise, rule, "MEDIUM", "PERSON", "P-rise", {"POLICE": 2, "HEALTH": 4, CSC: 1}),
+            _alert(fires, rule, "HIGH", "ADDRESS", address, {"FIRE": 3, CSC: 1}),
+            _alert(
+                rise, rule, "MEDIUM", "PERSON", person, {"POLICE": 2, "HEALTH": 1, CSC: 1}, evidence
+            ),
         ]
     )
 
@@ -62,6 +112,48 @@ def test_list_filter_acknowledge_assign(settings, clickhouse):
         return [a["alert_id"] for a in response.json()]
 
     assert set(listed()) == {fires, rise}
+
+    # Each alert says whom or where it is about, who owns it and whom to call there.
+    shown = {
+        a["alert_id"]: a
+        for a in client.get("/api/v1/alerts", params={"rule": rule}, headers=headers).json()
+    }
+    about_her = shown[rise]
+    assert about_her["subject_person"] == {
+        "given_name": "Edna",
+        "family_name": f"Wren{run}",
+        "date_of_birth": "04/03/1950",
+        "gender": "F",
+    }
+    assert about_her["subject_address"] is None
+    assert about_her["owners"] == [CSC, "HEALTH", "POLICE"]
+    # One contact per owner with evidence held (none from children's social care here):
+    # the latest of that agency's evidence.
+    assert about_her["contacts"] == [
+        {
+            "agency": "HEALTH",
+            "name": "ED Liaison duty",
+            "team": "ED Liaison",
+            "phone": "01922 650000",
+            "email": None,
+        },
+        {
+            "agency": "POLICE",
+            "name": "Public protection duty",
+            "team": "Public protection",
+            "phone": "01922 650000",
+            "email": None,
+        },
+    ]
+    at_address = shown[fires]
+    assert at_address["subject_address"] == {
+        "line1": "7 Larch Close",
+        "line2": None,
+        "town": "Walsall",
+        "postcode": "WS3 1EE",
+    }
+    assert at_address["subject_person"] is None
+    assert (at_address["owners"], at_address["contacts"]) == ([CSC, "FIRE"], [])
     assert listed(severity="HIGH") == [fires]
     assert listed(organisation="HEALTH") == [rise]
     assert set(listed(status="open")) == {fires, rise}
@@ -100,4 +192,12 @@ def test_list_filter_acknowledge_assign(settings, clickhouse):
         for e in context.audit.search("CHILDREN_SOCIAL_CARE", username=user)
         if e["action"] == "alert_assigned"
     )
-    assert assigned_entry["person_ids"] == ["P-rise"]
+    assert assigned_entry["person_ids"] == [person]
+    # The list is one look-up, recorded with the subjects it showed: no entry per person.
+    lists = [
+        e
+        for e in context.audit.search("CHILDREN_SOCIAL_CARE", username=user)
+        if e["action"] == "list_alerts"
+    ]
+    assert all(e["person_ids"] in ([], [person]) for e in lists)
+    assert set(actions) == {"list_alerts", "alert_acknowledged", "alert_assigned"}
