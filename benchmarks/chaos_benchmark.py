@@ -15,7 +15,11 @@ takes all the stages at once: SIGKILL to the whole process group (the checkpoint
 forks included), no flush, no final checkpoint. After a pause (seeded, 0.5-3 s) it is started
 again, as a supervisor would. The broker is restarted once (controlled stop and start; with
 ``--broker-signal kill``, SIGKILL) while partners keep sending. The moments are positions in
-the stream drawn with ``--seed``, between 5% and 95% of it.
+the stream drawn with ``--seed``, between 5% and 95% of it; each recovery is measured to
+the end before the next action (which then comes later than planned if it was already due;
+``--overlap`` does not wait). Like a supervisor, the benchmark also starts ``mast up`` again
+when it exits on its own, or runs on with its sink stopped, or is not ready for three
+minutes; each such event is reported as unplanned.
 
 Partners send at ``--rate`` events per second (0: as fast as the producer can), in batches,
 with the publisher's settings (idempotent, acks=all). Every tenth event has no time (its
@@ -24,27 +28,31 @@ a second time (``--resend``); 0.1% are not Avro at all and must reach the dead-l
 once each (``--bad``).
 
 When every event is sent and every consumer group has caught up (no lag on any topic, and
-the sink's count unchanged for three seconds), the stack is stopped and its ClickHouse read:
+the sink's count unchanged for three seconds), it reads what a user would see, then stops
+the stack and reads its ClickHouse:
 
 - lost: events acknowledged by the broker and not stored;
 - visible duplicates: what a user would see twice. The API reads interactions with
-  ``LIMIT 1 BY agency, event_id`` per person and per address, so a repeated row is shown once;
-  what shows twice is an event stored under two people (after merges, as the API follows
-  them), at two addresses, or in the search keys of two people. The stack is then started
-  once more and person pages (those with repeated rows first) and the alerts list are read
-  through the HTTP API with a practitioner's token, counting any event or alert shown twice;
+  ``LIMIT 1 BY agency, event_id`` per person and per address, so a repeated row is shown
+  once; what shows twice is an event stored under two people (after merges, which the API
+  follows), at two addresses, or in the search keys of two people. And through the HTTP API
+  itself, with a practitioner's token: person pages (first those whose records a replay
+  published again) and the alerts list, counting any event or alert shown twice, on one page
+  or on two people's pages;
 - alerts raised twice: an alert id twice in ``alerts FINAL`` (the API's read), two alerts for
   the same rule, subject and window, and two for the same rule and subject within the rule's
   cool-down that a replay of the resolution log without chaos does not raise too;
 - for information: raw repeated rows in the tables (absorbed by the reads), messages
-  published more than once on the topics, dead letters with their reasons, and a replay of
-  the whole resolution log through a fresh resolver compared with what was stored.
+  published again by a replay, dead letters with their reasons, and a replay of the whole
+  resolution log through a fresh resolver in this process (``--no-reference`` skips it)
+  compared with what was stored: people per event, and alerts either way.
 
-Recovery after each action: ready (restart until ``/api/v1/status`` says ready), progress
-(restart until both the resolver's and the sink's committed offsets are past where they
-were at the kill, or nothing is left to do), caught up (restart until the total consumer lag
-is back within one second's input of what it was before the kill). Exit code 1 when
-anything was lost, shown twice or alerted twice.
+Recovery after each action, from the restart: ready (``/api/v1/status`` says ready; for the
+broker, it accepts clients), resolving and storing (the resolver's and the sink's committed
+offsets are past where they were at the kill, or they have nothing left to do), caught up
+(the total consumer lag is back within one second's input of what it was before the kill).
+Exit code 1 when anything was lost, shown twice or alerted twice, or an alert the replay
+raises is missing.
 """
 
 from __future__ import annotations
@@ -111,7 +119,7 @@ class ChaosOptions:
     broker_signal: str = "term"
     """How the broker is stopped: "term" (controlled shutdown) or "kill" (SIGKILL)."""
     seed: int = 10
-    rate: float = 1000.0
+    rate: float = 600.0
     """Events per second the partners send; 0 means as fast as the producer can."""
     batch: int = 1000
     resend: float = 0.01
@@ -240,78 +248,78 @@ class ChaosReport:
         return found
 
     def table(self) -> str:
-        o = self.options
-        rows: list[tuple[str, str]] = [
-            ("events sent (distinct, acknowledged)", f"{self.events_sent:,}"),
-            ("  messages sent (with re-sends and bad ones)", f"{self.messages_sent:,}"),
-            ("  re-sent copies / not Avro", f"{self.resent:,} / {self.bad_sent:,}"),
-            ("  deliveries failed and sent again", f"{self.send_failures:,}"),
-            ("distinct events stored", f"{self.stored_distinct:,}"),
-            ("LOST (sent, not stored)", f"{self.lost:,}"),
-            ("DUPLICATES VISIBLE (API reads)", f"{self.visible_duplicates:,}"),
-            ("  event under two people / at two addresses", ""),
-            ("    / in two people's search keys", ""),
-            ("  event or alert twice on API pages", ""),
-            ("ALERTS RAISED TWICE", f"{self.double_alerts:,}"),
-            ("  same id / same rule, subject, window", ""),
-            ("  same rule and subject within the cool-down", ""),
-            ("alerts (as the API lists them)", f"{self.alerts:,}"),
-            ("raw repeated rows (absorbed by the reads)", ""),
-            ("dead letters (reason: stored)", ""),
-            ("messages published (resolved / merges / alerts)", ""),
-            ("replay of the resolution log without chaos", ""),
-            ("send time / catch-up after the last event", f"{self.send_s:.0f} s / "),
-            ("total time", f"{self.total_s:.0f} s"),
-        ]
-        values = dict(rows)
-        values["  event under two people / at two addresses"] = (
-            f"{self.on_two_people:,} / {self.at_two_addresses:,}"
-        )
-        values["    / in two people's search keys"] = f"{self.keys_on_two_people:,}"
-        values["  event or alert twice on API pages"] = (
-            f"{self.api_duplicates:,} / {self.api_alert_duplicates:,} "
-            f"({self.api_pages:,} pages, {self.api_interactions:,} interactions, "
-            f"{self.api_alerts_listed:,} alerts listed)"
-        )
-        values["  same id / same rule, subject, window"] = (
-            f"{self.alert_duplicate_ids:,} / {self.alert_duplicate_keys:,}"
-        )
-        values["  same rule and subject within the cool-down"] = (
-            f"{self.alerts_within_cooldown_unexplained:,} "
-            f"({self.alerts_within_cooldown:,} found, the rest raised by the replay too)"
-        )
-        values["raw repeated rows (absorbed by the reads)"] = (
-            f"interactions {self.raw_repeated_rows:,} of {self.raw_rows:,} "
-            f"({self.final_rows:,} after FINAL, {self.row_versions:,} events in two forms); "
-            f"addresses {self.address_repeated_rows:,}; alerts "
-            f"{self.alert_rows_raw - self.alerts:,}; merges "
-            f"{self.merge_rows_raw - self.merges:,}; dead letters "
-            f"{self.dead_letter_rows_raw - sum(self.dead_letters.values()):,}"
-        )
+        o, published = self.options, self.published
         letters = ", ".join(f"{r}: {n:,}" for r, n in sorted(self.dead_letters.items()))
-        values["dead letters (reason: stored)"] = (
-            f"{letters or 'none'} (not Avro sent: {self.bad_sent:,})"
-        )
-        published = self.published
-        values["messages published (resolved / merges / alerts)"] = (
-            f"{published.get('resolved', 0):,} / {published.get('merges', 0):,} / "
-            f"{published.get('alerts', 0):,} ({self.resolved_republished:,} resolved records "
-            "published again by a replay)"
-        )
         if self.reference_events is None:
-            values["replay of the resolution log without chaos"] = "not run (--no-reference)"
+            reference = "not run (--no-reference)"
         else:
-            values["replay of the resolution log without chaos"] = (
+            reference = (
                 f"{self.reference_events:,} events, {self.reference_person_mismatches:,} "
                 f"stored under another person; {self.reference_alerts:,} alerts, "
-                f"{self.alerts_not_in_reference:,} stored not raised by it, "
-                f"{self.reference_alerts_not_stored:,} raised by it not stored"
+                f"{self.alerts_not_in_reference:,} stored that it does not raise, "
+                f"{self.reference_alerts_not_stored:,} it raises not stored"
             )
-        values["send time / catch-up after the last event"] = (
-            f"{self.send_s:.0f} s at {o.rate:,.0f} events/s / {self.catch_up_s:.0f} s"
-        )
+        rows = [
+            ("events sent (distinct, acknowledged)", f"{self.events_sent:,}"),
+            (
+                "  messages (re-sent copies, not Avro)",
+                f"{self.messages_sent:,} ({self.resent:,}, {self.bad_sent:,}); deliveries "
+                f"failed and sent again: {self.send_failures:,}",
+            ),
+            (
+                "distinct events stored",
+                f"{self.stored_distinct:,} ({self.unexpected_stored:,} never sent)",
+            ),
+            ("LOST", f"{self.lost:,}"),
+            ("DUPLICATES VISIBLE", f"{self.visible_duplicates:,}"),
+            (
+                "  event under two people / at two addresses / in two people's search keys",
+                f"{self.on_two_people:,} / {self.at_two_addresses:,} / {self.keys_on_two_people:,}",
+            ),
+            (
+                "  through the API: event / alert shown twice",
+                f"{self.api_duplicates:,} / {self.api_alert_duplicates:,} "
+                f"({self.api_pages:,} person pages, {self.api_interactions:,} interactions, "
+                f"{self.api_alerts_listed:,} alerts listed)",
+            ),
+            ("ALERTS RAISED TWICE", f"{self.double_alerts:,} (of {self.alerts:,} alerts)"),
+            (
+                "  same id / same rule, subject and window",
+                f"{self.alert_duplicate_ids:,} / {self.alert_duplicate_keys:,}",
+            ),
+            (
+                "  same rule and subject within the cool-down",
+                f"{self.alerts_within_cooldown_unexplained:,} (of {self.alerts_within_cooldown:,} "
+                "such pairs; the others the replay without chaos raises too)",
+            ),
+            ("replay of the resolution log without chaos", reference),
+            (
+                "repeated rows absorbed by the reads",
+                f"interactions {self.raw_repeated_rows:,} of {self.raw_rows:,} "
+                f"({self.final_rows:,} after FINAL; {self.row_versions:,} events stored in two "
+                f"forms); addresses {self.address_repeated_rows:,}; alerts "
+                f"{self.alert_rows_raw - self.alerts:,}; merges "
+                f"{self.merge_rows_raw - self.merges:,}; dead letters "
+                f"{self.dead_letter_rows_raw - sum(self.dead_letters.values()):,}",
+            ),
+            (
+                "published: resolved / merges / alerts",
+                f"{published.get('resolved', 0):,} / {published.get('merges', 0):,} / "
+                f"{published.get('alerts', 0):,} ({self.resolved_republished:,} resolved "
+                "records published again by a replay)",
+            ),
+            (
+                "dead letters stored, by reason",
+                f"{letters or 'none'} (messages sent that are not Avro: {self.bad_sent:,})",
+            ),
+            (
+                "sending / catch-up after the last event / total",
+                f"{self.send_s:.0f} s at {o.rate:,.0f} events/s / {self.catch_up_s:.0f} s / "
+                f"{self.total_s:.0f} s",
+            ),
+        ]
         width = max(len(label) for label, _ in rows)
-        lines = [f"{label:<{width}}  {values[label]}" for label, _ in rows]
+        lines = [f"{label:<{width}}  {value}" for label, value in rows]
         lines.append("")
         lines.append(
             f"{'action':<16} {'at message':>11} {'at s':>6} {'pause':>6} {'ready':>7} "
@@ -326,13 +334,13 @@ class ChaosReport:
         kills = [r for r in self.recoveries if r.action.startswith("kill")]
         if kills:
             lines.append(
-                "time to recover after a kill (restart to progress / caught up): "
+                "time to recover after a kill, from the restart: progress "
                 + _spread([r.progress_s for r in kills])
-                + " / "
+                + "; caught up "
                 + _spread([r.caught_up_s for r in kills])
             )
         lines.append(
-            "unplanned exits: "
+            "unplanned (restarted by the benchmark, as a supervisor would): "
             + ("none" if not self.unplanned_exits else "; ".join(self.unplanned_exits))
         )
         return "\n".join(lines)
@@ -383,7 +391,7 @@ def build_stream(options: ChaosOptions, say: Say) -> list[Item]:
         )
         stream.append(message)
         events.append(message)
-        if events and rng.random() < options.resend:
+        if rng.random() < options.resend:
             again = events[rng.randrange(len(events))]
             stream.append(Item("resend", again.key, again.partition_key, again.value))
         if rng.random() < options.bad:
@@ -444,7 +452,6 @@ class Partners:
             for message in stream[start : start + batch]:
                 self.send(message)
             self.position = min(len(stream), start + batch)
-        self.settle()
 
     def settle(self) -> int:
         """Flush; send again what failed until everything is acknowledged. Returns how many
@@ -665,12 +672,17 @@ class Chaos(threading.Thread):
         self.broker_down = threading.Event()
         self.error: BaseException | None = None
         self.sending_done = threading.Event()
+        self.stopping = threading.Event()
+        """Set when the run ends early: no further action, no restart."""
 
     def run(self) -> None:
         try:
             for number, action in enumerate(self.actions):
                 while self.partners.position < action.at and not self.sending_done.is_set():
-                    time.sleep(0.05)
+                    if self.stopping.wait(0.05):
+                        return
+                if self.stopping.is_set():
+                    return
                 following = self.actions[number + 1].at if number + 1 < len(self.actions) else None
                 if action.kind == "kill":
                     self._kill(action, following)
@@ -699,7 +711,8 @@ class Chaos(threading.Thread):
             f"[{self.clock():6.0f}s] SIGKILL mast up (process group) at message "
             f"{recovery.at_message:,}; restarting in {action.pause_s:.1f}s"
         )
-        time.sleep(action.pause_s)
+        if self.stopping.wait(action.pause_s):
+            return
         restarted = self.stack.start()
         ready = self.stack.wait_ready()
         if ready is None:
@@ -743,8 +756,8 @@ class Chaos(threading.Thread):
         """Progress (resolving, storing: past the committed offsets of the kill, or nothing
         left to do), then caught up, each from the restart."""
         threshold = (recovery.lag_before or 0) + int(self.options.rate or self.options.batch)
-        deadline = restarted + 600.0
-        while time.monotonic() < deadline:
+        deadline = restarted + 240.0
+        while time.monotonic() < deadline and not self.stopping.is_set():
             due = following is not None and self.partners.position >= following
             if due and not self.options.wait_for_recovery:
                 recovery.note = (recovery.note + " next action came first").strip()
@@ -776,7 +789,12 @@ class Chaos(threading.Thread):
 
 
 class Monitor(threading.Thread):
-    """Progress lines, and a supervisor's restart when ``mast up`` exits on its own."""
+    """Progress lines, and what a supervisor would do: start ``mast up`` again when it exits
+    on its own, and restart it when it runs on with a stage stopped (its status names a
+    ``sink_error``) or stays not ready for ``STUCK_AFTER_S``. Each is noted as unplanned."""
+
+    STUCK_AFTER_S = 180.0
+    SINK_ERROR_GRACE_S = 5.0
 
     def __init__(
         self,
@@ -798,42 +816,82 @@ class Monitor(threading.Thread):
         self.say = say
         self.stopping = threading.Event()
         self.unplanned: list[str] = []
+        self._unwell_since: float | None = None
+        self._sink_error_since: float | None = None
+        self._sink_error = ""
 
     def run(self) -> None:
         last = 0.0
         while not self.stopping.wait(1.0):
-            with self.stack.lock:
-                process = self.stack.process
-                if (
-                    process is not None
-                    and process.poll() is not None
-                    and not self.stack.expected_down
-                    and not self.chaos.broker_down.is_set()
-                ):
-                    what = (
-                        f"exit code {process.returncode} at {self.clock():.0f}s: "
-                        + self.stack.tail(2).replace("\n", " | ")
-                    )
-                    self.unplanned.append(what)
-                    self.say(f"[{self.clock():6.0f}s] mast up exited on its own ({what}); restart")
-                    self.stack.start()
-            if self.clock() - last >= 10:
-                last = self.clock()
-                progress = self.watch.read()
-                lag = (
-                    ", ".join(
-                        f"{topic.split('.', 1)[-1]} {value:,}"
-                        for topic, value in progress.lag.items()
-                        if value
-                    )
-                    or "none"
-                    if progress
-                    else "broker not answering"
+            try:
+                self._supervise()
+                if self.clock() - last >= 10:
+                    last = self.clock()
+                    self._progress_line()
+            except Exception as exc:  # a monitor that dies would leave a stuck stack unseen
+                self.say(f"[{self.clock():6.0f}s] monitor: {type(exc).__name__}: {exc}")
+
+    def _supervise(self) -> None:
+        with self.stack.lock:
+            process = self.stack.process
+            if process is None or self.stack.expected_down or self.chaos.broker_down.is_set():
+                self._unwell_since = self._sink_error_since = None
+                return
+            if process.poll() is not None:
+                what = (
+                    f"exited with code {process.returncode} at {self.clock():.0f}s: "
+                    + self.stack.tail(2).replace("\n", " | ")
                 )
-                self.say(
-                    f"[{self.clock():6.0f}s] sent {min(self.partners.position, self.total):,} of "
-                    f"{self.total:,}; consumer lag: {lag}"
+                self._restart(what, stop=False)
+                return
+        status = self.stack.status() or {}
+        now = time.monotonic()
+        if status.get("ready"):
+            self._unwell_since = self._sink_error_since = None
+            return
+        self._unwell_since = self._unwell_since or now
+        if status.get("sink_error"):
+            self._sink_error = str(status["sink_error"])
+            self._sink_error_since = self._sink_error_since or now
+        if self._sink_error_since and now - self._sink_error_since >= self.SINK_ERROR_GRACE_S:
+            self._restart(
+                f"ran on with its ClickHouse sink stopped ({self._sink_error}) at "
+                f"{self.clock():.0f}s",
+                stop=True,
+            )
+        elif now - self._unwell_since >= self.STUCK_AFTER_S:
+            self._restart(
+                f"not ready for {self.STUCK_AFTER_S:.0f}s at {self.clock():.0f}s", stop=True
+            )
+
+    def _restart(self, what: str, *, stop: bool) -> None:
+        with self.stack.lock:
+            if self.stack.expected_down or self.chaos.broker_down.is_set():
+                return
+            self.unplanned.append(what)
+            self.say(f"[{self.clock():6.0f}s] UNPLANNED: mast up {what}; restarting it")
+            if stop:
+                self.stack.stop(60)
+            self.stack.start()
+            self._unwell_since = self._sink_error_since = None
+
+    def _progress_line(self) -> None:
+        progress = self.watch.read()
+        if progress is None:
+            lag = "broker not answering"
+        else:
+            lag = (
+                ", ".join(
+                    f"{topic.split('.', 1)[-1]} {value:,}"
+                    for topic, value in progress.lag.items()
+                    if value
                 )
+                or "none"
+            )
+        self.say(
+            f"[{self.clock():6.0f}s] sent {min(self.partners.position, self.total):,} of "
+            f"{self.total:,}; consumer lag: {lag}"
+        )
 
 
 # Reading the results --------------------------------------------------------------------------
@@ -1318,6 +1376,8 @@ def run_chaos(options: ChaosOptions, say: Say = print) -> ChaosReport:
 
     adding = threading.Thread(target=add_reader, name="add-reader")
     adding.start()  # the embedded ClickHouse meanwhile: it needs no broker
+    chaos: Chaos | None = None
+    monitor: Monitor | None = None
     try:
         try:
             broker.start(say=lambda _line: None)
@@ -1386,6 +1446,10 @@ def run_chaos(options: ChaosOptions, say: Say = print) -> ChaosReport:
         results = run_sql(settings, QUERIES)
         _judge(report, partners, results, reference, settings.rules_file)
     finally:
+        for thread in (chaos, monitor):
+            if thread is not None:
+                thread.stopping.set()
+                thread.join(30)
         if stack.alive():
             stack.stop(60)
         broker.stop(say=lambda _line: None)
@@ -1404,7 +1468,7 @@ def main() -> None:
     parser.add_argument("--broker-restarts", type=int, default=1)
     parser.add_argument("--broker-signal", choices=["term", "kill"], default="term")
     parser.add_argument("--seed", type=int, default=10)
-    parser.add_argument("--rate", type=float, default=1000.0, help="events/s; 0: unthrottled")
+    parser.add_argument("--rate", type=float, default=600.0, help="events/s; 0: unthrottled")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--resend", type=float, default=0.01)
     parser.add_argument("--bad", type=float, default=0.001)

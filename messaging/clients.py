@@ -38,6 +38,10 @@ def consumer_config(settings: Settings, group_id: str, **overrides: Any) -> dict
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
         "isolation.level": "read_committed",
+        # a consumer killed without leaving its group holds its partitions this long: the
+        # same bound the stream workers use, not librdkafka's 45 s
+        "session.timeout.ms": int(settings.kafka_session_timeout_s * 1000),
+        "heartbeat.interval.ms": int(max(1.0, settings.kafka_session_timeout_s / 4) * 1000),
     }
     config.update(overrides)
     return config

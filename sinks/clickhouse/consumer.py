@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, Message
+from confluent_kafka import Consumer, KafkaException, Message
 
 from mast_core.avro import ALERT, IDENTITY_MERGE, RESOLVED_INTERACTION, codec
 from mast_core.errors import MastError
@@ -133,7 +133,15 @@ class ClickHouseSink:
                 return  # stopped before it was stored: not committed, so read again next time
         if unreadable:
             self._dead_letter(unreadable)
-        consumer.commit(asynchronous=False)
+        try:
+            consumer.commit(asynchronous=False)
+        except KafkaException as error:
+            # a broker restarting (coordinator loading): what was written is stored, and
+            # the next batch's commit covers these offsets; if none does, a restart reads
+            # them again and the idempotent writes absorb the repeat. Never end the thread.
+            log.warning(
+                "sink consumer: commit deferred (%s)", error.args[0] if error.args else error
+            )
 
     def _write_until_stored(self, route: Route, records: list[dict[str, Any]]) -> bool:
         while True:

@@ -32,7 +32,7 @@ def _event(run: str, event_id: str, agency: str, at: str, team: str) -> dict:
                 "family_name": f"Wren{run}",
                 "date_of_birth": "04/03/1950",
                 "gender": "F",
-                "address": {"line1": "7 Larch Close", "town": "Walsall", "postcode": "WS3 1EE"},
+                "address": {"line1": "3 Juniper Court", "town": "Walsall", "postcode": "WS4 2GH"},
             },
             "contact": {"name": f"{team} duty", "team": team, "phone": "01922 650000"},
         }
@@ -41,7 +41,8 @@ def _event(run: str, event_id: str, agency: str, at: str, team: str) -> dict:
 
 def _resolved(clickhouse, run: str) -> tuple[str, str]:
     """Edna's records at one address, from the police (twice) and health: her person id
-    and the address id."""
+    and the address id. (An address of its own: address ids derive from the address, and
+    other modules' scenes share the database.)"""
     events = [
         _event(run, "police-1", "POLICE", "2026-01-05T10:00:00Z", "Response"),
         _event(run, "health", "HEALTH", "2026-01-10T10:00:00Z", "ED Liaison"),
@@ -147,10 +148,10 @@ def test_list_filter_acknowledge_assign(settings, clickhouse):
     ]
     at_address = shown[fires]
     assert at_address["subject_address"] == {
-        "line1": "7 Larch Close",
+        "line1": "3 Juniper Court",
         "line2": None,
         "town": "Walsall",
-        "postcode": "WS3 1EE",
+        "postcode": "WS4 2GH",
     }
     assert at_address["subject_person"] is None
     assert (at_address["owners"], at_address["contacts"]) == ([CSC, "FIRE"], [])
