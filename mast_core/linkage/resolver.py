@@ -37,6 +37,8 @@ REDO_MARGIN = 8.0
 """A record that starts a new identity with a candidate within this many bits of the match
 threshold is kept for judging again: new parameters or new records may settle it."""
 SETTLE_ROUNDS = 3
+"""The end of a file judges the redo queue again while merges come of it, at most this often:
+a merge can bring another record over the line."""
 NEAR_FLOOR = 20.0
 """A record that joined an identity keeps the levels of candidates of other identities only
 when they weigh at least this many bits under the review threshold: a re-estimate moves a
@@ -168,8 +170,9 @@ class Resolver:
         self.redo_queue: set[int] = set()
         """Records that started an identity near the threshold, to judge again (``redo``)."""
         self.near: dict[int, tuple[tuple[int, Levels, bool], ...]] = {}
-        """Record that started an identity → its best candidates (record, levels, names
-        swapped), to re-weigh after a re-estimate (``NEAR_CANDIDATES``)."""
+        """Record → its best candidates of other identities (record, levels, names swapped),
+        to re-weigh after a re-estimate: for every record that started an identity, and for
+        a record that joined one, those within ``NEAR_FLOOR`` (``NEAR_CANDIDATES``)."""
         self._patterns: dict[Levels, Levels] = {}
         """One copy of each distinct levels tuple (there are few): ``near`` holds many."""
         self.index = BlockIndex(block_cap)
@@ -212,10 +215,12 @@ class Resolver:
 
     def redo(self, event: InteractionEvent) -> list[Merge]:
         """Judge again, with the parameters now in force and the records now known, each
-        record that started an identity near the threshold (the way Senzing's redo queue
-        re-evaluates). One that now matches another identity joins it: an ordinary,
-        explained merge, triggered by ``event``. A singleton needs the match threshold, an
-        identity that has grown since needs the merge threshold, as any merge does."""
+        record on the redo queue (the way Senzing's redo queue re-evaluates). One that now
+        matches another identity joins it: an ordinary, explained merge, triggered by
+        ``event``. When either side is a single record, that record joining needs the match
+        threshold; two identities that have grown need the merge threshold, as any merge
+        does. A record that fits two identities about equally merges all three only as
+        resolution would: each at the merge threshold, with a full name and birth date."""
         params = self.parameters
         merges: list[Merge] = []
         for number in sorted(self.redo_queue):
@@ -277,9 +282,9 @@ class Resolver:
         return estimate
 
     def _requeue(self) -> None:
-        """Put back on the redo queue every record that started an identity and whose kept
-        candidates the parameters now in force weigh near the threshold: a record judged
-        with the shipped parameters, far from its match then, may be close to it now."""
+        """Put back on the redo queue every record whose kept candidates the parameters now
+        in force weigh near the threshold: a record judged with the shipped parameters, far
+        from its match then, may be close to it now."""
         floor = self.parameters.match_threshold - REDO_MARGIN
         weight = self.scorer.weight_of
         profiles = self.profiles
