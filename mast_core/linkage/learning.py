@@ -238,7 +238,9 @@ class Learner:
         dob_share = shares.get(RULES[0][0])
         if dob_share is not None and RULES[0][0] not in refused:
             prior = self._prior(dob_share, m[DATE_OF_BIRTH]["exact"]) or prior
-        household = self._household_weight(u)
+        household = household_weight(
+            self.coresident_patterns, self.same_address_pairs, self.records, u
+        )
         parameters = replace(current, m=m, u=u, prior_weight=prior, household_weight=household)
         estimate = Estimate(
             version=parameters.version,
@@ -267,9 +269,6 @@ class Learner:
         pairs = self.records * (self.records - 1) / 2
         chance = min(max(matches / pairs, 1e-12), 0.5)
         return bits(chance)
-
-    def _household_weight(self, u: dict[str, dict[str, float]]) -> float:
-        return household_weight(self.coresident_patterns, self.same_address_pairs, self.records, u)
 
     def _estimate_u(self, current: Parameters) -> dict[str, dict[str, float]]:
         """u from the random pairs; a level never seen among them gets less than one
