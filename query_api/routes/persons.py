@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, status
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
 
 from mast_core.errors import InvalidEvent
 from mast_core.linkage.address_search import split_address_query
 from mast_core.normalise.dates import is_placeholder_birth_date, parse_birth_date
 from query_api.answers import refusals
-from query_api.audited import Audited, Declared, Trail, auditing
+from query_api.audited import Audited, Declared, Trail, auditing, declared_purpose
 from query_api.bodies import RequestBody
 from query_api.context import Context, SignedIn
 from query_api.pages import AddressPage, PersonPage
@@ -88,6 +88,12 @@ def _person_search_rules(schema: dict[str, Any]) -> None:
         _stated("given_name", "date_of_birth"),
         _stated("given_name", "postcode"),
     ]
+
+
+class PageRequest(Purposeful):
+    """The purpose of opening a person's or an address's page. Its free-text detail often
+    names the person or the case ("strategy meeting for J.S."), so it travels in a body: a
+    URL is kept in browser history and in the logs of every proxy on the way."""
 
 
 class PersonSearchRequest(Purposeful):
@@ -174,7 +180,6 @@ VIEW_ADDRESS = Audited("view_address", asked=("address_id",), address="address_i
 PurposeParam = Annotated[
     str | None, Query(description=PURPOSE_DESCRIPTION, json_schema_extra={PURPOSES: True})
 ]
-DetailParam = Annotated[str, Query(max_length=500), AfterValidator(str.strip)]
 SubjectId = Annotated[str, Path(max_length=64)]
 
 
@@ -196,36 +201,69 @@ def _address_search(
     return Declared(trail, request)
 
 
+DETAIL_IN_URL = (
+    "purpose_detail is free text that may name someone, and a URL is logged: send it in "
+    "the body of POST {path}/view (the page is the same), or send only the purpose code here"
+)
+
+
+def _declare_view(
+    trail: Trail, purpose: str | None, detail: str, raw: Request | None, **named: list[str]
+) -> None:
+    """The purpose of a view, from the query (code only) or a body (code and detail). A
+    detail in the URL is refused, audited without it, so that nobody learns to send it."""
+    if raw is not None and "purpose_detail" in raw.query_params:
+        trail.purpose = declared_purpose(purpose)
+        trail.refuse(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            DETAIL_IN_URL.format(path=raw.scope["route"].path),
+            **named,
+        )
+    trail.require_purpose(purpose, detail, **named)
+
+
 @auditing(VIEW_PERSON)
 def _person_view(
-    ctx: Context,
-    who: SignedIn,
-    person_id: SubjectId,
-    purpose: PurposeParam = None,
-    purpose_detail: DetailParam = "",
+    ctx: Context, who: SignedIn, person_id: SubjectId, raw: Request, purpose: PurposeParam = None
 ) -> Declared[str]:
     trail = Trail(ctx, who, VIEW_PERSON)
-    trail.require_purpose(purpose, purpose_detail, person_ids=[person_id])
+    _declare_view(trail, purpose, "", raw, person_ids=[person_id])
+    return Declared(trail, person_id)
+
+
+@auditing(VIEW_PERSON)
+def _person_view_posted(
+    ctx: Context, who: SignedIn, person_id: SubjectId, body: PageRequest
+) -> Declared[str]:
+    trail = Trail(ctx, who, VIEW_PERSON)
+    _declare_view(trail, body.purpose, body.purpose_detail.strip(), None, person_ids=[person_id])
     return Declared(trail, person_id)
 
 
 @auditing(VIEW_ADDRESS)
 def _address_view(
-    ctx: Context,
-    who: SignedIn,
-    address_id: SubjectId,
-    purpose: PurposeParam = None,
-    purpose_detail: DetailParam = "",
+    ctx: Context, who: SignedIn, address_id: SubjectId, raw: Request, purpose: PurposeParam = None
 ) -> Declared[str]:
     trail = Trail(ctx, who, VIEW_ADDRESS)
-    trail.require_purpose(purpose, purpose_detail, address_ids=[address_id])
+    _declare_view(trail, purpose, "", raw, address_ids=[address_id])
+    return Declared(trail, address_id)
+
+
+@auditing(VIEW_ADDRESS)
+def _address_view_posted(
+    ctx: Context, who: SignedIn, address_id: SubjectId, body: PageRequest
+) -> Declared[str]:
+    trail = Trail(ctx, who, VIEW_ADDRESS)
+    _declare_view(trail, body.purpose, body.purpose_detail.strip(), None, address_ids=[address_id])
     return Declared(trail, address_id)
 
 
 PersonSearchAsked = Annotated[Declared[PersonSearchRequest], Depends(_person_search)]
 AddressSearchAsked = Annotated[Declared[AddressSearchRequest], Depends(_address_search)]
 PersonView = Annotated[Declared[str], Depends(_person_view)]
+PersonViewPosted = Annotated[Declared[str], Depends(_person_view_posted)]
 AddressView = Annotated[Declared[str], Depends(_address_view)]
+AddressViewPosted = Annotated[Declared[str], Depends(_address_view_posted)]
 
 
 def _typed(request: Purposeful) -> dict[str, Any]:
@@ -322,12 +360,31 @@ def _result(match: PersonMatch) -> PersonResult:
     )
 
 
+PERSON_PAGE = "A person: records per agency, timeline, open cases, contacts, alerts"
+ADDRESS_PAGE = "An address: the people linked to it, its events and alerts"
+
+
 @router.get(
     "/persons/{person_id}",
-    summary="A person: records per agency, timeline, open cases, contacts, alerts",
+    summary=PERSON_PAGE,
     responses=refusals(404, _404="No such person (audited as `not_found`)."),
 )
 def get_person(view: PersonView) -> PersonPage:
+    """The purpose code in the query; a ``purpose_detail`` there is refused (use the POST)."""
+    return _person_page(view)
+
+
+@router.post(
+    "/persons/{person_id}/view",
+    summary=PERSON_PAGE + " (the purpose and its detail in the body)",
+    responses=refusals(400, 404, 413, _404="No such person (audited as `not_found`)."),
+)
+def view_person(view: PersonViewPosted) -> PersonPage:
+    """The same page as the GET, opened with a purpose whose detail stays out of URLs."""
+    return _person_page(view)
+
+
+def _person_page(view: Declared[str]) -> PersonPage:
     trail, person_id = view.trail, view.asked
     page = Records(trail.ctx.client, trail.ctx.lock).person(person_id)
     if page is None:
@@ -349,10 +406,25 @@ def get_person(view: PersonView) -> PersonPage:
 
 @router.get(
     "/addresses/{address_id}",
-    summary="An address: the people linked to it, its events and alerts",
+    summary=ADDRESS_PAGE,
     responses=refusals(404, _404="No such address (audited as `not_found`)."),
 )
 def get_address(view: AddressView) -> AddressPage:
+    """The purpose code in the query; a ``purpose_detail`` there is refused (use the POST)."""
+    return _address_page(view)
+
+
+@router.post(
+    "/addresses/{address_id}/view",
+    summary=ADDRESS_PAGE + " (the purpose and its detail in the body)",
+    responses=refusals(400, 404, 413, _404="No such address (audited as `not_found`)."),
+)
+def view_address(view: AddressViewPosted) -> AddressPage:
+    """The same page as the GET, opened with a purpose whose detail stays out of URLs."""
+    return _address_page(view)
+
+
+def _address_page(view: Declared[str]) -> AddressPage:
     trail, address_id = view.trail, view.asked
     page = Records(trail.ctx.client, trail.ctx.lock).address(address_id)
     if page is None:

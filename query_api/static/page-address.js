@@ -13,7 +13,10 @@ export async function renderAddress(view, id) {
   view.loading();
   let page;
   try {
-    page = await view.api(`/addresses/${encodeURIComponent(id)}`, { params: purpose });
+    page = await view.api(`/addresses/${encodeURIComponent(id)}/view`, {
+      method: "POST",
+      body: purpose,
+    });
   } catch (error) {
     return view.show("Address", errorBox(error.message));
   }

@@ -13,7 +13,10 @@ export async function renderPerson(view, id) {
   view.loading();
   let page;
   try {
-    page = await view.api(`/persons/${encodeURIComponent(id)}`, { params: purpose });
+    page = await view.api(`/persons/${encodeURIComponent(id)}/view`, {
+      method: "POST",
+      body: purpose,
+    });
   } catch (error) {
     return view.show("Person", errorBox(error.message));
   }

@@ -125,9 +125,9 @@ def test_other_malformed_look_ups_are_audited_with_the_purpose(api):
         headers=headers,
     )
     assert too_long.status_code == 422
-    detail_too_long = client.get(
-        "/api/v1/persons/P-asked",
-        params={"purpose": " mash_triage ", "purpose_detail": "x" * 600},
+    detail_too_long = client.post(
+        "/api/v1/persons/P-asked/view",
+        json={"purpose": " mash_triage ", "purpose_detail": "x" * 600},
         headers=headers,
     )
     assert detail_too_long.status_code == 422
@@ -149,9 +149,9 @@ def test_a_view_of_an_id_that_does_not_exist_is_audited(api, page, action, ids):
     context, client = api
     name, headers = _signed_in(context, client, "practitioner")
     missing = f"X{uuid.uuid4().hex[:10]}"
-    answer = client.get(
-        f"/api/v1/{page}/{missing}",
-        params={"purpose": "welfare_check", "purpose_detail": "ref 42"},
+    answer = client.post(
+        f"/api/v1/{page}/{missing}/view",
+        json={"purpose": "welfare_check", "purpose_detail": " ref 42 "},
         headers=headers,
     )
     assert answer.status_code == 404

@@ -64,6 +64,7 @@ ADDRESS_SEARCH = {
     "purpose": "welfare_check",
     "purpose_detail": "Zephyrine Quattlebaum, born 1961-07-19",
 }
+VIEW = {"purpose": "welfare_check", "purpose_detail": "Zephyrine Quattlebaum, WS9 9ZZ"}
 ASSIGNMENT = {"assignee": "Zephyrine Quattlebaum"}
 EVENT = {
     "event_id": "bad-1",
@@ -283,6 +284,8 @@ def all_cases() -> list[Case]:
     return [
         *_body_cases("/api/v1/search/persons", PERSON_SEARCH, "purpose"),
         *_body_cases("/api/v1/search/addresses", ADDRESS_SEARCH, "purpose"),
+        *_body_cases("/api/v1/persons/P1/view", VIEW, "purpose"),
+        *_body_cases("/api/v1/addresses/A1/view", VIEW, "purpose"),
         *_body_cases("/api/v1/alerts/AL-none/assign", ASSIGNMENT, "assignee"),
         *_ingest_cases(),
         *_sign_in_cases(),

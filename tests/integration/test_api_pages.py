@@ -189,6 +189,37 @@ def test_views_need_a_purpose_and_refusals_are_audited(api, scene):
 
 
 @pytest.mark.parametrize(
+    "page, subject, ids",
+    [("persons", "mother", "person_ids"), ("addresses", "address", "address_ids")],
+)
+def test_the_purpose_detail_travels_in_a_body_never_in_a_url(api, scene, page, subject, ids):
+    context, client, headers, name = api
+    path = f"/api/v1/{page}/{scene[subject]}"
+    detail = "strategy meeting for Pansy Okonkwo-Reyes"
+    in_url = client.get(
+        path, params={"purpose": "welfare_check", "purpose_detail": detail}, headers=headers
+    )
+    assert in_url.status_code == 422
+    template = "{person_id}" if page == "persons" else "{address_id}"
+    assert f"POST /api/v1/{page}/{template}/view" in in_url.json()["detail"]
+    assert "Okonkwo" not in in_url.text
+    posted = client.post(
+        f"{path}/view",
+        json={"purpose": "welfare_check", "purpose_detail": f"  {detail} "},
+        headers=headers,
+    )
+    assert posted.status_code == 200, posted.text
+    fetched = client.get(path, params={"purpose": "welfare_check"}, headers=headers)
+    assert posted.json() == fetched.json()
+    entries = context.audit.search("ADULT_SOCIAL_CARE", username=name)
+    outcomes = sorted((e["outcome"], e["purpose_detail"]) for e in entries)
+    assert outcomes == [("refused", ""), ("shown", ""), ("shown", detail)]
+    assert all(scene[subject] in e[ids] for e in entries)
+    unknown = client.post(f"{path}/view", json={"purpose": "nosiness"}, headers=headers)
+    assert unknown.status_code == 422
+
+
+@pytest.mark.parametrize(
     "query",
     [
         {"address": "7 larch cl", "town": "WALSALL"},
