@@ -154,7 +154,7 @@ def build_services(settings: Settings, options: StackOptions, say: Say) -> Servi
     report = ensure_topics(make_admin(settings), topic_specs(settings))
     if report.created:
         say(f"Created topics: {', '.join(report.created)}")
-    health = Health()
+    health = Health.kept_in(settings.state_dir)
     services: list[mode.ServiceT] = []
     sink: ClickHouseSink | None = None
     if "sink" in roles:

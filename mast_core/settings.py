@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         description="How soon Kafka gives up on a worker that stopped answering; a worker "
         "restarted after a crash waits this long before it resumes.",
     )
+    kafka_publish_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a stage waits for Kafka to acknowledge what a batch produced; "
+        "past it the process stops, unacknowledged, for its supervisor to start again.",
+    )
     topic_prefix: str = Field(
         default="mast.", description="Prepended to every topic name; tests use their own."
     )

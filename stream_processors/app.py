@@ -8,7 +8,8 @@ The sink is ``sinks.clickhouse.consumer``. Every agent works in batches and lets
 acknowledge a batch only after what it produced is acknowledged by Kafka, so a crash can
 repeat work but never lose it; the repeats are absorbed downstream by keys. Faust
 acknowledges a message whose agent raises, so the stages catch bad input themselves and
-dead-letter it.
+dead-letter it; an error that still escapes stops the process before Faust can
+acknowledge the batch (``Pipeline.halt``).
 """
 
 from __future__ import annotations
@@ -68,16 +69,16 @@ def role_topics(settings: Settings, role: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def _crashes_recorded(pipeline: Pipeline, agent: str) -> Iterator[None]:
+def _crashes_halt(pipeline: Pipeline, agent: str) -> Iterator[None]:
     """Each message's failure is dead-lettered inside the stage, so an exception that still
-    escapes is a fault of the stage itself (the broker, a bug); Faust restarts the agent, and
-    the crash is counted so that a loop of them shows in ``/ready`` and ``mast status``."""
+    escapes is a fault of the stage itself (Kafka not taking the output, a bug). Faust would
+    restart the agent and acknowledge the batch in hand, losing it; the process stops
+    instead, unacknowledged (``Pipeline.halt``)."""
     try:
         yield
     except Exception:
-        pipeline.health.crashed(agent)
-        log.exception("the %s agent crashed; Faust restarts it", agent)
-        raise
+        log.exception("the %s agent crashed", agent)
+        pipeline.halt(agent)
 
 
 def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
@@ -106,7 +107,7 @@ def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
 
         @app.agent(topic(settings.interactions_topic), name="validate")
         async def validate(stream: Any) -> None:
-            with _crashes_recorded(pipeline, "validate"):
+            with _crashes_halt(pipeline, "validate"):
                 async for batch in stream.take_events(VALIDATE_BATCH, within=STAGE_WAIT_S):
                     pipeline.validate(
                         [
@@ -125,7 +126,7 @@ def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
 
         @app.agent(topic(settings.accepted_interactions_topic), name="resolve")
         async def resolve(stream: Any) -> None:
-            with _crashes_recorded(pipeline, "resolve"):
+            with _crashes_halt(pipeline, "resolve"):
                 async for batch in stream.take_events(RESOLVE_BATCH, within=STAGE_WAIT_S):
                     for event in batch:
                         message = event.message

@@ -9,6 +9,7 @@ time, read back by resolution, so a replay of the log sees the times the first p
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import time
@@ -17,7 +18,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 from confluent_kafka import KafkaException, TopicPartition
 
@@ -58,7 +60,13 @@ message size even when every field is at its longest."""
 CRASH_LOOP_CRASHES = 3
 CRASH_LOOP_WINDOW_S = 600.0
 """An agent that crashed this often within this window is crash-looping: the process says it
-is not ready until the window has passed without that many crashes."""
+is not ready until the window has passed without that many crashes. Crashes stop the
+process (``Pipeline.halt``), so they are counted across restarts, in ``CRASH_JOURNAL``."""
+CRASH_JOURNAL = "crashes.jsonl"
+"""In the state folder: one line per crash, the agent and the time (no exception text)."""
+EXIT_HALTED = 70
+"""The exit code of a process that stopped itself rather than acknowledge input whose
+output is not safely in Kafka (EX_SOFTWARE): a supervisor starts it again."""
 
 
 class RecoveryError(MastError):
@@ -105,27 +113,64 @@ class Health:
     last_checkpoint_at: datetime | None = None
     counts: dict[str, int] = field(default_factory=dict)
     crashes: dict[str, deque[float]] = field(default_factory=dict)
-    """Agent → monotonic times of its recent crashes."""
+    """Agent → wall-clock times (s) of its recent crashes, this process's and its
+    predecessors' (a crash ends the process)."""
+    journal: Path | None = None
+    """Where crashes are written, so that the next process knows of them."""
+
+    @classmethod
+    def kept_in(cls, state_dir: Path) -> Health:
+        """The health of a process whose crashes are journalled in ``state_dir``, with the
+        recent crashes of the processes before it."""
+        journal = state_dir / CRASH_JOURNAL
+        health = cls(journal=journal)
+        try:
+            lines = journal.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return health
+        horizon = time.time() - CRASH_LOOP_WINDOW_S
+        for line in lines[-100:]:
+            try:
+                crash = json.loads(line)
+                agent, at = str(crash["agent"]), float(crash["at"])
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut short by a crash of its own
+            if at >= horizon:
+                health._remember(agent, at)
+        return health
 
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
 
     def crashed(self, agent: str, now: float | None = None) -> None:
-        """An agent raised out of its loop (Faust restarts it); remembered for the loop
-        check, counted, and measured."""
-        times = self.crashes.setdefault(agent, deque(maxlen=CRASH_LOOP_CRASHES))
-        times.append(time.monotonic() if now is None else now)
+        """An agent raised out of its loop: remembered for the loop check (journalled when
+        this health has a journal), counted, and measured."""
+        at = time.time() if now is None else now
+        self._remember(agent, at)
         self.count(f"{agent}_crashes")
         metrics.AGENT_CRASHES.labels(agent).inc()
+        if self.journal is not None:
+            with self.journal.open("a", encoding="utf-8") as out:
+                out.write(json.dumps({"agent": agent, "at": at}) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+
+    def _remember(self, agent: str, at: float) -> None:
+        self.crashes.setdefault(agent, deque(maxlen=CRASH_LOOP_CRASHES)).append(at)
 
     def crash_looping(self, now: float | None = None) -> list[str]:
         """The agents that crashed ``CRASH_LOOP_CRASHES`` times within the window."""
-        now = time.monotonic() if now is None else now
+        now = time.time() if now is None else now
         return sorted(
             agent
             for agent, times in self.crashes.items()
             if len(times) == CRASH_LOOP_CRASHES and now - times[0] < CRASH_LOOP_WINDOW_S
         )
+
+
+def _exit_now(code: int) -> NoReturn:
+    logging.shutdown()  # what was logged about the halt reaches its handlers first
+    os._exit(code)
 
 
 class Pipeline:
@@ -138,11 +183,13 @@ class Pipeline:
         stage: ResolutionStage | None,
         publisher: OutputPublisher,
         health: Health | None = None,
+        exit_now: Callable[[int], NoReturn] = _exit_now,
     ) -> None:
         self.settings = settings
         self.stage = stage
         self.publisher = publisher
         self.health = health or Health()
+        self._exit_now = exit_now
         self._last_checkpoint = time.monotonic()
         self._snapshot_pid: int | None = None
         self._snapshot_started = 0.0
@@ -152,6 +199,25 @@ class Pipeline:
         self._merge_codec = codec(IDENTITY_MERGE)
         self._alert_codec = codec(ALERT)
         self._batch_codec = codec(ACCEPTED_BATCH)
+
+    def halt(self, agent: str) -> NoReturn:
+        """Stop the process at once, as a SIGKILL would: no flush, no checkpoint, and the
+        batch in hand not acknowledged. An error that escapes an agent's loop (Kafka would
+        not take what the batch produced, or a fault outside the per-event handling) must
+        not end the agent, because Faust's batching acknowledges a batch whose agent raises
+        (``Stream.take_events`` acks in a ``finally``) and the process would carry on past
+        events whose output never reached Kafka. Stopped here, the next process resumes
+        from the last committed offsets and the checkpoint, as after any crash, and the
+        repeats are absorbed by keys downstream. The crash is journalled first, so a loop
+        of them shows in ``/ready`` and ``mast status`` of the processes that follow."""
+        self.health.crashed(agent)
+        log.critical(
+            "the %s agent failed; stopping this process without acknowledging its batch "
+            "(exit %d): a supervisor must start it again, and it resumes where it was",
+            agent,
+            EXIT_HALTED,
+        )
+        self._exit_now(EXIT_HALTED)
 
     # Stage 1: validate ------------------------------------------------------------------------
     def validate(self, messages: Sequence[tuple[bytes | None, str, int, int]]) -> int:

@@ -33,6 +33,7 @@ class OutputPublisher:
         )
         self._failures: list[str] = []
         self._sent: dict[str, int] = {}
+        self._timeout = settings.kafka_publish_timeout_s
 
     def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:
@@ -57,8 +58,10 @@ class OutputPublisher:
             except BufferError:  # local queue full: let deliveries drain, then retry
                 self._producer.poll(0.1)
 
-    def flush_blocking(self, timeout: float = 60.0) -> None:
-        """Return once everything sent is acknowledged; raise if anything was not."""
+    def flush_blocking(self, timeout: float | None = None) -> None:
+        """Return once everything sent is acknowledged; raise if anything was not within
+        ``timeout`` (``MAST_KAFKA_PUBLISH_TIMEOUT_S`` unless given)."""
+        timeout = self._timeout if timeout is None else timeout
         remaining = self._producer.flush(timeout)
         sent, self._sent = self._sent, {}
         for topic, count in sent.items():
