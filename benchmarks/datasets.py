@@ -16,6 +16,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from producers.synthetic.events import interaction_event
 from producers.synthetic.population import EventGenerator
 
 FEBRL_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -96,32 +97,23 @@ def febrl_event(row: dict[str, Any], position: int) -> dict[str, Any]:
     number, street = _clean(row.get("street_number")), _clean(row.get("address_1"))
     line1 = " ".join(part for part in (number, street) if part) or None
     rec_id = str(row["rec_id"]).strip()
-    return {
-        "event_id": rec_id,
-        "agency": "OTHER",
-        "source_system": "FEBRL",
-        "source_record_id": None,
-        "event_type": "REFERRAL",
-        "occurred_at": (FEBRL_START + timedelta(minutes=position))
-        .isoformat()
-        .replace("+00:00", "Z"),
-        "subject": {
-            "given_name": _clean(row.get("given_name")),
-            "family_name": _clean(row.get("surname")),
-            "date_of_birth": _clean(row.get("date_of_birth")),
-            "gender": None,
-            "address": {
-                "line1": line1,
-                "line2": _clean(row.get("address_2")),
-                "town": _clean(row.get("suburb")),
-                "postcode": _clean(row.get("postcode")),
-                "uprn": None,
-            },
-            "nhs_number": None,
+    subject = {
+        "given_name": _clean(row.get("given_name")),
+        "family_name": _clean(row.get("surname")),
+        "date_of_birth": _clean(row.get("date_of_birth")),
+        "gender": None,
+        "address": {
+            "line1": line1,
+            "line2": _clean(row.get("address_2")),
+            "town": _clean(row.get("suburb")),
+            "postcode": _clean(row.get("postcode")),
+            "uprn": None,
         },
-        "case_status": None,
-        "contact": None,
+        "nhs_number": None,
     }
+    return interaction_event(
+        rec_id, "OTHER", "FEBRL", "REFERRAL", FEBRL_START + timedelta(minutes=position), subject
+    )
 
 
 def load_febrl(number: int) -> tuple[Events, Truth]:

@@ -29,6 +29,7 @@ from mast_core.settings import Settings, get_settings
 from messaging.broker import LocalKafka
 from producers.publisher import InteractionPublisher
 from producers.synthetic.region import RegionGenerator
+from producers.synthetic.scenarios import SCENARIOS
 
 READY_TIMEOUT_S = 300.0
 
@@ -234,8 +235,6 @@ def demo(
 
 
 def _summary(settings: Settings, counts: dict[str, Any]) -> None:
-    from producers.synthetic.region import SCENARIOS
-
     url = f"http://{_host(settings)}:{settings.api_port}/"
     say("")
     say(

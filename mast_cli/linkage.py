@@ -22,7 +22,8 @@ from mast_core.events import InteractionEvent, parse_event
 from mast_core.linkage import FREEZE_EVERY, Parameters, Resolver
 from mast_core.linkage.estimation import estimate as estimate_parameters
 from mast_core.linkage.quality import pair_agreement, pairwise_quality
-from producers.synthetic.population import CORRUPTION_LEVELS, EventGenerator, SyntheticEvent
+from producers.synthetic.events import SyntheticEvent
+from producers.synthetic.population import CORRUPTION_LEVELS, EventGenerator
 
 LINK_COLUMNS = [
     "event_id",

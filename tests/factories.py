@@ -1,8 +1,15 @@
-"""Small builders for test data. Names are invented."""
+"""Small builders for test data, shared by the test modules. Names are invented."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from mast_core.avro import ACCEPTED_BATCH, codec
+from mast_core.events import InteractionEvent, encode_interaction, parse_event
+from mast_core.linkage.profile import Profile, build_profile
+from mast_core.normalise.postcodes import normalise_postcode
+
+_counter = iter(range(10**9))
 
 
 def event_dict(**overrides: Any) -> dict[str, Any]:
@@ -37,3 +44,71 @@ def event_dict(**overrides: Any) -> dict[str, Any]:
     }
     event.update(overrides)
     return event
+
+
+def person_event(
+    given: str | None = "Margaret",
+    family: str | None = "Thornbury",
+    dob: str | None = "1957-02-13",
+    gender: str = "F",
+    line1: str | None = "12 Alder Street",
+    postcode: str | None = "WS1 2AB",
+    town: str | None = "Walsall",
+    agency: str = "POLICE",
+    record: str | None = None,
+    nhs: str | None = None,
+    event_id: str | None = None,
+) -> InteractionEvent:
+    """One record of one person, for the resolver: each detail can be varied or left out;
+    without an ``event_id`` each call gets a fresh one."""
+    address: dict[str, Any] | None = (
+        {"line1": line1, "town": town, "postcode": postcode} if line1 or postcode else None
+    )
+    return parse_event(
+        {
+            "event_id": event_id or f"e-{next(_counter)}",
+            "agency": agency,
+            "source_system": "SYS",
+            "source_record_id": record,
+            "occurred_at": "2026-04-03T21:15:00Z",
+            "subject": {
+                "given_name": given,
+                "family_name": family,
+                "date_of_birth": dob,
+                "gender": gender,
+                "address": address,
+                "nhs_number": nhs,
+            },
+        }
+    )
+
+
+def profile(address_id: str | None = "A1", **fields: Any) -> Profile:
+    """The linkage profile of ``person_event(**fields)`` at ``address_id``."""
+    event = person_event(**fields)
+    postcode = event.subject.address.postcode if event.subject.address else None
+    return build_profile(event, address_id, normalise_postcode(postcode))
+
+
+def bridge_trio() -> list[InteractionEvent]:
+    """Two identities that nothing links (health knows her NHS number but not her birth
+    date; police know her birth date at another address), then a police record carrying
+    both, which fits each strongly: it links them."""
+    return [
+        person_event(agency="HEALTH", nhs="9434765919", dob=None, event_id="a"),
+        person_event(
+            agency="POLICE",
+            record="P-7",
+            line1="9 Elm Way",
+            postcode="DY9 9ZZ",
+            town="Dudley",
+            event_id="b",
+        ),
+        person_event(agency="POLICE", record="P-7", nhs="9434765919", event_id="c"),
+    ]
+
+
+def accepted_batch(*events: dict[str, Any]) -> bytes:
+    """One message of the accepted log, as validation publishes it, holding these events."""
+    items = [encode_interaction(parse_event(event)) for event in events]
+    return codec(ACCEPTED_BATCH).encode({"events": items})

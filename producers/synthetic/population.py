@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mast_core.normalise.names import NICKNAMES_FILE
+from producers.synthetic.events import SyntheticEvent, duty_desk, interaction_event, whom_to_call
 from producers.synthetic.names import (
     EXTRA_GIVEN_FEMALE,
     EXTRA_GIVEN_MALE,
@@ -119,12 +120,10 @@ class Person:
     def is_child(self, when: datetime) -> bool:
         return (when.date() - self.dob).days < 18 * 365
 
-
-@dataclass(frozen=True, slots=True)
-class SyntheticEvent:
-    event: dict[str, Any]
-    person_id: str
-    address_id: str
+    def reference_at(self, agency: str, rng: random.Random) -> str:
+        """The agency's own reference for this person, made up the first time (one draw from
+        ``rng`` on every call, whether or not the reference is new)."""
+        return self.records.setdefault(agency, f"{agency[:3]}-{rng.randrange(10**7):07d}")
 
 
 def _nickname_rows() -> dict[str, list[str]]:
@@ -428,28 +427,20 @@ class EventGenerator:
         child = person.is_child(when)
         agency = self._agency(child)
         types, _who = AGENCY_EVENTS[agency]
-        reference = person.records.setdefault(
-            agency, f"{agency[:3]}-{self.rng.randrange(10**7):07d}"
-        )
+        reference = person.reference_at(agency, self.rng)
         self._event_number += 1
         home = person.address_at(when)
         subject = self.subject(person, home, agency)
-        event = {
-            "event_id": f"{agency[:3]}-{self._event_number:09d}",
-            "agency": agency,
-            "source_system": _SYSTEMS[agency],
-            "source_record_id": reference,
-            "event_type": self.rng.choice(types),
-            "occurred_at": when.isoformat().replace("+00:00", "Z"),
-            "subject": subject,
-            "case_status": None,
-            "contact": {
-                "name": f"{agency.title().replace('_', ' ')} duty desk",
-                "team": None,
-                "phone": None,
-                "email": None,
-            },
-        }
+        event = interaction_event(
+            f"{agency[:3]}-{self._event_number:09d}",
+            agency,
+            _SYSTEMS[agency],
+            self.rng.choice(types),
+            when,
+            subject,
+            record=reference,
+            contact={**whom_to_call(duty_desk(agency)), "email": None},
+        )
         return SyntheticEvent(event, person.person_id, home.address_id)
 
     def _agency(self, child: bool) -> str:

@@ -13,7 +13,7 @@ from query_api.app import create_app
 from query_api.context import ApiContext
 from sinks.clickhouse.writer import SinkWriter
 from stream_processors.resolution import ResolutionStage, resolved_record
-from tests.unit.linkage.conftest import person_event
+from tests.factories import person_event
 
 pytestmark = pytest.mark.integration
 

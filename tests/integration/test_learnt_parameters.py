@@ -36,7 +36,7 @@ from sinks.clickhouse.writer import SinkWriter
 from stream_processors.pipeline import Pipeline
 from stream_processors.publishing import OutputPublisher
 from stream_processors.resolution import ResolutionStage
-from tests.unit.linkage.conftest import person_event
+from tests.factories import person_event
 
 pytestmark = pytest.mark.integration
 

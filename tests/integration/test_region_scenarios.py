@@ -8,7 +8,8 @@ import pytest
 
 from mast_core.events import parse_event
 from producers.publisher import InteractionPublisher
-from producers.synthetic.region import SCENARIOS, RegionGenerator
+from producers.synthetic.region import RegionGenerator
+from producers.synthetic.scenarios import SCENARIOS
 
 pytestmark = pytest.mark.integration
 

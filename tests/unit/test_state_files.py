@@ -11,7 +11,7 @@ import mast_core.state_files as module
 from mast_core.linkage import Resolver
 from mast_core.linkage.resolver import STATE_FORMAT, ResolverError
 from mast_core.state_files import StateFileError, read_state, write_state
-from tests.unit.linkage.conftest import person_event
+from tests.factories import person_event
 
 
 def test_a_state_reads_back_with_its_version(tmp_path):

@@ -11,7 +11,7 @@ from mast_core.linkage.comparison import (
     compare_partner_record,
     compare_residence,
 )
-from tests.unit.linkage.conftest import profile
+from tests.factories import profile
 
 
 def _given(a, b):

@@ -10,7 +10,7 @@ from mast_core.linkage import Parameters, Resolver
 from mast_core.linkage.comparison import FIELDS, LEVELS
 from mast_core.linkage.learning import RULES, Learner, LearningSchedule
 from mast_core.linkage.parameters import probability
-from tests.unit.linkage.conftest import person_event
+from tests.factories import person_event
 
 DOB_RULE, NAME_RULE = (label for label, _key, _fields in RULES)
 

@@ -4,7 +4,7 @@ import pytest
 
 from mast_core.linkage import Parameters, Resolver
 from mast_core.linkage.resolver import ResolverError
-from tests.unit.linkage.conftest import person_event
+from tests.factories import bridge_trio, person_event
 
 
 def test_a_first_record_starts_a_person_and_a_variant_joins_it():
@@ -54,26 +54,15 @@ def test_ids_are_deterministic():
 
 
 def _two_then_bridge(resolver, *, different: bool = False):
-    """Two identities that nothing links (health knows her NHS number but not her birth
-    date; police know her birth date at another address), then a police record carrying
-    both, which fits each strongly: it links them."""
-    a = resolver.resolve(person_event(agency="HEALTH", nhs="9434765919", dob=None, event_id="a"))
-    b = resolver.resolve(
-        person_event(
-            agency="POLICE",
-            record="P-7",
-            line1="9 Elm Way",
-            postcode="DY9 9ZZ",
-            town="Dudley",
-            event_id="b",
-        )
-    )
+    """``bridge_trio`` resolved in order (with ``different``, the two identities are first
+    marked as different people)."""
+    first, second, third = bridge_trio()
+    a = resolver.resolve(first)
+    b = resolver.resolve(second)
     assert a.person_id != b.person_id
     if different:
         resolver.mark_different(a.person_id, b.person_id)
-    bridge = resolver.resolve(
-        person_event(agency="POLICE", record="P-7", nhs="9434765919", event_id="c")
-    )
+    bridge = resolver.resolve(third)
     return a, b, bridge
 
 

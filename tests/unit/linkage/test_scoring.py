@@ -4,7 +4,7 @@ import pytest
 
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.scoring import TWIN_CHECK, Scorer
-from tests.unit.linkage.conftest import profile
+from tests.factories import profile
 
 
 def test_agreeing_on_a_common_name_counts_for_less_than_on_a_rare_one():

@@ -11,7 +11,7 @@ from mast_core.errors import InvalidEvent
 from mast_core.linkage import Resolver
 from mast_core.linkage.blocking import lookup_keys, surname_year_prefix
 from mast_core.linkage.profile import query_profile
-from tests.unit.linkage.conftest import person_event
+from tests.factories import person_event
 
 names = st.one_of(
     st.none(),

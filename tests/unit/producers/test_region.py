@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 
 from mast_core.events import parse_event
-from producers.synthetic.region import SCENARIOS, RegionGenerator
+from producers.synthetic.region import RegionGenerator
+from producers.synthetic.scenarios import SCENARIOS
 from stream_processors.resolution import ResolutionStage
 
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from mast_core.escalation import EscalationEngine
 from mast_core.escalation.rules import load_rules
-from mast_core.events import encode_interaction, parse_event
 from mast_core.linkage.learning import LearningSchedule
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.resolver import Resolver
@@ -29,8 +27,7 @@ from messaging.parameter_sets import (
 )
 from stream_processors.pipeline import Pipeline
 from stream_processors.resolution import LogClock, ResolutionStage
-from tests.factories import event_dict
-from tests.unit.linkage.conftest import person_event
+from tests.factories import accepted_batch, event_dict, person_event
 
 RECEIVED = datetime(2026, 4, 3, 21, 0, 0, 123000, tzinfo=UTC)
 
@@ -153,18 +150,11 @@ class RecordingPublisher:
     ) -> None:
         self.sent.append((topic, value, key, timestamp_ms))
 
-    def flush_blocking(self, timeout: float = 60.0) -> None:
+    def flush_blocking(self, timeout: float | None = None) -> None:
         return None
 
     def on(self, topic: str) -> list[tuple[bytes, bytes | None, int]]:
         return [(v, k, t) for sent_topic, v, k, t in self.sent if sent_topic == topic]
-
-
-def _accepted(*events: dict[str, Any]) -> bytes:
-    from mast_core.avro import ACCEPTED_BATCH, codec
-
-    items = [encode_interaction(parse_event(event)) for event in events]
-    return codec(ACCEPTED_BATCH).encode({"events": items})
 
 
 def test_the_pipeline_puts_sets_on_their_topic_keyed_by_version(tmp_path):
@@ -174,8 +164,8 @@ def test_the_pipeline_puts_sets_on_their_topic_keyed_by_version(tmp_path):
     pipeline.announce_parameters()  # fresh: nothing to announce yet
     assert publisher.on(settings.linkage_parameters_topic) == []
     received_s = RECEIVED.timestamp()
-    pipeline.resolve(_accepted(event_dict(event_id="p-1")), 0, received_s)
-    pipeline.resolve(_accepted(event_dict(event_id="p-2")), 1, received_s + 1)
+    pipeline.resolve(accepted_batch(event_dict(event_id="p-1")), 0, received_s)
+    pipeline.resolve(accepted_batch(event_dict(event_id="p-2")), 1, received_s + 1)
     sent = publisher.on(settings.linkage_parameters_topic)
     assert len(sent) == 1
     value, key, stamp = sent[0]

@@ -3,7 +3,7 @@ Kafka (a recording publisher stands in for librdkafka; the stage and codecs are 
 
 from __future__ import annotations
 
-from typing import Any
+import time
 
 import pytest
 
@@ -13,13 +13,15 @@ from mast_core.events import encode_interaction, parse_event
 from mast_core.settings import Settings
 from messaging.dead_letters import decode_dead_letter
 from stream_processors.pipeline import (
+    CRASH_JOURNAL,
     CRASH_LOOP_CRASHES,
     CRASH_LOOP_WINDOW_S,
+    EXIT_HALTED,
     Health,
     Pipeline,
 )
 from stream_processors.resolution import ResolutionStage
-from tests.factories import event_dict
+from tests.factories import accepted_batch, event_dict
 
 RECEIVED = 1_775_250_000.0
 """An accepted-log message's Kafka timestamp (seconds, as Faust gives it)."""
@@ -34,7 +36,7 @@ class RecordingPublisher:
     ) -> None:
         self.sent.append((topic, value, key))
 
-    def flush_blocking(self, timeout: float = 60.0) -> None:
+    def flush_blocking(self, timeout: float | None = None) -> None:
         return None
 
     def on(self, topic: str) -> list[bytes]:
@@ -50,11 +52,6 @@ def _pipeline(settings: Settings) -> tuple[Pipeline, RecordingPublisher]:
     publisher = RecordingPublisher()
     pipeline = Pipeline(settings, ResolutionStage.fresh(), publisher)  # type: ignore[arg-type]
     return pipeline, publisher
-
-
-def _accepted(*events: dict[str, Any]) -> bytes:
-    items = [encode_interaction(parse_event(event)) for event in events]
-    return codec(ACCEPTED_BATCH).encode({"events": items})
 
 
 def _resolved_ids(settings: Settings, publisher: RecordingPublisher) -> list[tuple[str, str]]:
@@ -80,7 +77,7 @@ def test_an_event_that_fails_to_resolve_is_dead_lettered_and_its_neighbours_reso
 
     monkeypatch.setattr(stage.resolver, "resolve", resolve)
     pipeline.resolve(
-        _accepted(
+        accepted_batch(
             event_dict(event_id="before"), event_dict(event_id="boom"), event_dict(event_id="after")
         ),
         0,
@@ -96,7 +93,7 @@ def test_an_event_that_fails_to_resolve_is_dead_lettered_and_its_neighbours_reso
 
     # The partner sends it again once the fault is gone: it is not taken for a repeat.
     monkeypatch.setattr(stage.resolver, "resolve", real_resolve)
-    pipeline.resolve(_accepted(event_dict(event_id="boom")), 1, RECEIVED)
+    pipeline.resolve(accepted_batch(event_dict(event_id="boom")), 1, RECEIVED)
     assert _resolved_ids(settings, publisher)[-1] == ("FIRE", "boom")
 
 
@@ -127,7 +124,7 @@ def test_an_event_id_belongs_to_its_agency(settings):
     pipeline, publisher = _pipeline(settings)
     police = event_dict(event_id="1", agency="POLICE", event_type="DOMESTIC_ABUSE_INCIDENT")
     fire = event_dict(event_id="1", agency="FIRE")
-    pipeline.resolve(_accepted(fire, police, fire), 0, RECEIVED)
+    pipeline.resolve(accepted_batch(fire, police, fire), 0, RECEIVED)
     assert _resolved_ids(settings, publisher) == [("FIRE", "1"), ("POLICE", "1")]
     assert pipeline.health.counts["duplicates"] == 1
 
@@ -173,3 +170,60 @@ def test_crashes_spread_wider_than_the_window_are_not_a_loop():
     assert health.crash_looping(now=last) == []
     health.crashed("validate", now=last + 1)
     assert health.crash_looping(now=last + 2) == ["validate"]
+
+
+class Halted(Exception):
+    """Stands for the process's exit in a test: ``Pipeline.halt`` must not return."""
+
+
+def _exit_recorded(codes: list[int]):
+    def exit_now(code: int):
+        codes.append(code)
+        raise Halted
+
+    return exit_now
+
+
+def test_an_agent_that_fails_stops_the_process_and_journals_the_crash(settings):
+    codes: list[int] = []
+    health = Health.kept_in(settings.state_dir)
+    pipeline = Pipeline(
+        settings,
+        None,
+        RecordingPublisher(),  # type: ignore[arg-type]
+        health,
+        exit_now=_exit_recorded(codes),
+    )
+    with pytest.raises(Halted):
+        pipeline.halt("resolve")
+    assert codes == [EXIT_HALTED]
+    assert health.counts["resolve_crashes"] == 1
+    journal = (settings.state_dir / CRASH_JOURNAL).read_text().splitlines()
+    assert len(journal) == 1 and '"resolve"' in journal[0]
+
+
+def test_crashes_of_earlier_processes_count_towards_a_loop(settings):
+    roles = frozenset({"resolve"})
+    for _ in range(CRASH_LOOP_CRASHES - 1):
+        Health.kept_in(settings.state_dir).crashed("resolve")
+    restarted = Health.kept_in(settings.state_dir)
+    restarted.running = True
+    assert restarted.crash_looping() == []
+    assert _status(restarted, None, None, roles, {})["ready"] is True
+    restarted.crashed("resolve")
+    after = Health.kept_in(settings.state_dir)
+    after.running = True
+    assert after.crash_looping() == ["resolve"]
+    assert _status(after, None, None, roles, {})["ready"] is False
+    # a line cut short by a crash of its own is skipped, not fatal
+    with (settings.state_dir / CRASH_JOURNAL).open("a") as journal:
+        journal.write('{"agent": "resol')
+    assert Health.kept_in(settings.state_dir).crash_looping() == ["resolve"]
+
+
+def test_crashes_older_than_the_window_are_forgotten_at_start(settings):
+    old = time.time() - CRASH_LOOP_WINDOW_S - 5
+    health = Health.kept_in(settings.state_dir)
+    for n in range(CRASH_LOOP_CRASHES):
+        health.crashed("validate", now=old + n)
+    assert Health.kept_in(settings.state_dir).crashes == {}

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import stream_processors.pipeline as pipeline_module
-from mast_core.avro import ACCEPTED_BATCH, RESOLVED_INTERACTION, codec
+from mast_core.avro import RESOLVED_INTERACTION, codec
 from mast_core.events import encode_interaction, parse_event
 from mast_core.settings import Settings
 from mast_core.state_files import read_state, write_state
@@ -19,7 +19,7 @@ from messaging.dead_letters import decode_dead_letter
 from sinks.clickhouse.writer import resolved_row
 from stream_processors.pipeline import Pipeline, received_time
 from stream_processors.resolution import CHECKPOINT_FORMAT, CheckpointError, ResolutionStage
-from tests.factories import event_dict
+from tests.factories import accepted_batch, event_dict
 
 RECEIVED_S = 1_775_250_000.123
 RECEIVED = datetime(2026, 4, 3, 21, 0, 0, 123000, tzinfo=UTC)
@@ -34,7 +34,7 @@ class RecordingPublisher:
     ) -> None:
         self.sent.append((topic, value, key, timestamp_ms))
 
-    def flush_blocking(self, timeout: float = 60.0) -> None:
+    def flush_blocking(self, timeout: float | None = None) -> None:
         return None
 
 
@@ -46,11 +46,6 @@ def _pipeline(
     return Pipeline(settings, stage or ResolutionStage.fresh(), publisher), publisher  # type: ignore[arg-type]
 
 
-def _accepted(*events: dict[str, Any]) -> bytes:
-    items = [encode_interaction(parse_event(event)) for event in events]
-    return codec(ACCEPTED_BATCH).encode({"events": items})
-
-
 def _one_person(event_id: str, agency: str, **extra: Any) -> dict[str, Any]:
     return event_dict(event_id=event_id, agency=agency, source_record_id=f"{agency}-7", **extra)
 
@@ -58,8 +53,8 @@ def _one_person(event_id: str, agency: str, **extra: Any) -> dict[str, Any]:
 def _log() -> list[bytes]:
     """Three agencies' contacts with one person within days (an alert), two without a time."""
     return [
-        _accepted(_one_person("p-1", "POLICE", occurred_at=None)),
-        _accepted(
+        accepted_batch(_one_person("p-1", "POLICE", occurred_at=None)),
+        accepted_batch(
             _one_person("h-1", "HEALTH", occurred_at="2026-04-02T10:00:00Z"),
             _one_person("f-1", "FIRE", occurred_at=None),
         ),
@@ -121,7 +116,7 @@ def test_a_restored_checkpoint_replays_identically(tmp_path):
 
 def test_a_message_without_a_timestamp_is_dead_lettered_whole(tmp_path):
     pipeline, publisher = _pipeline(tmp_path)
-    pipeline.resolve(_accepted(event_dict(event_id="no-time")), 0, None)
+    pipeline.resolve(accepted_batch(event_dict(event_id="no-time")), 0, None)
     letters = [decode_dead_letter(v) for t, v, *_ in publisher.sent if t.endswith("dead-letters")]
     assert [letter["reason"] for letter in letters] == ["no_received_time"]
     assert pipeline.stage is not None and pipeline.stage.next_offset == 1
@@ -175,7 +170,7 @@ def test_the_worker_freezes_restored_state_and_growing_state(tmp_path, monkeypat
     monkeypatch.setattr(pipeline_module, "FREEZE_EVERY", 2)
     pipeline, _ = _pipeline(tmp_path)
     events = [event_dict(event_id=f"g-{n}") for n in range(5)]
-    pipeline.resolve(_accepted(*events), 0, RECEIVED_S)
+    pipeline.resolve(accepted_batch(*events), 0, RECEIVED_S)
     assert frozen == [1, 1, 1]  # after the 2nd and 4th events
 
 

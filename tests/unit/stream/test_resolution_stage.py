@@ -6,22 +6,7 @@ import pytest
 
 from mast_core.avro import ALERT, IDENTITY_MERGE, RESOLVED_INTERACTION, codec
 from stream_processors.resolution import CheckpointError, ResolutionStage, resolved_record
-from tests.unit.linkage.conftest import person_event
-
-
-def _bridge_trio():
-    return [
-        person_event(agency="HEALTH", nhs="9434765919", dob=None, event_id="a"),
-        person_event(
-            agency="POLICE",
-            record="P-7",
-            line1="9 Elm Way",
-            postcode="DY9 9ZZ",
-            town="Dudley",
-            event_id="b",
-        ),
-        person_event(agency="POLICE", record="P-7", nhs="9434765919", event_id="c"),
-    ]
+from tests.factories import bridge_trio, person_event
 
 
 def _stream(n: int):
@@ -33,7 +18,7 @@ def _stream(n: int):
 
 def test_outputs_fit_their_avro_schemas_and_a_merge_is_published():
     stage = ResolutionStage.fresh()
-    outputs = [stage.process(event) for event in _bridge_trio()]
+    outputs = [stage.process(event) for event in bridge_trio()]
     assert all(output is not None for output in outputs)
     bridge = outputs[2]
     assert bridge is not None
@@ -72,7 +57,7 @@ def test_log_offsets_already_in_the_state_are_not_accepted_again():
 
 
 def test_a_restored_checkpoint_continues_exactly(tmp_path):
-    events = list(_stream(40)) + _bridge_trio()
+    events = list(_stream(40)) + bridge_trio()
     straight = ResolutionStage.fresh()
     expected = [straight.process(event) for event in events]
 
