@@ -28,6 +28,7 @@ from messaging.parameter_sets import (
 from stream_processors.pipeline import Pipeline
 from stream_processors.resolution import LogClock, ResolutionStage
 from tests.factories import accepted_batch, event_dict, person_event
+from tests.unit.stream.recording import RecordingPublisher
 
 RECEIVED = datetime(2026, 4, 3, 21, 0, 0, 123000, tzinfo=UTC)
 
@@ -141,32 +142,16 @@ def test_a_checkpoint_from_before_sets_were_published_publishes_with_its_next_ev
     assert output.parameters["published_at"] == later
 
 
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes | None, int]] = []
-
-    def send(
-        self, topic: str, value: bytes, key: bytes | None = None, timestamp_ms: int = 0
-    ) -> None:
-        self.sent.append((topic, value, key, timestamp_ms))
-
-    def flush_blocking(self, timeout: float | None = None) -> None:
-        return None
-
-    def on(self, topic: str) -> list[tuple[bytes, bytes | None, int]]:
-        return [(v, k, t) for sent_topic, v, k, t in self.sent if sent_topic == topic]
-
-
 def test_the_pipeline_puts_sets_on_their_topic_keyed_by_version(tmp_path):
     settings = Settings(environment="test", state_dir=tmp_path)
     publisher = RecordingPublisher()
     pipeline = Pipeline(settings, ResolutionStage.fresh(), publisher)  # type: ignore[arg-type]
     pipeline.announce_parameters()  # fresh: nothing to announce yet
-    assert publisher.on(settings.linkage_parameters_topic) == []
+    assert publisher.messages(settings.linkage_parameters_topic) == []
     received_s = RECEIVED.timestamp()
     pipeline.resolve(accepted_batch(event_dict(event_id="p-1")), 0, received_s)
     pipeline.resolve(accepted_batch(event_dict(event_id="p-2")), 1, received_s + 1)
-    sent = publisher.on(settings.linkage_parameters_topic)
+    sent = publisher.messages(settings.linkage_parameters_topic)
     assert len(sent) == 1
     value, key, stamp = sent[0]
     version = Parameters.default().version
@@ -182,7 +167,7 @@ def test_the_pipeline_puts_sets_on_their_topic_keyed_by_version(tmp_path):
     pipeline.stage.save(path)
     restarted = RecordingPublisher()
     Pipeline(settings, ResolutionStage.load(path), restarted).announce_parameters()  # type: ignore[arg-type]
-    assert restarted.on(settings.linkage_parameters_topic) == sent
+    assert restarted.messages(settings.linkage_parameters_topic) == sent
 
 
 def test_the_wire_form_is_deterministic_and_refuses_what_is_not_a_set():

@@ -22,25 +22,10 @@ from stream_processors.pipeline import (
 )
 from stream_processors.resolution import ResolutionStage
 from tests.factories import accepted_batch, event_dict
+from tests.unit.stream.recording import RecordingPublisher
 
 RECEIVED = 1_775_250_000.0
 """An accepted-log message's Kafka timestamp (seconds, as Faust gives it)."""
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes | None]] = []
-
-    def send(
-        self, topic: str, value: bytes, key: bytes | None = None, timestamp_ms: int = 0
-    ) -> None:
-        self.sent.append((topic, value, key))
-
-    def flush_blocking(self, timeout: float | None = None) -> None:
-        return None
-
-    def on(self, topic: str) -> list[bytes]:
-        return [value for sent_topic, value, _key in self.sent if sent_topic == topic]
 
 
 @pytest.fixture

@@ -20,22 +20,10 @@ from sinks.clickhouse.writer import resolved_row
 from stream_processors.pipeline import Pipeline, received_time
 from stream_processors.resolution import CHECKPOINT_FORMAT, CheckpointError, ResolutionStage
 from tests.factories import accepted_batch, event_dict
+from tests.unit.stream.recording import RecordingPublisher
 
 RECEIVED_S = 1_775_250_000.123
 RECEIVED = datetime(2026, 4, 3, 21, 0, 0, 123000, tzinfo=UTC)
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes, bytes | None, int]] = []
-
-    def send(
-        self, topic: str, value: bytes, key: bytes | None = None, timestamp_ms: int = 0
-    ) -> None:
-        self.sent.append((topic, value, key, timestamp_ms))
-
-    def flush_blocking(self, timeout: float | None = None) -> None:
-        return None
 
 
 def _pipeline(
