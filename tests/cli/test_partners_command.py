@@ -3,25 +3,18 @@ secret, revoked."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 
 import pytest
+
+from tests.cli.run import mast
 
 pytestmark = pytest.mark.integration
 
 
 def _mast(state, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mast_cli", "partners", *args],
-        env=os.environ | {"MAST_STATE_DIR": str(state)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return mast(state, "partners", *args)
 
 
 def test_add_list_revoke(tmp_path):

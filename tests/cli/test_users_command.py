@@ -10,18 +10,13 @@ import time
 
 import pytest
 
+from tests.cli.run import mast
+
 pytestmark = pytest.mark.integration
 
 
 def _mast(state, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mast_cli", "users", *args],
-        env=os.environ | {"MAST_STATE_DIR": str(state)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return mast(state, "users", *args)
 
 
 def test_add_list_disable(tmp_path):
