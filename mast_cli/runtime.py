@@ -40,7 +40,7 @@ from sinks.clickhouse.retention import apply_retention
 from sinks.clickhouse.writer import SinkWriter
 from stream_processors import metrics
 from stream_processors.app import PROCESSORS, ROLES, build_app, group_id, role_topics
-from stream_processors.pipeline import Health, Pipeline, rewind_resolution_log
+from stream_processors.pipeline import Health, Pipeline, halt_process, rewind_resolution_log
 from stream_processors.publishing import OutputPublisher
 from stream_processors.resolution import ResolutionStage
 
@@ -235,7 +235,10 @@ def _make_sink(settings: Settings, health: Health) -> ClickHouseSink:
     def on_message(topic: str) -> None:
         metrics.EVENTS_IN.labels(topic).inc()
 
-    return ClickHouseSink(settings, writer, on_batch, on_message)
+    def on_failure(_error: BaseException) -> None:
+        halt_process(health, "sink")
+
+    return ClickHouseSink(settings, writer, on_batch, on_message, on_failure)
 
 
 class LagWatcher(mode.Service):

@@ -173,6 +173,24 @@ def _exit_now(code: int) -> NoReturn:
     os._exit(code)
 
 
+def halt_process(
+    health: Health, agent: str, exit_now: Callable[[int], NoReturn] = _exit_now
+) -> NoReturn:
+    """Stop the process at once, as a SIGKILL would: no flush, no checkpoint, nothing in
+    hand acknowledged or committed. The next process resumes from the last committed offsets
+    and the checkpoint, as after any crash, and the repeats are absorbed by keys downstream.
+    The crash is journalled first, so a loop of them shows in ``/ready`` and ``mast status``
+    of the processes that follow."""
+    health.crashed(agent)
+    log.critical(
+        "the %s stage failed; stopping this process without acknowledging what it had in "
+        "hand (exit %d): a supervisor must start it again, and it resumes where it was",
+        agent,
+        EXIT_HALTED,
+    )
+    exit_now(EXIT_HALTED)
+
+
 class Pipeline:
     """One worker's state: the resolution stage (when this process resolves) and the
     publisher."""
@@ -201,23 +219,12 @@ class Pipeline:
         self._batch_codec = codec(ACCEPTED_BATCH)
 
     def halt(self, agent: str) -> NoReturn:
-        """Stop the process at once, as a SIGKILL would: no flush, no checkpoint, and the
-        batch in hand not acknowledged. An error that escapes an agent's loop (Kafka would
-        not take what the batch produced, or a fault outside the per-event handling) must
-        not end the agent, because Faust's batching acknowledges a batch whose agent raises
-        (``Stream.take_events`` acks in a ``finally``) and the process would carry on past
-        events whose output never reached Kafka. Stopped here, the next process resumes
-        from the last committed offsets and the checkpoint, as after any crash, and the
-        repeats are absorbed by keys downstream. The crash is journalled first, so a loop
-        of them shows in ``/ready`` and ``mast status`` of the processes that follow."""
-        self.health.crashed(agent)
-        log.critical(
-            "the %s agent failed; stopping this process without acknowledging its batch "
-            "(exit %d): a supervisor must start it again, and it resumes where it was",
-            agent,
-            EXIT_HALTED,
-        )
-        self._exit_now(EXIT_HALTED)
+        """Stop the process (``halt_process``). An error that escapes an agent's loop (Kafka
+        would not take what the batch produced, or a fault outside the per-event handling)
+        must not end the agent, because Faust's batching acknowledges a batch whose agent
+        raises (``Stream.take_events`` acks in a ``finally``) and the process would carry
+        on past events whose output never reached Kafka."""
+        halt_process(self.health, agent, self._exit_now)
 
     # Stage 1: validate ------------------------------------------------------------------------
     def validate(self, messages: Sequence[tuple[bytes | None, str, int, int]]) -> int:

@@ -55,9 +55,14 @@ class ClickHouseSink:
         writer: SinkWriter,
         on_batch: OnBatch | None = None,
         on_message: Callable[[str], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.settings = settings
         self.writer = writer
+        self.on_failure = on_failure
+        """Called when an error ends the sink's thread (not on a stop): a process that
+        stores nothing must not run on looking alive, so ``mast up`` stops itself there
+        for its supervisor to start it again."""
         self.on_batch = on_batch or (lambda _table, _rows, _seconds: None)
         self.on_message = on_message or (lambda _topic: None)
         self.routes = {
@@ -109,6 +114,8 @@ class ClickHouseSink:
         except BaseException as exc:  # the status must show a dead sink, not hide it
             self.error = exc
             log.exception("ClickHouse sink stopped")
+            if self.on_failure is not None and not self._stop.is_set():
+                self.on_failure(exc)
             raise
         finally:
             consumer.close()
