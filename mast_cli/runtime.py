@@ -299,7 +299,7 @@ def _status(
     if stage is not None:
         stats = stage.resolver.stats
         snapshot["accepted_log_offset"] = stage.next_offset
-        snapshot["persons"] = stats.new_persons - stats.merges
+        snapshot["persons"] = stats.new_persons - stats.merges + stats.splits
         checkpoint = health.last_checkpoint_at
         snapshot["last_checkpoint_at"] = checkpoint.isoformat() if checkpoint else None
     return snapshot

@@ -158,6 +158,8 @@ IDENTITY_MERGE = "identity_merge"
 ALERT = "alert"
 DEAD_LETTER = "dead_letter"
 ACCEPTED_BATCH = "accepted_batch"
+CORRECTION = "correction"
+IDENTITY_SPLIT = "identity_split"
 RECORD_TYPES = (
     INTERACTION,
     RESOLVED_INTERACTION,
@@ -165,6 +167,8 @@ RECORD_TYPES = (
     ALERT,
     DEAD_LETTER,
     ACCEPTED_BATCH,
+    CORRECTION,
+    IDENTITY_SPLIT,
 )
 
 

@@ -230,6 +230,16 @@ class Settings(BaseSettings):
         return self.topic("alerts")
 
     @property
+    def corrections_topic(self) -> str:
+        """Stewards' decisions (``correction`` records), one partition: validation appends
+        each to the accepted log, so the resolver applies it in order with the events."""
+        return self.topic("corrections")
+
+    @property
+    def identity_splits_topic(self) -> str:
+        return self.topic("identity-splits")
+
+    @property
     def linkage_parameters_topic(self) -> str:
         """Each linkage parameter set the resolver puts in force, keyed by its version."""
         return self.topic("linkage-parameters")

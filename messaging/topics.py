@@ -51,6 +51,15 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         # Linkage parameter sets, keyed by version: no personal data, a few a day at most;
         # kept (compacted) so a sink starting on an empty ClickHouse finds them all.
         TopicSpec(settings.linkage_parameters_topic, 1, -1, compacted=True),
+        # Stewards' corrections: ids only, few; kept as long as the accepted log they join.
+        TopicSpec(
+            settings.corrections_topic,
+            1,
+            settings.resolution_log_retention_days * _DAY_MS
+            if settings.resolution_log_retention_days > 0
+            else -1,
+        ),
+        TopicSpec(settings.identity_splits_topic, partitions, data_ms),
     ]
 
 

@@ -42,6 +42,7 @@ _DESCRIPTIONS = {
     401: "Sign in first: the token is missing, expired or no longer valid.",
     403: "Signed in, but this user may not do this.",
     404: "Nothing by that id.",
+    409: "In conflict with what is already recorded.",
     413: "The body is over the configured limit (MAST_MAX_BODY_BYTES).",
     422: "Refused as asked: each problem by field and rule, or one sentence for a rule of the "
     "route's own.",

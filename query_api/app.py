@@ -3,10 +3,13 @@ practitioners' API and the web app that uses it."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
+
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from mast_core.settings import Settings, get_settings
+from query_api.answers import refusals
 from query_api.audited import refuse_and_audit
 from query_api.context import ApiContext
 from query_api.errors import install_error_handling
@@ -14,7 +17,17 @@ from query_api.headers import SecurityHeaders
 from query_api.limits import BodyLimit
 from query_api.openapi import install_openapi, operation_id
 from query_api.ops import StatusSource, ops_router
-from query_api.routes import alerts, audit, auth, ingest, persons, reference, stats
+from query_api.routes import (
+    alerts,
+    audit,
+    auth,
+    disputes,
+    ingest,
+    persons,
+    reference,
+    stats,
+)
+from query_api.stewards import not_for_stewards
 from query_api.web import mount_web_app
 
 DOCS_URL, REDOC_URL = "/docs", "/redoc"
@@ -46,8 +59,15 @@ def create_app(
         app.include_router(auth.router)
         app.include_router(reference.router)
         app.include_router(audit.router)
-        app.include_router(persons.router)
-        app.include_router(alerts.router)
+        # a steward sees the minimum dataset of disputed records, not case details: no
+        # searches, person or address pages, or alerts (query_api/stewards.py)
+        stewards_refused: dict[str, Any] = {
+            "dependencies": [Depends(not_for_stewards)],
+            "responses": refusals(403, _403="A steward (who works the disputes queue); audited."),
+        }
+        app.include_router(persons.router, **stewards_refused)
+        app.include_router(alerts.router, **stewards_refused)
+        app.include_router(disputes.router)
         app.include_router(stats.router)
         app.include_router(ingest.router)
         mount_web_app(app)

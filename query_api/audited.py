@@ -169,11 +169,16 @@ def _declarations(dependant: Any) -> Iterator[Audited]:
         yield from _declarations(sub)
 
 
+def declared_audit(request: Request) -> Audited | None:
+    """The audit the matched route declares (None for a route that records nothing)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    return next(_declarations(dependant), None)
+
+
 async def refuse_and_audit(request: Request, exc: Exception) -> JSONResponse:
     """The 422 of ``query_api.errors``, and for an audited route an audit entry."""
     answer = await refuse_invalid_request(request, exc)
-    dependant = getattr(request.scope.get("route"), "dependant", None)
-    spec = next(_declarations(dependant), None)
+    spec = declared_audit(request)
     context = getattr(request.app.state, "mast", None)
     if spec is not None and isinstance(context, ApiContext):
         token = await oauth2(request)
@@ -189,6 +194,25 @@ def _record(
         return
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     body = exc.body if isinstance(exc, RequestValidationError) else None
+    problems = [
+        ".".join(str(part) for part in problem["loc"]) + ": " + problem["type"]
+        for problem in validation_problems(errors)[:MAX_PROBLEMS]
+    ]
+    record_refused(ctx, who, spec, request, body, problems)
+
+
+def record_refused(
+    ctx: ApiContext,
+    who: Principal,
+    spec: Audited,
+    request: Request,
+    body: object,
+    problems: Sequence[str],
+) -> None:
+    """Records a request to the route ``spec`` declares as refused before its trail was
+    made: the purpose sent (in ``body`` when it is a JSON object, else in the query), the
+    parameters the route records and the person or address named, and ``problems`` (field
+    and rule, never a value)."""
     sent: dict[str, Any] = body if isinstance(body, dict) else dict(request.query_params)
     values: dict[str, Any] = {**request.query_params, **request.path_params}
 
@@ -198,10 +222,6 @@ def _record(
             return value
         return None
 
-    problems = [
-        ".".join(str(part) for part in problem["loc"]) + ": " + problem["type"]
-        for problem in validation_problems(errors)[:MAX_PROBLEMS]
-    ]
     person, address = named(spec.person), named(spec.address)
     ctx.audit.record(
         who,
@@ -210,7 +230,7 @@ def _record(
             outcome="refused",
             purpose=declared_purpose(sent.get("purpose")),
             purpose_detail=declared_purpose(sent.get("purpose_detail"), MAX_DETAIL),
-            asked={**{p: named(p) for p in spec.asked}, "problems": problems},
+            asked={**{p: named(p) for p in spec.asked}, "problems": list(problems)},
             person_ids=[person] if person else [],
             address_ids=[address] if address else [],
         ),

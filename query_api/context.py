@@ -16,6 +16,7 @@ from mast_core.settings import Settings
 from producers.publisher import InteractionPublisher
 from query_api.accounts import UserStore
 from query_api.audit import AuditLog
+from query_api.corrections import CorrectionPublisher
 from query_api.limits import EventRate
 from query_api.partners import PartnerKeys
 from query_api.search import LearntParameters
@@ -43,7 +44,13 @@ class ApiContext:
     ingest_rate: EventRate
     search_parameters: LearntParameters
     """The linkage parameters person search scores with: the pipeline's newest, cached."""
+    correction_timeout_s: float = 15.0
+    """How long a steward's decision waits for Kafka to take its correction (503 past it)."""
+    deciding: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    """Held while a dispute is decided (checked, published, recorded), so that two stewards
+    deciding the same dispute at once in one process do not both succeed."""
     _publisher: InteractionPublisher | None = field(default=None, repr=False)
+    _corrections: CorrectionPublisher | None = field(default=None, repr=False)
     _publisher_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def publisher(self) -> InteractionPublisher:
@@ -53,6 +60,13 @@ class ApiContext:
             if self._publisher is None:
                 self._publisher = InteractionPublisher(self.settings)
             return self._publisher
+
+    def corrections(self) -> CorrectionPublisher:
+        """The producer for stewards' corrections, made on first use."""
+        with self._publisher_lock:
+            if self._corrections is None:
+                self._corrections = CorrectionPublisher(self.settings, self.correction_timeout_s)
+            return self._corrections
 
     @classmethod
     def create(

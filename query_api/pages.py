@@ -8,7 +8,7 @@ query is not shown to anyone until it is added here."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +29,40 @@ class PersonDetails(BaseModel):
     gender: str = Field(description="F, M, X or U; empty when not given.")
 
 
+class Contribution(BaseModel):
+    """One field's part in a link, as the resolver weighed it."""
+
+    field: str = Field(
+        description="given_name, family_name, date_of_birth, gender, residence, nhs_number "
+        "or partner_record; or one of the resolver's checks: twin_check, names (given and "
+        "family written the other way round)."
+    )
+    level: str = Field(description="The agreement level, e.g. exact, nickname, same_address.")
+    words: str = Field(description='The level in words, e.g. "given name a known short form".')
+    weight: float = Field(description="Bits it added to the match weight (negative: against).")
+
+
+class Why(BaseModel):
+    """Why a record belongs to the person, or why two identities were merged: the
+    resolver's explanation, worded by ``mast_core.linkage.explanation``."""
+
+    sentence: str = Field(
+        description='e.g. "date of birth exact, family name exact, given name a known short '
+        'form, same address: very strong"; for the first record of a person, "the first '
+        'record of this person: no earlier record matched". A record stored before its '
+        "contributions were kept says what the resolver said then."
+    )
+    strength: Literal["very strong", "strong", "possible", "weak"] | None = Field(
+        description="From the match probability; null for a record linked by no comparison "
+        "(the first of a person, or the same details as an earlier record)."
+    )
+    match_weight: float | None = Field(description="Log2 odds that the records are one person.")
+    contributions: list[Contribution] = Field(
+        description="Strongest evidence first, evidence against after it, fields not on both "
+        "records last; empty when there was no comparison or it was not kept."
+    )
+
+
 class AgencyRecord(PersonDetails):
     """One partner record (agency, system, reference): how that agency knows the person."""
 
@@ -40,6 +74,7 @@ class AgencyRecord(PersonDetails):
     last_seen: datetime
     events: int
     contact: Contact
+    why: Why = Field(description="How this partner record's earliest interaction was linked.")
 
 
 class KnownAddress(BaseModel):
@@ -67,6 +102,10 @@ class Interaction(BaseModel):
     case_status: str | None
     address_id: str | None
     contact: Contact
+
+
+class PersonInteraction(Interaction):
+    why: Why = Field(description="Why this record belongs to the person.")
 
 
 class OpenCase(BaseModel):
@@ -107,9 +146,54 @@ class PersonPage(BaseModel):
     records: list[AgencyRecord]
     addresses: list[KnownAddress]
     timeline: list[MonthCount] = Field(description="Interactions by month and agency.")
-    interactions: list[Interaction] = Field(description="The latest first (1,000 at most).")
+    interactions: list[PersonInteraction] = Field(description="The latest first (1,000 at most).")
     open_cases: list[OpenCase]
     alerts: list[Alert]
+
+
+class TriggeringEvent(BaseModel):
+    agency: str | None = Field(
+        description="Null when the event is not one of this person's records: a merge made "
+        "when records kept apart were judged again names the event being resolved then."
+    )
+    event_id: str
+
+
+class MergeEntry(BaseModel):
+    """Two identities found to be one person: the retired id's records joined the
+    surviving id's."""
+
+    kind: Literal["merge"] = Field(description="What happened: a merge, or a split (below).")
+    merge_id: str
+    at: datetime
+    surviving_person_id: str
+    retired_person_id: str
+    triggered_by: TriggeringEvent | None = Field(description="The event that brought it about.")
+    why: Why = Field(description="The evidence that the two were one person.")
+
+
+class SplitEntry(BaseModel):
+    """A merge undone by a steward's decision on a dispute: the restored id is a person of
+    its own again, with the records the merge had moved, and the two are never merged
+    again. The merge stays in the history before it."""
+
+    kind: Literal["split"]
+    split_id: str
+    merge_id: str = Field(description="The merge undone.")
+    at: datetime
+    surviving_person_id: str
+    restored_person_id: str
+    moved_records: int = Field(description="Distinct records that went back to the restored id.")
+    correction_id: str
+
+
+class PersonHistory(BaseModel):
+    person_id: str = Field(description="The person's current id.")
+    requested_id: str = Field(description="The id asked for: a retired id opens its person.")
+    merged_ids: list[str] = Field(description="Ids retired into this person.")
+    entries: list[Annotated[MergeEntry | SplitEntry, Field(discriminator="kind")]] = Field(
+        description="The merges and splits this person's ids took part in, latest first."
+    )
 
 
 class Address(BaseModel):

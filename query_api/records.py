@@ -1,5 +1,7 @@
 """What a person page and an address page show: the minimum dataset, the contact to call, a
-timeline by agency by month, open cases and alerts. Never case notes: MAST holds none.
+timeline by agency by month, open cases and alerts; on a person page, why each record is
+theirs (``mast_core.linkage.explanation``), and their merge history. Never case notes: MAST
+holds none.
 
 A record replayed after a crash is shown once: interactions are read with ``LIMIT 1 BY
 agency, event_id`` rather than FINAL, which would merge every part of every partition a person
@@ -9,15 +11,22 @@ merges: a person is their current id and every id retired into it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+from mast_core.linkage.explanation import Explanation, explain_link, explain_record
+from mast_core.linkage.scoring import Contribution
 from query_api.reads import Reader
 from sinks.clickhouse.tables import (
     ALERT_COLUMNS,
     ALERTS,
+    IDENTITY_MERGES,
+    IDENTITY_SPLITS,
+    MERGE_COLUMNS,
     RESOLVED_INTERACTIONS,
+    SPLIT_COLUMNS,
     named,
     select_list,
 )
@@ -50,6 +59,13 @@ EVENT_COLUMNS: tuple[str, ...] = (
 )
 """The columns of ``resolved_interactions`` a page reads (``ResolvedRow``'s names), each
 row read back by these names."""
+WHY_COLUMNS: tuple[str, ...] = ("match_weight", "match_reason", "match_contributions")
+"""What the person page reads besides, to say why each record belongs to the person."""
+PERSON_EVENT_COLUMNS = EVENT_COLUMNS + WHY_COLUMNS
+_PERSON_EVENTS = (
+    "SELECT " + select_list(PERSON_EVENT_COLUMNS) + " FROM " + RESOLVED_INTERACTIONS + " "  # noqa: S608 - constant names
+    "WHERE person_id IN {ids:Array(String)} "
+)
 _EVENTS = "SELECT " + select_list(EVENT_COLUMNS) + " FROM " + RESOLVED_INTERACTIONS + " "  # noqa: S608 - constant names
 _OF_PEOPLE = _EVENTS + "WHERE person_id IN {ids:Array(String)} "
 _PEOPLE_AT = (
@@ -76,11 +92,14 @@ class Records(Reader):
         current = self.current_person(person_id)
         ids = sorted(self.owners([current]), key=lambda i: (i != current, i))
         events = self._events(
-            _OF_PEOPLE + _LATEST_FIRST + _ONCE + "LIMIT {limit:UInt32}",
+            _PERSON_EVENTS + _LATEST_FIRST + _ONCE + "LIMIT {limit:UInt32}",
             {"ids": ids, "limit": INTERACTION_LIMIT},
+            PERSON_EVENT_COLUMNS,
         )
         if not events:
             return None
+        for event in events:
+            event["why"] = _why(event, merged_later=event["person_id"] != current)
         if len(events) < INTERACTION_LIMIT:
             timeline = _timeline(events)
         else:  # the page lists the latest; the timeline still counts every interaction
@@ -102,9 +121,60 @@ class Records(Reader):
             "records": _records_by_agency(events),
             "addresses": _addresses(events),
             "timeline": timeline,
-            "interactions": [_interaction(e) for e in events],
+            "interactions": [{**_interaction(e), "why": e["why"]} for e in events],
             "open_cases": _open_cases(events),
             "alerts": self.alerts(ids, addresses),
+        }
+
+    def history(self, person_id: str) -> dict[str, Any] | None:
+        """The merges this person's identity took part in, latest first: every merge that
+        retired one of their ids or kept one (chains followed), each with its evidence in
+        words and the event that triggered it. None for an id no record was resolved to."""
+        current = self.current_person(person_id)
+        ids = sorted(self.owners([current]), key=lambda i: (i != current, i))
+        held = self.rows(
+            "SELECT 1 FROM " + RESOLVED_INTERACTIONS + " "  # noqa: S608 - constant names
+            "WHERE person_id IN {ids:Array(String)} LIMIT 1",
+            {"ids": ids},
+        )
+        if not held:
+            return None
+        merges = named(
+            MERGE_COLUMNS,
+            self.rows(
+                "SELECT " + select_list(MERGE_COLUMNS) + " FROM " + IDENTITY_MERGES + " FINAL "  # noqa: S608 - constant names
+                "WHERE retired_person_id IN {ids:Array(String)} "
+                "OR surviving_person_id IN {ids:Array(String)} "
+                "ORDER BY merged_at DESC, merge_id",
+                {"ids": ids},
+            ),
+        )
+        triggers = sorted({m["triggered_by_event_id"] for m in merges} - {None})
+        agencies: dict[str, set[str]] = {}
+        if triggers:
+            for agency, event_id in self.rows(
+                "SELECT DISTINCT agency, event_id FROM " + RESOLVED_INTERACTIONS + " "  # noqa: S608 - constant names
+                "WHERE person_id IN {ids:Array(String)} AND event_id IN {events:Array(String)}",
+                {"ids": ids, "events": triggers},
+            ):
+                agencies.setdefault(str(event_id), set()).add(str(agency))
+        splits = named(
+            SPLIT_COLUMNS,
+            self.rows(
+                "SELECT " + select_list(SPLIT_COLUMNS) + " FROM " + IDENTITY_SPLITS + " FINAL "  # noqa: S608 - constant names
+                "WHERE restored_person_id IN {ids:Array(String)} "
+                "OR surviving_person_id IN {ids:Array(String)}",
+                {"ids": ids},
+            ),
+        )
+        entries = [_merge_entry(m, agencies) for m in merges] + [
+            {"kind": "split", "at": split.pop("split_at"), **split} for split in splits
+        ]
+        return {
+            "person_id": current,
+            "requested_id": person_id,
+            "merged_ids": ids[1:],
+            "entries": sorted(entries, key=lambda e: e["at"], reverse=True),
         }
 
     # Address ----------------------------------------------------------------------------------
@@ -223,8 +293,65 @@ class Records(Reader):
                 grouped.setdefault(subject_of(event), []).append(event)
         return grouped
 
-    def _events(self, sql: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
-        return named(EVENT_COLUMNS, self.rows(sql, parameters))
+    def _events(
+        self, sql: str, parameters: dict[str, Any], columns: Sequence[str] = EVENT_COLUMNS
+    ) -> list[dict[str, Any]]:
+        return named(columns, self.rows(sql, parameters))
+
+
+def _contributions(stored: str) -> list[Contribution] | None:
+    """A JSON list of {field, level, weight} as stored; None for '' (not known: stored
+    before the contributions were)."""
+    if not stored:
+        return None
+    return [Contribution(c["field"], c["level"], float(c["weight"])) for c in json.loads(stored)]
+
+
+def _why_of(explanation: Explanation) -> dict[str, Any]:
+    return {
+        "sentence": explanation.sentence,
+        "strength": explanation.strength,
+        "match_weight": explanation.match_weight,
+        "contributions": [
+            {"field": w.field, "level": w.level, "words": w.words, "weight": w.weight}
+            for w in explanation.contributions
+        ],
+    }
+
+
+def _why(event: dict[str, Any], *, merged_later: bool) -> dict[str, Any]:
+    """Why a record belongs to the person, from what the resolver stored with it."""
+    return _why_of(
+        explain_record(
+            _contributions(event["match_contributions"]),
+            event["match_weight"],
+            event["match_reason"],
+            merged_later=merged_later,
+        )
+    )
+
+
+def _merge_entry(merge: dict[str, Any], agencies: dict[str, set[str]]) -> dict[str, Any]:
+    """A merge as the history shows it. The triggering event's agency is known when the
+    event is one of this person's records (as it is when a record matched both); a merge
+    made when records kept apart were judged again names the event being resolved then,
+    which may be anyone's: its agency is not shown."""
+    event_id = merge["triggered_by_event_id"]
+    found = agencies.get(event_id or "", set())
+    evidence = _contributions(merge["evidence"]) or []
+    return {
+        "kind": "merge",
+        "merge_id": merge["merge_id"],
+        "at": merge["merged_at"],
+        "surviving_person_id": merge["surviving_person_id"],
+        "retired_person_id": merge["retired_person_id"],
+        "triggered_by": (
+            None
+            if event_id is None
+            else {"agency": next(iter(found)) if len(found) == 1 else None, "event_id": event_id}
+        ),
+        "why": _why_of(explain_link(evidence, float(merge["match_weight"]))),
+    }
 
 
 def _details(event: dict[str, Any]) -> dict[str, Any]:
@@ -290,6 +417,7 @@ def _records_by_agency(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "contact": _interaction(event)["contact"],
             }
         record["first_seen"] = event["event_time"]
+        record["why"] = event["why"]  # the earliest's: how this partner record was linked
         record["events"] += 1
     return sorted(records.values(), key=lambda r: (r["agency"], str(r["source_record_id"])))
 

@@ -23,7 +23,9 @@ from mast_core.settings import Settings
 
 _HASHER = PasswordHasher()
 ALGORITHM = "HS256"
-ROLES = ("practitioner", "manager", "admin")
+ROLES = ("practitioner", "manager", "admin", "steward")
+"""``steward``: the partnership's data-quality officer, who decides disputed records
+(``query_api.stewards``)."""
 
 
 def hash_password(password: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import faust
@@ -56,16 +56,25 @@ def group_id(settings: Settings, roles: frozenset[str]) -> str:
 def role_topics(settings: Settings, role: str) -> list[str]:
     """The topics a role consumes."""
     if role == "validate":
-        return [settings.interactions_topic]
+        return [settings.interactions_topic, settings.corrections_topic]
     if role == "resolve":
         return [settings.accepted_interactions_topic]
     return [
         settings.resolved_interactions_topic,
         settings.identity_merges_topic,
+        settings.identity_splits_topic,
         settings.alerts_topic,
         settings.dead_letter_topic,
         settings.linkage_parameters_topic,
     ]
+
+
+Located = tuple[bytes | None, str, int, int]
+"""A consumed message's value with where it was read: topic, partition, offset."""
+
+
+def _located(message: Any) -> Located:
+    return (message.value, message.topic, message.partition, message.offset)
 
 
 @contextlib.contextmanager
@@ -105,22 +114,21 @@ def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
 
     if "validate" in roles:
 
-        @app.agent(topic(settings.interactions_topic), name="validate")
-        async def validate(stream: Any) -> None:
-            with _crashes_halt(pipeline, "validate"):
-                async for batch in stream.take_events(VALIDATE_BATCH, within=STAGE_WAIT_S):
-                    pipeline.validate(
-                        [
-                            (
-                                e.message.value,
-                                e.message.topic,
-                                e.message.partition,
-                                e.message.offset,
-                            )
-                            for e in batch
-                        ]
-                    )
-                    pipeline.publisher.flush_blocking()
+        def passing_on(name: str, source: str, handle: Callable[[list[Located]], int]) -> None:
+            """An agent that hands each batch of messages, as (value, topic, partition,
+            offset), to ``handle`` and lets it be acknowledged once what it produced is in
+            Kafka: validation of events, and the forwarding of stewards' corrections."""
+
+            async def agent(stream: Any) -> None:
+                with _crashes_halt(pipeline, name):
+                    async for batch in stream.take_events(VALIDATE_BATCH, within=STAGE_WAIT_S):
+                        handle([_located(e.message) for e in batch])
+                        pipeline.publisher.flush_blocking()
+
+            app.agent(topic(source), name=name)(agent)
+
+        passing_on("validate", settings.interactions_topic, pipeline.validate)
+        passing_on("corrections", settings.corrections_topic, pipeline.forward_corrections)
 
     if "resolve" in roles:
 
@@ -130,7 +138,9 @@ def build_app(pipeline: Pipeline, roles: frozenset[str]) -> faust.App:
                 async for batch in stream.take_events(RESOLVE_BATCH, within=STAGE_WAIT_S):
                     for event in batch:
                         message = event.message
-                        pipeline.resolve(message.value, message.offset, message.timestamp)
+                        pipeline.resolve(
+                            message.value, message.offset, message.timestamp, message.headers
+                        )
                     pipeline.publisher.flush_blocking()
                     pipeline.maybe_checkpoint()
 

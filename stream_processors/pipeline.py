@@ -26,7 +26,9 @@ from confluent_kafka import KafkaException, TopicPartition
 from mast_core.avro import (
     ACCEPTED_BATCH,
     ALERT,
+    CORRECTION,
     IDENTITY_MERGE,
+    IDENTITY_SPLIT,
     INTERACTION,
     RESOLVED_INTERACTION,
     EnvelopeEncoder,
@@ -46,6 +48,13 @@ from messaging.clients import make_consumer
 from messaging.dead_letters import dead_letter, encode_dead_letter
 from messaging.parameter_sets import encode_parameter_set, timestamp_ms
 from stream_processors import metrics
+from stream_processors.corrections import (
+    CORRECTION_HEADER,
+    CORRECTION_MARK,
+    Headers,
+    apply_correction,
+    is_correction,
+)
 from stream_processors.publishing import OutputPublisher
 from stream_processors.resolution import ResolutionStage
 
@@ -217,6 +226,8 @@ class Pipeline:
         self._merge_codec = codec(IDENTITY_MERGE)
         self._alert_codec = codec(ALERT)
         self._batch_codec = codec(ACCEPTED_BATCH)
+        self._correction_codec = codec(CORRECTION)
+        self._split_codec = codec(IDENTITY_SPLIT)
 
     def halt(self, agent: str) -> NoReturn:
         """Stop the process (``halt_process``). An error that escapes an agent's loop (Kafka
@@ -256,6 +267,28 @@ class Pipeline:
             )
         self.health.count("accepted", len(accepted))
         return len(accepted)
+
+    def forward_corrections(self, messages: Sequence[tuple[bytes | None, str, int, int]]) -> int:
+        """Append stewards' corrections, each of (value, topic, partition, offset), to the
+        accepted log in order, marked by their header: the resolver then meets each at one
+        place among the events, the same place on every replay. What does not decode as a
+        correction goes to the dead-letter topic. Returns the number forwarded."""
+        forwarded = 0
+        for raw, topic, partition, offset in messages:
+            try:
+                self._correction_codec.decode(raw or b"")
+            except MastError as error:
+                self._dead_letter(error, topic, partition, offset, raw)
+                continue
+            self.publisher.send(
+                self.settings.accepted_interactions_topic,
+                raw or b"",
+                timestamp_ms=now_ms(),
+                headers=[(CORRECTION_HEADER, CORRECTION_MARK)],
+            )
+            forwarded += 1
+        self.health.count("corrections_forwarded", forwarded)
+        return forwarded
 
     def _placeholder_birth_date(self, event: InteractionEvent) -> None:
         """Counted per feed (agency and partner system), so a partner can be told."""
@@ -301,11 +334,22 @@ class Pipeline:
             raise RecoveryError("this process does not resolve (its roles exclude 'resolve')")
         return self.stage
 
-    def resolve(self, raw: bytes | None, offset: int, timestamp_s: float | None) -> None:
-        """Resolve one accepted-log message: a batch of events, in order. ``timestamp_s`` is
-        the message's Kafka timestamp, which validation set to the events' received time."""
+    def resolve(
+        self,
+        raw: bytes | None,
+        offset: int,
+        timestamp_s: float | None,
+        headers: Headers = None,
+    ) -> None:
+        """Resolve one accepted-log message: a batch of events, in order, or a steward's
+        correction (marked by its header). ``timestamp_s`` is the message's Kafka
+        timestamp, which validation set to the events' received time."""
         stage = self._stage()
         if not stage.accepts(offset):
+            return
+        if is_correction(headers):
+            self._correct(stage, raw, offset, timestamp_s)
+            stage.done(offset)
             return
         topic = self.settings.accepted_interactions_topic
         try:
@@ -328,6 +372,35 @@ class Pipeline:
                 stage.forget(event)
                 self._failed("resolution", error, topic, 0, offset, item)
         stage.done(offset)
+
+    def _correct(
+        self, stage: ResolutionStage, raw: bytes | None, offset: int, timestamp_s: float | None
+    ) -> None:
+        """Apply one correction and publish what it changed; one that cannot be applied
+        goes to the dead-letter topic with its reason, and the stage goes on."""
+        topic = self.settings.accepted_interactions_topic
+        try:
+            received_at = received_time(timestamp_s)
+            correction = self._correction_codec.decode(raw or b"")
+            output = apply_correction(stage, correction, received_at)
+        except MastError as error:
+            self._dead_letter(error, topic, 0, offset, raw)
+            return
+        except Exception as error:  # a bug must not stop the stage
+            self._failed("correction", error, topic, 0, offset, raw)
+            return
+        for split in output.splits:
+            self.publisher.send(
+                self.settings.identity_splits_topic,
+                self._split_codec.encode(split),
+                split["surviving_person_id"].encode(),
+            )
+        self.health.count("splits", len(output.splits))
+        log.info(
+            "correction %s applied: %d merge(s) undone",
+            correction["correction_id"],
+            len(output.splits),
+        )
 
     def _resolve_one(
         self, stage: ResolutionStage, event: InteractionEvent, raw: bytes, received_at: datetime

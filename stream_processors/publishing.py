@@ -40,7 +40,12 @@ class OutputPublisher:
             self._failures.append(f"{message.topic()}: {error.str()}")
 
     def send(
-        self, topic: str, value: bytes, key: bytes | None = None, timestamp_ms: int = 0
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | None = None,
+        timestamp_ms: int = 0,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
     ) -> None:
         """Queue one message; ``timestamp_ms`` sets its Kafka timestamp (0: the time of this
         call, librdkafka's default)."""
@@ -52,6 +57,7 @@ class OutputPublisher:
                     key=key,
                     on_delivery=self._on_delivery,
                     timestamp=timestamp_ms,
+                    headers=headers,
                 )
                 self._sent[topic] = self._sent.get(topic, 0) + 1
                 break

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from mast_core.escalation.rules import load_rules
 from mast_core.events import InteractionEvent
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.resolver import STATE_FORMAT, Merge, Resolution, Resolver
+from mast_core.linkage.scoring import Contribution
 from mast_core.normalise.dates import parse_birth_date
 from mast_core.seen_events import SeenEvents
 from mast_core.state_files import StateFileError, read_state, write_state
@@ -94,6 +96,9 @@ class ResolutionStage:
     its set is published with the next event."""
     published_at: datetime | None = None
     """When that set came into force: the received time of the event it was handed out with."""
+    corrections_applied: frozenset[str] | set[str] = frozenset()
+    """Ids of the stewards' corrections already applied (``stream_processors.corrections``):
+    the API publishes a decision again under the same id when Kafka's answer was lost."""
 
     def __init__(
         self,
@@ -217,6 +222,7 @@ class ResolutionStage:
                 "resolved_at": received_at,
                 "search_keys": list(resolution.keys),
                 "parameters_version": resolution.parameters_version,
+                "match_contributions": contribution_records(resolution.contributions),
             },
             merges=[merge_record(merge, received_at) for merge in resolution.merges],
             alerts=[alert.to_record() for alert in alerts],
@@ -288,8 +294,12 @@ def merge_record(merge: Merge, merged_at: datetime) -> dict[str, Any]:
         "retired_person_id": merge.retired_person_id,
         "triggered_by_event_id": merge.triggered_by_event_id,
         "match_weight": merge.match_weight,
-        "evidence": [
-            {"field": c.field, "level": c.level, "weight": c.weight} for c in merge.evidence
-        ],
+        "evidence": contribution_records(merge.evidence),
         "merged_at": merged_at,
     }
+
+
+def contribution_records(contributions: Iterable[Contribution]) -> list[dict[str, Any]]:
+    """Per-field contributions as Avro ``FieldContribution`` records: a merge's evidence,
+    a resolved interaction's ``match_contributions`` (v4)."""
+    return [{"field": c.field, "level": c.level, "weight": c.weight} for c in contributions]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mast_core.avro import ACCEPTED_BATCH, codec
@@ -10,6 +13,12 @@ from mast_core.linkage.profile import Profile, build_profile
 from mast_core.normalise.postcodes import normalise_postcode
 
 _counter = iter(range(10**9))
+
+
+def letters(hex_digits: str) -> str:
+    """Hex digits as lower-case letters, for a name of a test run's own (a name never holds
+    digits): ``"Brack" + letters(run)``."""
+    return "".join(chr(ord("a") + int(c, 16) % 26) for c in hex_digits)
 
 
 def event_dict(**overrides: Any) -> dict[str, Any]:
@@ -105,6 +114,63 @@ def bridge_trio() -> list[InteractionEvent]:
             event_id="b",
         ),
         person_event(agency="POLICE", record="P-7", nhs="9434765919", event_id="c"),
+    ]
+
+
+def alert_row(
+    rule: str,
+    subject: str,
+    counts: dict[str, int],
+    *,
+    alert_id: str | None = None,
+    severity: str = "HIGH",
+    kind: str = "PERSON",
+    evidence: Sequence[str] = ("e1",),
+    summary: str | None = None,
+    ended: timedelta = timedelta(0),
+) -> dict[str, Any]:
+    """An alert as the sink stores it, raised now, its 30-day window ending ``ended`` ago;
+    its summary is the rule unless given, and without an ``alert_id`` it gets a fresh one."""
+    now = datetime.now(UTC)
+    return {
+        "alert_id": alert_id or f"AL{uuid.uuid4().hex[:12]}",
+        "rule_id": rule,
+        "severity": severity,
+        "subject_kind": kind,
+        "subject_id": subject,
+        "window_start": now - ended - timedelta(days=30),
+        "window_end": now - ended,
+        "counts_by_agency": counts,
+        "evidence_event_ids": list(evidence),
+        "summary": rule if summary is None else summary,
+        "raised_at": now,
+    }
+
+
+def namesake_trio(family: str, id_prefix: str, **peggy: Any) -> list[InteractionEvent]:
+    """Margaret (born 1957-02-13) known to the police; the same woman as Peggy to health
+    (``peggy`` varies her record's details); and a namesake Margaret born in 1990 in
+    Birmingham: three records of ``family``, two people. Event ids ``<id_prefix>-1`` to
+    ``-3``."""
+    return [
+        person_event(given="Margaret", family=family, dob="1957-02-13", event_id=f"{id_prefix}-1"),
+        person_event(
+            given="Peggy",
+            family=family,
+            dob="1957-02-13",
+            agency="HEALTH",
+            event_id=f"{id_prefix}-2",
+            **peggy,
+        ),
+        person_event(
+            given="Margaret",
+            family=family,
+            dob="1990-06-30",
+            line1="3 Oak Road",
+            postcode="B1 1AA",
+            town="Birmingham",
+            event_id=f"{id_prefix}-3",
+        ),
     ]
 
 

@@ -59,10 +59,20 @@ class Rule(BaseModel):
         return self
 
 
+LATE_DAYS = 90
+"""How late evidence may arrive and still be judged as if it had arrived in order, unless the
+rules file says otherwise (``late_days``)."""
+
+
 class RuleSet(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rules: tuple[Rule, ...]
+    late_days: int = Field(default=LATE_DAYS, ge=0)
+    """Windows ending up to this many days before the newest event known for their subject
+    are judged again when evidence for them arrives late; older ones are not (their events
+    are no longer held). The engine keeps each subject's events for ``longest_days`` plus
+    this, so the figure is a trade of memory for tolerance of late partners."""
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RuleSet:
@@ -73,7 +83,7 @@ class RuleSet(BaseModel):
 
     @property
     def longest_days(self) -> int:
-        """How much history the engine must keep: the longest window plus baseline."""
+        """How much history one window needs: the longest window plus baseline."""
         return max(
             (r.window_days + (r.rise.baseline_days if r.rise else 0) for r in self.rules),
             default=0,

@@ -19,6 +19,13 @@ from mast_core.events import InteractionEvent
 from mast_core.linkage.addresses import AddressResolver
 from mast_core.linkage.blocking import BlockIndex, filed_keys, lookup_keys
 from mast_core.linkage.comparison import FIELDS, PARTNER_RECORD
+from mast_core.linkage.explanation import (
+    AMBIGUOUS,
+    EXACT_REPEAT,
+    NEW_PERSON,
+    NEW_PERSON_FOR_REVIEW,
+    NO_NAME,
+)
 from mast_core.linkage.learning import Estimate, Learner, LearningSchedule
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile, build_profile
@@ -311,12 +318,12 @@ class Resolver:
                 holder.person_id,
                 address_id,
                 None,
-                "same details as before",
+                EXACT_REPEAT,
                 keys=tuple(filed_keys(profile)),
                 parameters_version=self.parameters.version,
             )
         if profile.is_empty:
-            return self._new_identity(event, profile, address_id, (), "no name to link on", [])
+            return self._new_identity(event, profile, address_id, (), NO_NAME, [])
 
         keys = filed_keys(profile)
         best = self._score_candidates(profile)
@@ -336,7 +343,7 @@ class Resolver:
         ]
         if not matches:
             self.stats.possible_matches += bool(possible)
-            reason = "new person; possible match kept for review" if possible else "new person"
+            reason = NEW_PERSON_FOR_REVIEW if possible else NEW_PERSON
             top = max((c.weight for c in best.values()), default=None)
             near = top is not None and top >= params.match_threshold - REDO_MARGIN
             resolution = self._new_identity(
@@ -364,7 +371,7 @@ class Resolver:
                     profile,
                     address_id,
                     tuple(self._possible(profile, i, c) for i, c in matches),
-                    "ambiguous; kept apart for review",
+                    AMBIGUOUS,
                     keys,
                     redo=True,
                 )
@@ -596,8 +603,9 @@ class Resolver:
         if self.identities[retired].alive:
             raise ResolverError(f"merge {merge_id} was already split")
         survivor = self._current(self.identity_by_person[merge.surviving_person_id])
-        moved = set(merge.moved_profiles)
         kept = self.identities[survivor]
+        # only what the survivor still holds: a later merge's split may have taken some back
+        moved = set(merge.moved_profiles) & set(kept.members)
         kept.members = [number for number in kept.members if number not in moved]
         restored = self.identities[retired]
         restored.members = sorted(moved)

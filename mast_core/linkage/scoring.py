@@ -25,6 +25,10 @@ from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile
 
 TWIN_CHECK = "twin_check"
+TWIN_LEVEL = "given differs, birth same"
+NAMES = "names"
+"""A contribution of no weight marking that the names agreed only with given and family
+written the other way round (``swapped``): the name fields' levels are read that way."""
 _SAME_BIRTH = frozenset({"exact", "swapped", "typo"})
 _SAME_FAMILY = frozenset({"exact", "part", "typo"})
 SAME_FAMILY = frozenset({"exact", "part", "typo", "fuzzy"})
@@ -53,7 +57,7 @@ class Score:
         parts = [
             f"{c.field.replace('_', ' ')} {c.level.replace('_', ' ')}"
             for c in sorted(self.contributions, key=lambda c: -abs(c.weight))
-            if c.level != "missing"
+            if c.level != "missing" and c.field != NAMES
         ]
         if self.names_swapped:
             parts.insert(0, "names swapped")
@@ -150,7 +154,9 @@ class Scorer:
         penalty = self._twin_penalty(a, b, levels)
         if penalty:
             total += penalty
-            contributions.append(Contribution(TWIN_CHECK, "given differs, birth same", penalty))
+            contributions.append(Contribution(TWIN_CHECK, TWIN_LEVEL, penalty))
+        if swapped:
+            contributions.append(Contribution(NAMES, "swapped", 0.0))
         return Score(round(total, 3), tuple(contributions), swapped)
 
     def score(self, a: Profile, b: Profile) -> Score:

@@ -10,6 +10,7 @@ that is not one) is a 422 with a sentence saying what to give instead."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
@@ -22,7 +23,7 @@ from query_api.answers import refusals
 from query_api.audited import Audited, Declared, Trail, auditing, declared_purpose
 from query_api.bodies import RequestBody
 from query_api.context import Context, SignedIn
-from query_api.pages import AddressPage, PersonPage
+from query_api.pages import AddressPage, PersonHistory, PersonPage
 from query_api.records import Records
 from query_api.search import (
     AddressQuery,
@@ -176,6 +177,7 @@ SEARCH_PERSONS = Audited("search_persons")
 SEARCH_ADDRESSES = Audited("search_addresses")
 VIEW_PERSON = Audited("view_person", asked=("person_id",), person="person_id")
 VIEW_ADDRESS = Audited("view_address", asked=("address_id",), address="address_id")
+VIEW_HISTORY = Audited("view_identity_history", asked=("person_id",), person="person_id")
 
 PurposeParam = Annotated[
     str | None, Query(description=PURPOSE_DESCRIPTION, json_schema_extra={PURPOSES: True})
@@ -208,7 +210,13 @@ DETAIL_IN_URL = (
 
 
 def _declare_view(
-    trail: Trail, purpose: str | None, detail: str, raw: Request | None, **named: list[str]
+    trail: Trail,
+    purpose: str | None,
+    detail: str,
+    raw: Request | None,
+    *,
+    person_ids: Sequence[str] = (),
+    address_ids: Sequence[str] = (),
 ) -> None:
     """The purpose of a view, from the query (code only) or a body (code and detail). A
     detail in the URL is refused, audited without it, so that nobody learns to send it."""
@@ -217,9 +225,10 @@ def _declare_view(
         trail.refuse(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             DETAIL_IN_URL.format(path=raw.scope["route"].path),
-            **named,
+            person_ids=person_ids,
+            address_ids=address_ids,
         )
-    trail.require_purpose(purpose, detail, **named)
+    trail.require_purpose(purpose, detail, person_ids=person_ids, address_ids=address_ids)
 
 
 @auditing(VIEW_PERSON)
@@ -236,6 +245,24 @@ def _person_view_posted(
     ctx: Context, who: SignedIn, person_id: SubjectId, body: PageRequest
 ) -> Declared[str]:
     trail = Trail(ctx, who, VIEW_PERSON)
+    _declare_view(trail, body.purpose, body.purpose_detail.strip(), None, person_ids=[person_id])
+    return Declared(trail, person_id)
+
+
+@auditing(VIEW_HISTORY)
+def _history_view(
+    ctx: Context, who: SignedIn, person_id: SubjectId, raw: Request, purpose: PurposeParam = None
+) -> Declared[str]:
+    trail = Trail(ctx, who, VIEW_HISTORY)
+    _declare_view(trail, purpose, "", raw, person_ids=[person_id])
+    return Declared(trail, person_id)
+
+
+@auditing(VIEW_HISTORY)
+def _history_view_posted(
+    ctx: Context, who: SignedIn, person_id: SubjectId, body: PageRequest
+) -> Declared[str]:
+    trail = Trail(ctx, who, VIEW_HISTORY)
     _declare_view(trail, body.purpose, body.purpose_detail.strip(), None, person_ids=[person_id])
     return Declared(trail, person_id)
 
@@ -262,6 +289,8 @@ PersonSearchAsked = Annotated[Declared[PersonSearchRequest], Depends(_person_sea
 AddressSearchAsked = Annotated[Declared[AddressSearchRequest], Depends(_address_search)]
 PersonView = Annotated[Declared[str], Depends(_person_view)]
 PersonViewPosted = Annotated[Declared[str], Depends(_person_view_posted)]
+HistoryView = Annotated[Declared[str], Depends(_history_view)]
+HistoryViewPosted = Annotated[Declared[str], Depends(_history_view_posted)]
 AddressView = Annotated[Declared[str], Depends(_address_view)]
 AddressViewPosted = Annotated[Declared[str], Depends(_address_view_posted)]
 
@@ -402,6 +431,54 @@ def _person_page(view: Declared[str]) -> PersonPage:
         event_ids=[i["event_id"] for i in page["interactions"]],
     )
     return PersonPage.model_validate(page)
+
+
+PERSON_HISTORY = "A person's merge history: each merge of their ids, when, why, and what set it off"
+
+
+@router.get(
+    "/persons/{person_id}/history",
+    summary=PERSON_HISTORY,
+    responses=refusals(404, _404="No such person (audited as `not_found`)."),
+)
+def get_person_history(view: HistoryView) -> PersonHistory:
+    """The purpose code in the query; a ``purpose_detail`` there is refused (use the POST)."""
+    return _person_history(view)
+
+
+@router.post(
+    "/persons/{person_id}/history/view",
+    summary=PERSON_HISTORY + " (the purpose and its detail in the body)",
+    responses=refusals(400, 404, 413, _404="No such person (audited as `not_found`)."),
+)
+def view_person_history(view: HistoryViewPosted) -> PersonHistory:
+    """The same history as the GET, opened with a purpose whose detail stays out of URLs."""
+    return _person_history(view)
+
+
+def _person_history(view: Declared[str]) -> PersonHistory:
+    trail, person_id = view.trail, view.asked
+    history = Records(trail.ctx.client, trail.ctx.lock).history(person_id)
+    if history is None:
+        trail.refuse(
+            status.HTTP_404_NOT_FOUND,
+            "no such person",
+            outcome="not_found",
+            asked={"person_id": person_id},
+            person_ids=[person_id],
+        )
+    trail.record(
+        asked={"person_id": person_id},
+        person_ids=[history["person_id"], *history["merged_ids"]],
+        event_ids=sorted(
+            {
+                e["triggered_by"]["event_id"]
+                for e in history["entries"]
+                if e["triggered_by"] and e["triggered_by"]["agency"]
+            }
+        ),
+    )
+    return PersonHistory.model_validate(history)
 
 
 @router.get(

@@ -8,11 +8,12 @@ import { renderAddress } from "./page-address.js";
 import { renderAddressSearch } from "./page-addresses.js";
 import { renderAlerts } from "./page-alerts.js";
 import { renderAudit } from "./page-audit.js";
+import { renderDisputes } from "./page-disputes.js";
 import { renderPerson } from "./page-person.js";
 import { renderSearch } from "./page-search.js";
 import { renderSignIn } from "./page-signin.js";
 import { renderStats } from "./page-stats.js";
-import { forget, isManager, session, token } from "./state.js";
+import { forget, isManager, isSteward, session, token } from "./state.js";
 import { navigate } from "./view.js";
 
 const PAGES = {
@@ -23,7 +24,17 @@ const PAGES = {
   alerts: renderAlerts,
   stats: renderStats,
   audit: renderAudit,
+  disputes: renderDisputes,
 };
+
+/** Which navigation items each role sees (`data-role` in index.html). */
+const SHOWN = {
+  "look-up": () => !isSteward(),
+  manager: isManager,
+  steward: isSteward,
+};
+
+const home = () => (isSteward() ? "disputes" : "search");
 
 function signOut(message) {
   forget();
@@ -43,8 +54,8 @@ async function start() {
   nav.hidden = false;
   document.getElementById("who").textContent =
     `${session.me.username} · ${label(session.me.organisation)} · ${session.me.role}`;
-  for (const item of nav.querySelectorAll("[data-role=manager]")) item.hidden = !isManager();
-  if (!window.location.hash || window.location.hash === "#/") window.location.hash = "#/search";
+  for (const item of nav.querySelectorAll("[data-role]")) item.hidden = !SHOWN[item.dataset.role]();
+  if (!window.location.hash || window.location.hash === "#/") window.location.hash = `#/${home()}`;
   else route();
 }
 
@@ -55,7 +66,7 @@ function route() {
     link.toggleAttribute("aria-current", link.getAttribute("href") === `#/${page}`);
   }
   const view = navigate();
-  const render = PAGES[page] || renderSearch;
+  const render = PAGES[page] || PAGES[home()];
   Promise.resolve()
     .then(() => render(view, id ? decodeURIComponent(id) : ""))
     .catch((error) => view.show("Something went wrong", errorBox(error.message)));

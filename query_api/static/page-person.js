@@ -1,11 +1,14 @@
 // A person: details, alerts (with who follows each up), open cases, the timeline, addresses,
-// records by agency and every interaction.
+// records by agency and why each is theirs, the history of merges and splits, every
+// interaction, and a way to say that some of them are not this person's.
+import { disputeForm } from "./dispute-form.js";
 import { errorBox, h, section, subjectLink } from "./dom.js";
 import { addressText, birthDate, day, fullName } from "./format.js";
 import { purposeGate, purposeLine } from "./purpose.js";
 import { alertsSection, interactionsSection, openCases, recordsSection } from "./sections.js";
 import { currentPurpose } from "./state.js";
 import { timelineSection } from "./timeline.js";
+import { historyError, historyLoading, historySection } from "./why.js";
 
 export async function renderPerson(view, id) {
   const purpose = currentPurpose();
@@ -21,6 +24,7 @@ export async function renderPerson(view, id) {
     return view.show("Person", errorBox(error.message));
   }
   const d = page.details;
+  const history = h("div", {}, historyLoading());
   view.show(
     fullName(d),
     h(
@@ -61,6 +65,19 @@ export async function renderPerson(view, id) {
         : h("p", {}, "No usable address recorded."),
     ),
     recordsSection(page.records),
+    history,
     interactionsSection(page.interactions),
+    // records that are someone else's: a steward decides (a split goes through the pipeline)
+    disputeForm(page.person_id, page.interactions, { view, purpose }),
   );
+  // the merges, asked for with the same purpose (and so audited as a look-up of their own)
+  try {
+    const merges = await view.api(`/persons/${encodeURIComponent(id)}/history/view`, {
+      method: "POST",
+      body: purpose,
+    });
+    view.fill(history, historySection(merges));
+  } catch (error) {
+    view.fill(history, historyError(error.message));
+  }
 }

@@ -4,6 +4,7 @@ import { followUp, subjectText } from "./alert-text.js";
 import { h, section, subjectLink } from "./dom.js";
 import { addressText, birthDate, contactText, day, fullName, label, when } from "./format.js";
 import { num, table } from "./table.js";
+import { why } from "./why.js";
 
 /** The alerts on a page, each with who follows it up (from the page's `interactions`). An
  * alert about someone or somewhere other than the page's own subject (`self`, its id or ids:
@@ -68,11 +69,24 @@ export function openCases(cases) {
   );
 }
 
+const WHY_HINT =
+  "Why linked: the evidence that the record is this person's, as MAST's matching weighed it.";
+
 export function recordsSection(records) {
   return section(
     "Records by agency",
+    h("p", { class: "hint" }, WHY_HINT),
     table({
-      columns: ["Agency", "System", "Reference", "Name", "Date of birth", "Seen", num("Events")],
+      columns: [
+        "Agency",
+        "System",
+        "Reference",
+        "Name",
+        "Date of birth",
+        "Seen",
+        num("Events"),
+        "Why linked",
+      ],
       rows: records.map((r) => [
         label(r.agency),
         r.source_system || "—",
@@ -81,6 +95,7 @@ export function recordsSection(records) {
         birthDate(r.date_of_birth),
         `${day(r.first_seen)} to ${day(r.last_seen)}`,
         r.events,
+        why(r.why),
       ]),
     }),
   );
@@ -101,24 +116,34 @@ function contactTip(interaction, index) {
   );
 }
 
-/** Every interaction; on an address page, `people` names whom each was about. */
+/** Every interaction; on an address page, `people` names whom each was about. On a person
+ * page each interaction says why it is the person's (its `why`). */
 export function interactionsSection(interactions, people) {
   const names = new Map((people || []).map((p) => [p.person_id, p]));
   const person = (i) =>
     names.has(i.person_id)
       ? subjectLink("person", i.person_id, fullName(names.get(i.person_id)))
       : "—";
+  const withWhy = interactions.some((i) => i.why);
   return section(
     "Interactions",
     h("p", { class: "hint" }, "Hover over or focus an agency to see whom to contact."),
     table({
-      columns: ["When", ...(people ? ["Person"] : []), "Agency", "Type", "Case status"],
+      columns: [
+        "When",
+        ...(people ? ["Person"] : []),
+        "Agency",
+        "Type",
+        "Case status",
+        ...(withWhy ? ["Why linked"] : []),
+      ],
       rows: interactions.map((i, n) => [
         when(i.occurred_at) || "not given",
         ...(people ? [person(i)] : []),
         contactTip(i, n),
         label(i.event_type) || "—",
         label(i.case_status) || "—",
+        ...(withWhy ? [why(i.why)] : []),
       ]),
     }),
   );

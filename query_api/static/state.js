@@ -15,6 +15,9 @@ export function forget() {
 
 export const isManager = () => ["manager", "admin"].includes(session.me?.role);
 
+/** A steward works the disputes queue, and opens no searches, pages or alerts. */
+export const isSteward = () => session.me?.role === "steward";
+
 /** The purpose declared for this session's look-ups, or null before one is. */
 export function currentPurpose() {
   const saved = store.getItem("mast.purpose");

@@ -21,7 +21,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message
 
-from mast_core.avro import ALERT, IDENTITY_MERGE, RESOLVED_INTERACTION, codec
+from mast_core.avro import ALERT, IDENTITY_MERGE, IDENTITY_SPLIT, RESOLVED_INTERACTION, codec
 from mast_core.errors import MastError
 from mast_core.settings import Settings
 from messaging.clients import make_consumer, make_producer
@@ -73,6 +73,9 @@ class ClickHouseSink:
             ),
             settings.identity_merges_topic: Route(
                 "identity_merges", codec(IDENTITY_MERGE).decode, writer.write_merges
+            ),
+            settings.identity_splits_topic: Route(
+                "identity_splits", codec(IDENTITY_SPLIT).decode, writer.write_splits
             ),
             settings.alerts_topic: Route("alerts", codec(ALERT).decode, writer.write_alerts),
             settings.dead_letter_topic: Route(

@@ -50,6 +50,10 @@ class ResolvedRow(NamedTuple):
     match_reason: str
     resolved_at: datetime
     parameters_version: str
+    match_contributions: str
+    """JSON list of {field, level, weight}: the per-field contributions behind
+    ``match_weight`` (empty list for a record linked by no comparison); '' for a record
+    stored before resolved-interaction schema v4 carried them (migration 0014)."""
 
 
 PERSON_KEYS = "person_keys"
@@ -113,6 +117,21 @@ class AliasRow(NamedTuple):
     surviving_person_id: str
     merge_id: str
     merged_at: datetime
+
+
+IDENTITY_SPLITS = "identity_splits"
+
+
+class SplitRow(NamedTuple):
+    """A merge undone by a steward's correction (migration 0016)."""
+
+    split_id: str
+    merge_id: str
+    surviving_person_id: str
+    restored_person_id: str
+    correction_id: str
+    moved_records: int
+    split_at: datetime
 
 
 ALERTS = "alerts"
@@ -237,6 +256,48 @@ class PartnerKeyRow(NamedTuple):
     updated_at: datetime
 
 
+DISPUTES = "disputes"
+
+
+class DisputeRow(NamedTuple):
+    """A practitioner's "not the same person": records on a person's page marked as not
+    theirs, with the reason. Append-only; a dispute's outcome is its decision."""
+
+    dispute_id: str
+    person_id: str
+    """The person whose page showed the records (their current id when raised)."""
+    agencies: list[str]
+    event_ids: list[str]
+    """The disputed records' keys, (``agencies[i]``, ``event_ids[i]``)."""
+    held_as: list[str]
+    """The person id each record was resolved to (``resolved_interactions.person_id``)
+    when the dispute was raised: the person itself, or an id merged into it."""
+    reason: str
+    raised_by: str
+    raised_org: str
+    raised_at: datetime
+
+
+DISPUTE_DECISIONS = "dispute_decisions"
+
+
+class DisputeDecisionRow(NamedTuple):
+    """A steward's decision on a dispute. Append-only: one per dispute (a second is
+    refused), the first by ``decided_at`` if two processes raced."""
+
+    dispute_id: str
+    decision: str
+    """``split`` or ``keep``."""
+    note: str
+    decided_by: str
+    decided_org: str
+    decided_at: datetime
+    correction_id: str
+    """The correction published for a split; '' for keep."""
+    merge_ids: list[str]
+    """The merges the split undoes, latest first; empty for keep."""
+
+
 # Column lists -----------------------------------------------------------------------------------
 
 RESOLVED_COLUMNS: tuple[str, ...] = ResolvedRow._fields
@@ -244,6 +305,7 @@ PERSON_KEY_COLUMNS: tuple[str, ...] = PersonKeyRow._fields
 ADDRESS_KEY_COLUMNS: tuple[str, ...] = AddressKeyRow._fields
 MERGE_COLUMNS: tuple[str, ...] = MergeRow._fields
 ALIAS_COLUMNS: tuple[str, ...] = AliasRow._fields
+SPLIT_COLUMNS: tuple[str, ...] = SplitRow._fields
 ALERT_COLUMNS: tuple[str, ...] = AlertRow._fields
 DEAD_LETTER_COLUMNS: tuple[str, ...] = DeadLetterRow._fields
 PARAMETER_SET_COLUMNS: tuple[str, ...] = ParameterSetRow._fields
@@ -254,6 +316,7 @@ TABLES: dict[str, type[tuple[Any, ...]]] = {
     ADDRESS_KEYS: AddressKeyRow,
     IDENTITY_MERGES: MergeRow,
     PERSON_ALIASES: AliasRow,
+    IDENTITY_SPLITS: SplitRow,
     ALERTS: AlertRow,
     DEAD_LETTERS: DeadLetterRow,
     LINKAGE_PARAMETERS: ParameterSetRow,
@@ -263,6 +326,8 @@ TABLES: dict[str, type[tuple[Any, ...]]] = {
     ALERT_ACTIONS: AlertActionRow,
     ALERTS_SEEN: AlertsSeenRow,
     PARTNER_KEYS: PartnerKeyRow,
+    DISPUTES: DisputeRow,
+    DISPUTE_DECISIONS: DisputeDecisionRow,
 }
 """Every table whose rows MAST writes, by name, with its row type."""
 

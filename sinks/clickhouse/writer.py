@@ -28,6 +28,7 @@ from sinks.clickhouse.tables import (
     DEAD_LETTER_COLUMNS,
     DEAD_LETTERS,
     IDENTITY_MERGES,
+    IDENTITY_SPLITS,
     LINKAGE_PARAMETERS,
     MERGE_COLUMNS,
     PARAMETER_SET_COLUMNS,
@@ -36,6 +37,7 @@ from sinks.clickhouse.tables import (
     PERSON_KEYS,
     RESOLVED_COLUMNS,
     RESOLVED_INTERACTIONS,
+    SPLIT_COLUMNS,
     AddressKeyRow,
     AlertRow,
     AliasRow,
@@ -44,6 +46,7 @@ from sinks.clickhouse.tables import (
     ParameterSetRow,
     PersonKeyRow,
     ResolvedRow,
+    SplitRow,
 )
 
 __all__ = [  # the column lists stay importable from here for readers not yet moved to tables
@@ -95,7 +98,14 @@ def resolved_row(record: dict[str, Any]) -> ResolvedRow:
         match_reason=record["match_reason"],
         resolved_at=record["resolved_at"],
         parameters_version=record.get("parameters_version") or "",
+        match_contributions=_contributions(record.get("match_contributions")),
     )
+
+
+def _contributions(contributions: list[dict[str, Any]] | None) -> str:
+    """As JSON; '' when the record did not say (written before schema v4), so that a reader
+    tells "not known" from "none"."""
+    return "" if contributions is None else json.dumps(contributions)
 
 
 def person_key_row(key: str, row: ResolvedRow) -> PersonKeyRow:
@@ -288,6 +298,52 @@ class SinkWriter:
             alias_rows,
             ALIAS_COLUMNS,
             [f"{r.retired_person_id}|{r.surviving_person_id}" for r in alias_rows],
+        )
+        return len(records)
+
+    def write_splits(self, records: Sequence[dict[str, Any]]) -> int:
+        """Store each split and re-point the ids it concerns. Which ids belong to whom after a
+        split depends on every merge around it (an id merged into the restored one before
+        the merge goes back with it; one merged into the survivor stays), so the map is
+        worked out again from every merge not undone, in the order they were made, and a
+        row is written for each id whose person changed, versioned at the split's time:
+        the rows before it stay, superseded."""
+        if not records:
+            return 0
+        rows = [
+            SplitRow(**{column: record[column] for column in SPLIT_COLUMNS}) for record in records
+        ]
+        self._insert(IDENTITY_SPLITS, rows, SPLIT_COLUMNS, [row.split_id for row in rows])
+        with self.lock:
+            merges = self.client.query(
+                "SELECT merge_id, surviving_person_id, retired_person_id FROM identity_merges "
+                "FINAL WHERE merge_id NOT IN (SELECT merge_id FROM identity_splits FINAL) "
+                "ORDER BY merged_at, merge_id"
+            ).result_rows
+        undone = {row.merge_id for row in rows}
+        replayed: dict[str, tuple[str, str]] = {}
+        """Old id → (its person now, the merge that made it so)."""
+        for merge_id, surviving, retired in merges:
+            if merge_id in undone:
+                continue
+            surviving = replayed.get(surviving, (surviving, ""))[0]
+            followers = [old for old, (now, _m) in replayed.items() if now == retired]
+            for old in [*followers, retired]:
+                replayed[old] = (surviving, merge_id)
+        aliases = self._load_aliases()
+        at = max(row.split_at for row in rows)
+        last_split = {row.restored_person_id: row.split_id for row in rows}
+        changed: list[AliasRow] = []
+        for old, was in sorted(aliases.items()):
+            now, merge_id = replayed.get(old, (old, last_split.get(old, "")))
+            if now != was:
+                changed.append(AliasRow(old, now, merge_id or rows[-1].split_id, at))
+                aliases[old] = now
+        self._insert(
+            PERSON_ALIASES,
+            changed,
+            ALIAS_COLUMNS,
+            [f"{r.retired_person_id}|{r.surviving_person_id}|{r.merge_id}" for r in changed],
         )
         return len(records)
 

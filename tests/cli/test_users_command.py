@@ -73,3 +73,35 @@ def test_a_clear_error_while_another_process_holds_the_embedded_database(tmp_pat
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_steward_is_added_with_its_role(tmp_path):
+    added = _mast(
+        tmp_path,
+        "add",
+        "--username",
+        "sam",
+        "--password",
+        "a long passphrase",
+        "--role",
+        "steward",
+        "--org",
+        "other",
+    )
+    assert added.returncode == 0, added.stderr
+    assert "added sam (steward, OTHER)" in added.stdout
+    assert "steward" in _mast(tmp_path, "list").stdout
+    unknown = _mast(
+        tmp_path,
+        "add",
+        "--username",
+        "kim",
+        "--password",
+        "a long passphrase",
+        "--role",
+        "stewart",
+        "--org",
+        "OTHER",
+    )
+    assert unknown.returncode == 2
+    assert "steward" in unknown.stderr  # the roles it may be are named

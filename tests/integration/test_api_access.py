@@ -6,6 +6,7 @@ import csv
 import io
 import uuid
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,10 +15,9 @@ from query_api.app import create_app
 from query_api.audit import Entry
 from query_api.context import ApiContext
 from query_api.security import Principal, issue_token
+from tests.integration.signing_in import PASSWORD, TOKEN_URL, add_user, sign_in
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -26,23 +26,26 @@ def api(settings, clickhouse):
     return context, TestClient(create_app(lambda: {"ready": True}, context))
 
 
-def _user(context: ApiContext, role: str = "practitioner", org: str = "POLICE") -> str:
-    name = f"{role}-{uuid.uuid4().hex[:8]}"
-    context.users.add(name, PASSWORD, role, org)
-    return name
-
-
 def _sign_in(client: TestClient, username: str, password: str = PASSWORD, notice: bool = True):
     data = {"username": username, "password": password}
     if notice:
         data["notice_accepted"] = "true"
-    return client.post("/api/v1/auth/token", data=data)
+    return client.post(TOKEN_URL, data=data)
 
 
-def _bearer(client: TestClient, username: str) -> dict[str, str]:
-    response = _sign_in(client, username)
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+def _viewed_by(context: ApiContext, practitioner: str, organisation: str) -> str:
+    """A new person id, and ``practitioner``'s view of that person in the audit."""
+    person = f"P{uuid.uuid4().hex[:10]}"
+    context.audit.record(
+        Principal(practitioner, "practitioner", organisation),
+        Entry(action="view_person", purpose="welfare_check", person_ids=[person]),
+    )
+    return person
+
+
+def _audit(client: TestClient, reader: str, /, **params: str) -> httpx.Response:
+    """The audit as ``reader`` reads it, signed in afresh, asked with ``params``."""
+    return client.get("/api/v1/audit", params=params, headers=sign_in(client, reader))
 
 
 def test_users_are_checked_when_added(api):
@@ -55,7 +58,7 @@ def test_users_are_checked_when_added(api):
     ):
         with pytest.raises(AccountError):
             store.add(f"u-{uuid.uuid4().hex[:6]}", **bad)
-    name = _user(context)
+    name = add_user(context)
     with pytest.raises(AccountError, match="exists"):
         store.add(name, PASSWORD, "practitioner", "POLICE")
     stored = store.get(name)
@@ -66,7 +69,7 @@ def test_users_are_checked_when_added(api):
 
 def test_sign_in_needs_the_password_and_the_notice(api):
     context, client = api
-    name = _user(context)
+    name = add_user(context)
     assert "audited" in client.get("/api/v1/auth/notice").json()["notice"]
     assert _sign_in(client, name, "wrong password!").status_code == 401
     assert _sign_in(client, "nobody-at-all").status_code == 401
@@ -84,7 +87,7 @@ def test_sign_in_needs_the_password_and_the_notice(api):
 
 def test_missing_expired_forged_and_disabled_tokens_are_refused(api):
     context, client = api
-    name = _user(context)
+    name = add_user(context)
     assert client.get("/api/v1/purposes").status_code == 401
     expired, _ = issue_token(Principal(name, "practitioner", "POLICE"), context.key, -1)
     assert (
@@ -96,7 +99,7 @@ def test_missing_expired_forged_and_disabled_tokens_are_refused(api):
         client.get("/api/v1/purposes", headers={"Authorization": f"Bearer {forged}"}).status_code
         == 401
     )
-    headers = _bearer(client, name)
+    headers = sign_in(client, name)
     assert client.get("/api/v1/purposes", headers=headers).status_code == 200
     context.users.disable(name)
     assert client.get("/api/v1/purposes", headers=headers).status_code == 401
@@ -105,7 +108,7 @@ def test_missing_expired_forged_and_disabled_tokens_are_refused(api):
 
 def test_repeated_failures_lock_the_account(api, settings):
     context, client = api
-    name = _user(context)
+    name = add_user(context)
     for _ in range(settings.login_max_failures):
         assert _sign_in(client, name, "not the password").status_code == 401
     locked = _sign_in(client, name)
@@ -115,38 +118,25 @@ def test_repeated_failures_lock_the_account(api, settings):
 
 def test_purposes_are_the_configured_list(api, settings):
     context, client = api
-    purposes = client.get("/api/v1/purposes", headers=_bearer(client, _user(context))).json()
+    purposes = client.get("/api/v1/purposes", headers=sign_in(client, add_user(context))).json()
     assert {p["code"]: p["label"] for p in purposes} == settings.purposes
 
 
 def test_managers_see_their_own_organisation_only_and_export_is_audited(api):
     context, client = api
-    practitioner = _user(context, "practitioner", "FIRE")
-    manager = _user(context, "manager", "FIRE")
-    other_manager = _user(context, "manager", "HEALTH")
-    person = f"P{uuid.uuid4().hex[:10]}"
-    context.audit.record(
-        Principal(practitioner, "practitioner", "FIRE"),
-        Entry(action="view_person", purpose="welfare_check", person_ids=[person]),
-    )
-    assert client.get("/api/v1/audit", headers=_bearer(client, practitioner)).status_code == 403
+    practitioner = add_user(context, "practitioner", "FIRE")
+    manager = add_user(context, "manager", "FIRE")
+    other_manager = add_user(context, "manager", "HEALTH")
+    person = _viewed_by(context, practitioner, "FIRE")
+    assert _audit(client, practitioner).status_code == 403
 
-    mine = client.get(
-        "/api/v1/audit", params={"person_id": person}, headers=_bearer(client, manager)
-    ).json()
+    mine = _audit(client, manager, person_id=person).json()
     assert [(e["username"], e["action"], e["purpose"]) for e in mine] == [
         (practitioner, "view_person", "welfare_check")
     ]
-    theirs = client.get(
-        "/api/v1/audit", params={"person_id": person}, headers=_bearer(client, other_manager)
-    ).json()
-    assert theirs == []
+    assert _audit(client, other_manager, person_id=person).json() == []
 
-    exported = client.get(
-        "/api/v1/audit",
-        params={"person_id": person, "format": "csv"},
-        headers=_bearer(client, manager),
-    )
+    exported = _audit(client, manager, person_id=person, format="csv")
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     # the manager's own reading of this person's audit is in it: every read is audited
@@ -154,41 +144,22 @@ def test_managers_see_their_own_organisation_only_and_export_is_audited(api):
         (manager, "view_audit"),
         (practitioner, "view_person"),
     ]
-    after = client.get(
-        "/api/v1/audit", params={"username": manager}, headers=_bearer(client, manager)
-    ).json()
+    after = _audit(client, manager, username=manager).json()
     assert [e["action"] for e in after] == ["export_audit", "view_audit"]
-    assert (
-        client.get(
-            "/api/v1/audit", params={"since": "not-a-date"}, headers=_bearer(client, manager)
-        ).status_code
-        == 422
-    )
+    assert _audit(client, manager, since="not-a-date").status_code == 422
 
 
 def test_refusals_of_the_audit_are_audited_with_the_person_asked_about(api):
     context, client = api
-    practitioner = _user(context, "practitioner", "HOUSING")
-    manager = _user(context, "manager", "HOUSING")
-    admin = _user(context, "admin", "OTHER")
-    person = f"P{uuid.uuid4().hex[:10]}"
-    context.audit.record(
-        Principal(practitioner, "practitioner", "HOUSING"),
-        Entry(action="view_person", purpose="welfare_check", person_ids=[person]),
-    )
-    refused = client.get(
-        "/api/v1/audit",
-        params={"person_id": person, "organisation": "POLICE"},
-        headers=_bearer(client, manager),
-    )
+    practitioner = add_user(context, "practitioner", "HOUSING")
+    manager = add_user(context, "manager", "HOUSING")
+    admin = add_user(context, "admin", "OTHER")
+    person = _viewed_by(context, practitioner, "HOUSING")
+    refused = _audit(client, manager, person_id=person, organisation="POLICE")
     assert refused.status_code == 403
-    as_practitioner = client.get(
-        "/api/v1/audit", params={"person_id": person}, headers=_bearer(client, practitioner)
-    )
+    as_practitioner = _audit(client, practitioner, person_id=person)
     assert as_practitioner.status_code == 403
-    own = client.get(
-        "/api/v1/audit", params={"person_id": person}, headers=_bearer(client, manager)
-    ).json()
+    own = _audit(client, manager, person_id=person).json()
     refusals = [
         (e["username"], e["action"], e["outcome"]) for e in own if e["outcome"] == "refused"
     ]
@@ -196,25 +167,16 @@ def test_refusals_of_the_audit_are_audited_with_the_person_asked_about(api):
         [(manager, "view_audit", "refused"), (practitioner, "view_audit", "refused")]
     )
     # an administrator may read any organisation's audit
-    theirs = client.get(
-        "/api/v1/audit",
-        params={"person_id": person, "organisation": "HOUSING"},
-        headers=_bearer(client, admin),
-    )
+    theirs = _audit(client, admin, person_id=person, organisation="HOUSING")
     assert theirs.status_code == 200
     assert {e["username"] for e in theirs.json()} == {practitioner, manager}
-    assert (
-        client.get(
-            "/api/v1/audit", params={"organisation": "NOWHERE"}, headers=_bearer(client, admin)
-        ).status_code
-        == 422
-    )
+    assert _audit(client, admin, organisation="NOWHERE").status_code == 422
 
 
 def test_the_audit_takes_days_as_the_document_writes_them_and_any_such_day(api):
     context, client = api
-    manager = _user(context, "manager", "FIRE")
-    headers = _bearer(client, manager)
+    manager = add_user(context, "manager", "FIRE")
+    headers = sign_in(client, manager)
     for written in ("0", "20240101", "1 Jan 2024", "2024-02-30"):  # not YYYY-MM-DD days
         answer = client.get("/api/v1/audit", params={"until": written}, headers=headers)
         assert answer.status_code == 422, (written, answer.text)

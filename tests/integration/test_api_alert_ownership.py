@@ -7,7 +7,7 @@ organisation's alerts first and marks what is new since the caller last looked."
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,27 +16,10 @@ from fastapi.testclient import TestClient
 from query_api.app import create_app
 from query_api.context import ApiContext
 from sinks.clickhouse.writer import SinkWriter
+from tests.factories import alert_row
+from tests.integration.signing_in import signed_in
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"
-
-
-def _alert(rule: str, subject: str, counts: dict[str, int], ended: timedelta) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    return {
-        "alert_id": f"AL{uuid.uuid4().hex[:12]}",
-        "rule_id": rule,
-        "severity": "HIGH",
-        "subject_kind": "PERSON",
-        "subject_id": subject,
-        "window_start": now - ended - timedelta(days=30),
-        "window_end": now - ended,
-        "counts_by_agency": counts,
-        "evidence_event_ids": ["e1"],
-        "summary": rule,
-        "raised_at": now,
-    }
 
 
 class Api:
@@ -45,13 +28,9 @@ class Api:
         self.client = TestClient(create_app(lambda: {"ready": True}, context))
 
     def user(self, organisation: str, role: str = "practitioner") -> tuple[str, dict[str, str]]:
-        username = f"{organisation.lower()[:6]}-{uuid.uuid4().hex[:8]}"
-        self.context.users.add(username, PASSWORD, role, organisation)
-        token = self.client.post(
-            "/api/v1/auth/token",
-            data={"username": username, "password": PASSWORD, "notice_accepted": "true"},
-        ).json()["access_token"]
-        return username, {"Authorization": f"Bearer {token}"}
+        return signed_in(
+            self.context, self.client, role, organisation, prefix=organisation.lower()[:6]
+        )
 
     def acknowledge(self, alert_id: str, headers: dict[str, str]) -> Any:
         return self.client.post(f"/api/v1/alerts/{alert_id}/acknowledge", headers=headers)
@@ -75,7 +54,7 @@ def api(settings, clickhouse) -> Api:
 
 def test_only_an_organisation_among_the_evidence_acts_on_an_alert(api, clickhouse):
     rule = f"owners_{uuid.uuid4().hex[:6]}"
-    alert = _alert(rule, "P-owned", {"POLICE": 2, "HEALTH": 1}, timedelta(0))
+    alert = alert_row(rule, "P-owned", {"POLICE": 2, "HEALTH": 1})
     SinkWriter(clickhouse).write_alerts([alert])
     alert_id = alert["alert_id"]
     outsider, outsider_headers = api.user("CHILDREN_SOCIAL_CARE")
@@ -125,7 +104,9 @@ def test_the_triage_organisation_and_administrators_act_on_every_alert(
     settings, clickhouse
 ) -> None:
     rule = f"triage_{uuid.uuid4().hex[:6]}"
-    alerts = [_alert(rule, f"P-triage-{n}", {"FIRE": 3}, timedelta(days=n)) for n in range(3)]
+    alerts = [
+        alert_row(rule, f"P-triage-{n}", {"FIRE": 3}, ended=timedelta(days=n)) for n in range(3)
+    ]
     SinkWriter(clickhouse).write_alerts(alerts)
     triage = Api(
         ApiContext.create(settings.model_copy(update={"triage_organisation": "OTHER"}), clickhouse)
@@ -160,9 +141,9 @@ def test_the_triage_organisation_and_administrators_act_on_every_alert(
 def test_the_callers_organisation_comes_first_and_new_alerts_are_marked(api, clickhouse):
     rule = f"mine_{uuid.uuid4().hex[:6]}"
     writer = SinkWriter(clickhouse)
-    theirs = _alert(rule, "P-theirs", {"POLICE": 2}, timedelta(0))
-    ours_older = _alert(rule, "P-ours-1", {"POLICE": 1, "HOUSING": 2}, timedelta(days=5))
-    ours_newer = _alert(rule, "P-ours-2", {"HOUSING": 4}, timedelta(days=1))
+    theirs = alert_row(rule, "P-theirs", {"POLICE": 2})
+    ours_older = alert_row(rule, "P-ours-1", {"POLICE": 1, "HOUSING": 2}, ended=timedelta(days=5))
+    ours_newer = alert_row(rule, "P-ours-2", {"HOUSING": 4}, ended=timedelta(days=1))
     writer.write_alerts([theirs, ours_older, ours_newer])
     _, housing = api.user("HOUSING")
     _, police = api.user("POLICE")
@@ -183,7 +164,7 @@ def test_the_callers_organisation_comes_first_and_new_alerts_are_marked(api, cli
         ours_newer["alert_id"],
     ]
 
-    later = _alert(rule, "P-later", {"HOUSING": 3}, timedelta(days=10))
+    later = alert_row(rule, "P-later", {"HOUSING": 3}, ended=timedelta(days=10))
     writer.write_alerts([later])
     second = {a["alert_id"]: a["new"] for a in api.listed(rule, housing)}
     assert second == {

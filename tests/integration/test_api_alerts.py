@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,10 +12,11 @@ from query_api.app import create_app
 from query_api.context import ApiContext
 from sinks.clickhouse.writer import SinkWriter
 from stream_processors.resolution import ResolutionStage, resolved_record
+from tests.factories import alert_row
+from tests.integration.signing_in import add_user, signed_in
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "correct horse battery"
 CSC = "CHILDREN_SOCIAL_CARE"
 
 
@@ -56,42 +56,11 @@ def _resolved(clickhouse, run: str) -> tuple[str, str]:
     return person, address
 
 
-def _alert(
-    alert_id: str,
-    rule: str,
-    severity: str,
-    kind: str,
-    subject: str,
-    counts: dict,
-    evidence: tuple[str, ...] = ("e1",),
-):
-    now = datetime.now(UTC)
-    return {
-        "alert_id": alert_id,
-        "rule_id": rule,
-        "severity": severity,
-        "subject_kind": kind,
-        "subject_id": subject,
-        "window_start": now - timedelta(days=30),
-        "window_end": now,
-        "counts_by_agency": counts,
-        "evidence_event_ids": list(evidence),
-        "summary": rule,
-        "raised_at": now,
-    }
-
-
 def test_list_filter_acknowledge_assign(settings, clickhouse):
     context = ApiContext.create(settings, clickhouse)
     client = TestClient(create_app(lambda: {"ready": True}, context))
-    user, colleague = (f"{n}-{uuid.uuid4().hex[:6]}" for n in ("duty", "colleague"))
-    context.users.add(user, PASSWORD, "practitioner", "CHILDREN_SOCIAL_CARE")
-    context.users.add(colleague, PASSWORD, "practitioner", "CHILDREN_SOCIAL_CARE")
-    token = client.post(
-        "/api/v1/auth/token",
-        data={"username": user, "password": PASSWORD, "notice_accepted": "true"},
-    ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    user, headers = signed_in(context, client, "practitioner", CSC, prefix="duty")
+    colleague = add_user(context, "practitioner", CSC, prefix="colleague")
     run = uuid.uuid4().hex[:6]
     person, address = _resolved(clickhouse, run)
     rule = f"rule_{run}"
@@ -100,9 +69,14 @@ def test_list_filter_acknowledge_assign(settings, clickhouse):
     SinkWriter(clickhouse).write_alerts(
         [
             # The user's organisation is among each alert's evidence: theirs to act on.
-            _alert(fires, rule, "HIGH", "ADDRESS", address, {"FIRE": 3, CSC: 1}),
-            _alert(
-                rise, rule, "MEDIUM", "PERSON", person, {"POLICE": 2, "HEALTH": 1, CSC: 1}, evidence
+            alert_row(rule, address, {"FIRE": 3, CSC: 1}, alert_id=fires, kind="ADDRESS"),
+            alert_row(
+                rule,
+                person,
+                {"POLICE": 2, "HEALTH": 1, CSC: 1},
+                alert_id=rise,
+                severity="MEDIUM",
+                evidence=evidence,
             ),
         ]
     )

@@ -14,10 +14,10 @@ from query_api.app import create_app
 from query_api.audit import Entry
 from query_api.context import ApiContext
 from query_api.security import Principal
+from tests.integration.signing_in import signed_in
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "correct horse battery"
 ORG = "EDUCATION"
 
 
@@ -28,23 +28,13 @@ def api(settings, clickhouse):
     return context, client
 
 
-def _signed_in(context: ApiContext, client: TestClient, role: str) -> tuple[str, dict[str, str]]:
-    name = f"{role}-{uuid.uuid4().hex[:8]}"
-    context.users.add(name, PASSWORD, role, ORG)
-    token = client.post(
-        "/api/v1/auth/token",
-        data={"username": name, "password": PASSWORD, "notice_accepted": "true"},
-    ).json()["access_token"]
-    return name, {"Authorization": f"Bearer {token}"}
-
-
 def _entries(context: ApiContext, name: str) -> list[dict]:
     return list(reversed(context.audit.search(ORG, username=name)))  # oldest first
 
 
 def test_a_managers_reading_of_the_audit_is_audited(api):
     context, client = api
-    manager, headers = _signed_in(context, client, "manager")
+    manager, headers = signed_in(context, client, "manager", ORG)
     person = f"P{uuid.uuid4().hex[:10]}"
     context.audit.record(
         Principal("someone", "practitioner", ORG),
@@ -95,7 +85,7 @@ def _look_ups(purpose: str | None) -> dict[str, dict]:
 @pytest.mark.parametrize("problem", PURPOSE_PROBLEMS)
 def test_every_purpose_refusal_is_answered_alike_and_audited(api, problem):
     context, client = api
-    name, headers = _signed_in(context, client, "practitioner")
+    name, headers = signed_in(context, client, "practitioner", ORG)
     details = set()
     for action, request in _look_ups(PURPOSE_PROBLEMS[problem]).items():
         answer = client.request(**request, headers=headers)
@@ -118,7 +108,7 @@ def test_every_purpose_refusal_is_answered_alike_and_audited(api, problem):
 
 def test_other_malformed_look_ups_are_audited_with_the_purpose(api):
     context, client = api
-    name, headers = _signed_in(context, client, "practitioner")
+    name, headers = signed_in(context, client, "practitioner", ORG)
     too_long = client.post(
         "/api/v1/search/persons",
         json={"given_name": "A" * 500, "family_name": "Lovelace", "purpose": "welfare_check"},
@@ -147,7 +137,7 @@ def test_other_malformed_look_ups_are_audited_with_the_purpose(api):
 )
 def test_a_view_of_an_id_that_does_not_exist_is_audited(api, page, action, ids):
     context, client = api
-    name, headers = _signed_in(context, client, "practitioner")
+    name, headers = signed_in(context, client, "practitioner", ORG)
     missing = f"X{uuid.uuid4().hex[:10]}"
     answer = client.post(
         f"/api/v1/{page}/{missing}/view",
@@ -163,7 +153,7 @@ def test_a_view_of_an_id_that_does_not_exist_is_audited(api, page, action, ids):
 
 def test_a_search_refused_for_what_was_typed_is_audited_with_it(api):
     context, client = api
-    name, headers = _signed_in(context, client, "practitioner")
+    name, headers = signed_in(context, client, "practitioner", ORG)
     for body, url in (
         ({"postcode": "WS3 1EE"}, "/api/v1/search/persons"),
         ({"given_name": "Ada", "date_of_birth": "yesterday"}, "/api/v1/search/persons"),

@@ -4,18 +4,16 @@ the pipeline status need the operator token when one is configured."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from fastapi.testclient import TestClient
 
 from mast_core.settings import Settings
 from query_api.app import create_app
 from query_api.context import ApiContext
+from tests.integration.signing_in import TOKEN_URL, add_user, sign_in_form, token_headers
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "correct horse battery"
 OPERATOR_TOKEN = "operator-" + "x" * 32
 SECURITY_HEADERS = {
     "cache-control": "no-store",
@@ -37,17 +35,13 @@ def api(settings, clickhouse):
 
 def test_every_api_answer_carries_no_store_and_the_security_headers(api):
     context, client = api
-    name = f"manager-{uuid.uuid4().hex[:8]}"
-    context.users.add(name, PASSWORD, "manager", "POLICE")
-    signed_in = client.post(
-        "/api/v1/auth/token",
-        data={"username": name, "password": PASSWORD, "notice_accepted": "true"},
-    )
-    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    name = add_user(context, "manager", "POLICE")
+    signed_in = client.post(TOKEN_URL, data=sign_in_form(name))
+    headers = token_headers(signed_in)
     answers = {
         "sign-in": signed_in,
         "wrong password": client.post(
-            "/api/v1/auth/token", data={"username": name, "password": "not the password"}
+            TOKEN_URL, data={"username": name, "password": "not the password"}
         ),
         "notice": client.get("/api/v1/auth/notice"),
         "me": client.get("/api/v1/me", headers=headers),

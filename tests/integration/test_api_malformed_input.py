@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,10 +21,9 @@ from fastapi.testclient import TestClient
 
 from query_api.app import create_app
 from query_api.context import ApiContext
+from tests.integration.signing_in import signed_in
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"
 
 DETAILS = ("Zephyrine", "Quattlebaum", "1961-07-19", "WS9 9ZZ")
 """Recognisable personal details: sent with every bad request, looked for in every answer
@@ -66,6 +64,13 @@ ADDRESS_SEARCH = {
 }
 VIEW = {"purpose": "welfare_check", "purpose_detail": "Zephyrine Quattlebaum, WS9 9ZZ"}
 ASSIGNMENT = {"assignee": "Zephyrine Quattlebaum"}
+DISPUTE = {
+    "event_ids": ["Zephyrine-1961-07-19"],
+    "reason": "Zephyrine Quattlebaum of WS9 9ZZ is another woman",
+    "purpose": "welfare_check",
+    "purpose_detail": "Zephyrine Quattlebaum, WS9 9ZZ",
+}
+DECISION = {"decision": "split", "note": "Zephyrine Quattlebaum, born 1961-07-19, is not her"}
 EVENT = {
     "event_id": "bad-1",
     "event_type": "ED_ATTENDANCE",
@@ -280,6 +285,44 @@ def _get_cases() -> Iterator[Case]:
         yield Case(f"stats {name}", "GET", f"/api/v1/stats/matching?{query}")
 
 
+def _dispute_cases() -> Iterator[Case]:
+    """The disputes' own parts besides their bodies: records named oddly, the queue's
+    query, a dispute id that is no id."""
+    url = "/api/v1/persons/P1/disputes"
+    for name, event_ids in (
+        ("no records", []),
+        ("a blank record", ["  "]),
+        ("too many records", ["Zephyrine"] * 201),
+        ("an over-long record", [LONG]),
+        ("a surrogate record", [SURROGATE]),
+        ("a NaN record", [float("nan")]),
+    ):
+        yield Case(f"dispute {name}", "POST", url, _json({**DISPUTE, "event_ids": event_ids}))
+    for name, reason in (("blank reason", "   "), ("over-long reason", "Zephyrine " * 51)):
+        yield Case(f"dispute {name}", "POST", url, _json({**DISPUTE, "reason": reason}))
+    yield Case("dispute over-long person", "POST", f"/api/v1/persons/{'Zephyrine' * 8}/disputes")
+    decision = "/api/v1/disputes/{}/decision"
+    for name, body in (
+        ("unknown decision", {**DECISION, "decision": "Zephyrine"}),
+        ("blank note", {**DECISION, "note": "  "}),
+        ("over-long note", {**DECISION, "note": "Quattlebaum " * 46}),
+    ):
+        yield Case(f"decision {name}", "POST", decision.format("D-none"), _json(body))
+    for name, dispute in (
+        ("over-long id", "Zephyrine" * 8),
+        ("surrogate id", UNICODE_JUNK),
+    ):
+        yield Case(f"decision {name}", "POST", decision.format(dispute), _json(DECISION))
+    for name, query in (
+        ("status", "status=Zephyrine"),
+        ("limit NaN", "limit=NaN"),
+        ("limit Infinity", "limit=Infinity"),
+        ("limit huge", "limit=1e400"),
+        ("limit a date of birth", "limit=1961-07-19"),
+    ):
+        yield Case(f"disputes {name}", "GET", f"/api/v1/disputes?{query}")
+
+
 def all_cases() -> list[Case]:
     return [
         *_body_cases("/api/v1/search/persons", PERSON_SEARCH, "purpose"),
@@ -287,6 +330,9 @@ def all_cases() -> list[Case]:
         *_body_cases("/api/v1/persons/P1/view", VIEW, "purpose"),
         *_body_cases("/api/v1/addresses/A1/view", VIEW, "purpose"),
         *_body_cases("/api/v1/alerts/AL-none/assign", ASSIGNMENT, "assignee"),
+        *_body_cases("/api/v1/persons/P1/disputes", DISPUTE, "event_ids"),
+        *_body_cases("/api/v1/disputes/D-none/decision", DECISION, "note"),
+        *_dispute_cases(),
         *_ingest_cases(),
         *_sign_in_cases(),
         *_get_cases(),
@@ -313,14 +359,13 @@ def everything_logged(caplog, monkeypatch) -> pytest.LogCaptureFixture:
     return caplog
 
 
-def _send(client: httpx.Client | TestClient, case: Case, tokens: dict[str, str]) -> httpx.Response:
+def _send(
+    client: httpx.Client | TestClient, case: Case, credentials: dict[str, dict[str, str]]
+) -> httpx.Response:
     headers = dict(case.headers)
     if case.body is not None:
         headers["Content-Type"] = case.content_type
-    if case.auth == "user":
-        headers["Authorization"] = f"Bearer {tokens['user']}"
-    elif case.auth == "partner":
-        headers["X-API-Key"] = tokens["partner"]
+    headers.update(credentials[case.auth])
     return client.request(case.method, case.url, content=case.body, headers=headers)
 
 
@@ -361,27 +406,23 @@ def _logged_details(caplog: pytest.LogCaptureFixture) -> list[str]:
     return leaks
 
 
-def _credentials(context: ApiContext, sign_in: Any) -> dict[str, str]:
-    name = f"probe-{uuid.uuid4().hex[:8]}"
-    context.users.add(name, PASSWORD, "manager", "POLICE")
-    response = sign_in(
-        "/api/v1/auth/token",
-        data={"username": name, "password": PASSWORD, "notice_accepted": "true"},
-    )
-    assert response.status_code == 200, response.text
+def _credentials(context: ApiContext, client: httpx.Client) -> dict[str, dict[str, str]]:
+    """The headers each kind of caller sends: a signed-in manager of POLICE's token, a
+    partner's key, nothing."""
+    _name, user = signed_in(context, client, "manager", "POLICE", prefix="probe")
     _partner, key = context.partners.issue("HEALTH", "malformed input probe")
-    return {"user": response.json()["access_token"], "partner": key}
+    return {"user": user, "partner": {"X-API-Key": key}, "none": {}}
 
 
 def test_every_malformed_input_is_a_4xx_that_quotes_nothing_through_the_test_client(
     context, everything_logged
 ):
     client = TestClient(create_app(lambda: {"ready": True}, context))
-    tokens = _credentials(context, client.post)
+    credentials = _credentials(context, client)
     failures: list[str] = []
     for case in all_cases():
         try:
-            failures += _problems(case, _send(client, case, tokens))
+            failures += _problems(case, _send(client, case, credentials))
         except Exception as exc:  # a 500 re-raised by the test client
             failures.append(f"{case.name}: raised {type(exc).__name__}")
     logged = _logged_details(everything_logged)
@@ -392,11 +433,11 @@ def test_every_malformed_input_is_a_4xx_and_nothing_logged_quotes_it(
     context, live_server, everything_logged
 ):
     with httpx.Client(base_url=live_server, timeout=30) as client:
-        tokens = _credentials(context, client.post)
+        credentials = _credentials(context, client)
         failures: list[str] = []
         for case in all_cases():
             try:
-                failures += _problems(case, _send(client, case, tokens))
+                failures += _problems(case, _send(client, case, credentials))
             except httpx.TransportError as exc:  # the server gave up on the request
                 failures.append(f"{case.name}: {type(exc).__name__}")
     logged = _logged_details(everything_logged)
@@ -405,8 +446,7 @@ def test_every_malformed_input_is_a_4xx_and_nothing_logged_quotes_it(
 
 def test_a_padded_purpose_is_the_purpose_for_searches_and_views(context):
     client = TestClient(create_app(lambda: {"ready": True}, context))
-    tokens = _credentials(context, client.post)
-    headers = {"Authorization": f"Bearer {tokens['user']}"}
+    headers = _credentials(context, client)["user"]
     search = client.post(
         "/api/v1/search/persons",
         json={**PERSON_SEARCH, "purpose": " welfare_check "},

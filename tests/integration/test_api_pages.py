@@ -5,7 +5,6 @@ and refusals audited with the person they concerned."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,10 +14,10 @@ from query_api.app import create_app
 from query_api.context import ApiContext
 from sinks.clickhouse.writer import SinkWriter
 from stream_processors.resolution import ResolutionStage, resolved_record
+from tests.factories import alert_row, letters
+from tests.integration.signing_in import signed_in
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"
 
 
 def _event(event_id, agency, at, given="Edna", dob="1950-03-04", **extra):
@@ -50,7 +49,7 @@ def _event(event_id, agency, at, given="Edna", dob="1950-03-04", **extra):
 @pytest.fixture(scope="module")
 def scene(clickhouse):
     run = uuid.uuid4().hex[:6]
-    family = "Brack" + "".join(chr(ord("a") + int(c, 16) % 26) for c in run)
+    family = "Brack" + letters(run)
     events = [
         _event(
             f"{run}-asc-open",
@@ -81,22 +80,17 @@ def scene(clickhouse):
     mother = outputs[0].resolved["person_id"]
     son = outputs[4].resolved["person_id"]
     address = outputs[0].resolved["address_id"]
-    now = datetime.now(UTC)
     writer.write_alerts(
         [
-            {
-                "alert_id": f"AL{run}",
-                "rule_id": "rising_contacts",
-                "severity": "MEDIUM",
-                "subject_kind": "PERSON",
-                "subject_id": mother,
-                "window_start": now - timedelta(days=30),
-                "window_end": now,
-                "counts_by_agency": {"FIRE": 1, "POLICE": 1, "HEALTH": 1},
-                "evidence_event_ids": [f"{run}-fire", f"{run}-police", f"{run}-health"],
-                "summary": "rising contacts",
-                "raised_at": now,
-            }
+            alert_row(
+                "rising_contacts",
+                mother,
+                {"FIRE": 1, "POLICE": 1, "HEALTH": 1},
+                alert_id=f"AL{run}",
+                severity="MEDIUM",
+                evidence=[f"{run}-fire", f"{run}-police", f"{run}-health"],
+                summary="rising contacts",
+            )
         ]
     )
     return {"run": run, "mother": mother, "son": son, "address": address}
@@ -106,23 +100,20 @@ def scene(clickhouse):
 def api(settings, clickhouse):
     context = ApiContext.create(settings, clickhouse)
     client = TestClient(create_app(lambda: {"ready": True}, context))
-    name = f"viewer-{uuid.uuid4().hex[:8]}"
-    context.users.add(name, PASSWORD, "practitioner", "ADULT_SOCIAL_CARE")
-    token = client.post(
-        "/api/v1/auth/token",
-        data={"username": name, "password": PASSWORD, "notice_accepted": "true"},
-    ).json()["access_token"]
-    return context, client, {"Authorization": f"Bearer {token}"}, name
+    name, headers = signed_in(context, client, "practitioner", "ADULT_SOCIAL_CARE", prefix="viewer")
+    return context, client, headers, name
+
+
+def _shown(client: TestClient, headers: dict[str, str], path: str):
+    """The page at ``path``, viewed for a self-neglect review."""
+    response = client.get(path, params={"purpose": "self_neglect_review"}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response
 
 
 def test_the_person_page(api, scene):
     context, client, headers, name = api
-    response = client.get(
-        f"/api/v1/persons/{scene['mother']}",
-        params={"purpose": "self_neglect_review"},
-        headers=headers,
-    )
-    assert response.status_code == 200, response.text
+    response = _shown(client, headers, f"/api/v1/persons/{scene['mother']}")
     page = response.json()
     assert page["person_id"] == scene["mother"]
     assert {r["agency"] for r in page["records"]} == {
@@ -151,13 +142,7 @@ def test_the_person_page(api, scene):
 
 def test_the_address_page_shows_the_second_resident(api, scene):
     _context, client, headers, _name = api
-    response = client.get(
-        f"/api/v1/addresses/{scene['address']}",
-        params={"purpose": "self_neglect_review"},
-        headers=headers,
-    )
-    assert response.status_code == 200, response.text
-    page = response.json()
+    page = _shown(client, headers, f"/api/v1/addresses/{scene['address']}").json()
     people = {p["person_id"]: p for p in page["people"]}
     assert set(people) == {scene["mother"], scene["son"]}
     assert people[scene["son"]]["given_name"] == "Roy"

@@ -7,12 +7,12 @@ invalid is refused.
 One allowance is configured, for rules that depend on data rather than on the request's
 shape, which no JSON Schema can state: a search whose details the schema accepts may still
 be refused (422) when they normalise to nothing to look up (a name of digits or of a title
-only, a date of birth that is not one), and an alert may be assigned only to an active user
-of the caller's organisation. Such a refusal must then be a sentence saying what to give,
-never a list of field problems (that would be the document and the validation
-disagreeing): a check of this module's own. The run is bounded (examples per operation)
-and derandomised with a fixed seed, so CI sees the same cases every time; its figures are
-printed (run with ``-s``)."""
+only, a date of birth that is not one), an alert may be assigned only to an active user of
+the caller's organisation, and a dispute may name only records on the person's page. Such
+a refusal must then be a sentence saying what to give, never a list of field problems (that
+would be the document and the validation disagreeing): a check of this module's own. The
+run is bounded (examples per operation) and derandomised with a fixed seed, so CI sees the
+same cases every time; its figures are printed (run with ``-s``)."""
 
 from __future__ import annotations
 
@@ -37,10 +37,10 @@ from messaging.topics import ensure_topics, topic_specs
 from query_api.app import create_app
 from query_api.context import ApiContext
 from query_api.routes.persons import BIRTH_DATE
+from tests.integration.signing_in import signed_in
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "correct horse battery"
 OPERATOR_TOKEN = "fuzz-operator-token-0123456789"
 SEED = 20261130
 EXAMPLES = 6
@@ -53,6 +53,7 @@ RULED_BY_DATA = {
     "search_persons": "POST /api/v1/search/persons",
     "search_addresses": "POST /api/v1/search/addresses",
     "assign_alert": "POST /api/v1/alerts/{alert_id}/assign",
+    "raise_dispute": "POST /api/v1/persons/{person_id}/disputes",
 }
 """The operations that may refuse a schema-valid request with a 422 sentence (above)."""
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
@@ -123,16 +124,10 @@ def fuzzed(kafka: Settings, clickhouse: Any) -> tuple[Any, dict[str, str]]:
     ensure_topics(make_admin(guarded), topic_specs(guarded))
     context = ApiContext.create(guarded, clickhouse)
     app = create_app(lambda: {"ready": True, "role": "api"}, context)
-    name = f"fuzz-{uuid.uuid4().hex[:8]}"
-    context.users.add(name, PASSWORD, "manager", "POLICE")
-    signed_in = TestClient(app).post(
-        "/api/v1/auth/token",
-        data={"username": name, "password": PASSWORD, "notice_accepted": "true"},
-    )
-    assert signed_in.status_code == 200, signed_in.text
+    _name, manager = signed_in(context, TestClient(app), "manager", "POLICE", prefix="fuzz")
     _partner, key = context.partners.issue("HEALTH", "schema fuzz")
     headers = {
-        "Authorization": f"Bearer {signed_in.json()['access_token']}",
+        **manager,
         "X-API-Key": key,
         "X-Operator-Token": OPERATOR_TOKEN,
     }

@@ -13,43 +13,22 @@ from query_api.app import create_app
 from query_api.context import ApiContext
 from sinks.clickhouse.writer import SinkWriter
 from stream_processors.resolution import ResolutionStage, resolved_record
-from tests.factories import person_event
+from tests.factories import letters, namesake_trio
+from tests.integration.signing_in import signed_in
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
 def family() -> str:
     """A surname of this run's own, so other tests' people never match."""
-    return "Quill" + "".join(chr(ord("a") + int(c, 16) % 26) for c in uuid.uuid4().hex[:5])
+    return "Quill" + letters(uuid.uuid4().hex[:5])
 
 
 @pytest.fixture(scope="module")
 def people(clickhouse, family):
     stage = ResolutionStage.fresh()
-    run = uuid.uuid4().hex[:6]
-    events = [
-        person_event(given="Margaret", family=family, dob="1957-02-13", event_id=f"{run}-1"),
-        person_event(
-            given="Peggy",
-            family=family,
-            dob="1957-02-13",
-            agency="HEALTH",
-            line1="12 Alder St",
-            event_id=f"{run}-2",
-        ),
-        person_event(
-            given="Margaret",
-            family=family,
-            dob="1990-06-30",
-            line1="3 Oak Road",
-            postcode="B1 1AA",
-            town="Birmingham",
-            event_id=f"{run}-3",
-        ),
-    ]
+    events = namesake_trio(family, uuid.uuid4().hex[:6], line1="12 Alder St")
     outputs = [stage.process(event) for event in events]
     SinkWriter(clickhouse).write_resolved([resolved_record(o) for o in outputs if o])
     return [o.resolved["person_id"] for o in outputs if o]
@@ -59,13 +38,8 @@ def people(clickhouse, family):
 def api(settings, clickhouse):
     context = ApiContext.create(settings, clickhouse)
     client = TestClient(create_app(lambda: {"ready": True}, context))
-    name = f"searcher-{uuid.uuid4().hex[:8]}"
-    context.users.add(name, PASSWORD, "practitioner", "POLICE")
-    token = client.post(
-        "/api/v1/auth/token",
-        data={"username": name, "password": PASSWORD, "notice_accepted": "true"},
-    ).json()["access_token"]
-    return context, client, {"Authorization": f"Bearer {token}"}, name
+    name, headers = signed_in(context, client, "practitioner", "POLICE", prefix="searcher")
+    return context, client, headers, name
 
 
 def test_a_nickname_and_messy_details_find_the_person_first(api, people, family):

@@ -12,10 +12,10 @@ from query_api.app import create_app
 from query_api.context import ApiContext
 from sinks.clickhouse.writer import SinkWriter
 from stream_processors.resolution import ResolutionStage, resolved_record
+from tests.factories import letters
+from tests.integration.signing_in import signed_in
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"
 
 
 def _event(event_id: str, agency: str, given: str, family: str, dob: str, line1: str):
@@ -37,13 +37,7 @@ def _event(event_id: str, agency: str, given: str, family: str, dob: str, line1:
 def test_matching_statistics(settings, clickhouse):
     context = ApiContext.create(settings, clickhouse)
     client = TestClient(create_app(lambda: {"ready": True}, context))
-    name = f"stats-{uuid.uuid4().hex[:6]}"
-    context.users.add(name, PASSWORD, "manager", "PROBATION")
-    token = client.post(
-        "/api/v1/auth/token",
-        data={"username": name, "password": PASSWORD, "notice_accepted": "true"},
-    ).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    _name, headers = signed_in(context, client, "manager", "PROBATION", prefix="stats")
 
     def stats() -> dict:
         response = client.get(
@@ -54,7 +48,7 @@ def test_matching_statistics(settings, clickhouse):
 
     before = stats()
     run = uuid.uuid4().hex[:6]
-    family = "Stat" + "".join(chr(ord("a") + int(c, 16) % 26) for c in run)
+    family = "Stat" + letters(run)
     house = f"{int(run[:4], 16) % 900 + 10} Hawthorn Rise {run}"
     flat = f"Flat {int(run[2:], 16) % 90 + 1} Cedar Court {run}"
     stage = ResolutionStage.fresh()

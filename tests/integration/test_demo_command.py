@@ -17,6 +17,7 @@ import pytest
 
 from mast_core.settings import Settings
 from messaging.broker import LocalKafka
+from tests.integration.signing_in import TOKEN_URL, sign_in_form
 from tests.worker_process import free_port
 
 pytestmark = pytest.mark.integration
@@ -34,6 +35,11 @@ def _call(url: str, data: dict | None = None, token: str | None = None, form: bo
     request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return json.load(response)
+
+
+def _token(base: str, username: str, password: str) -> str:
+    """The bearer token of one of the users the demo printed, signed in over HTTP."""
+    return _call(f"{base}{TOKEN_URL}", sign_in_form(username, password), form=True)["access_token"]
 
 
 def test_the_demo_serves_and_its_credentials_work(tmp_path):
@@ -73,15 +79,7 @@ def test_the_demo_serves_and_its_credentials_work(tmp_path):
         users = dict(re.findall(r"^\s+(\S+\.(?:practitioner|manager))\s+(\S+)", run.stdout, re.M))
         assert {"asc.practitioner", "asc.manager", "police.manager"} <= set(users)
 
-        token = _call(
-            f"{base}/api/v1/auth/token",
-            {
-                "username": "asc.practitioner",
-                "password": users["asc.practitioner"],
-                "notice_accepted": "true",
-            },
-            form=True,
-        )["access_token"]
+        token = _token(base, "asc.practitioner", users["asc.practitioner"])
         purpose = {"purpose": "self_neglect_review"}
         found = _call(
             f"{base}/api/v1/search/persons",
@@ -108,15 +106,7 @@ def test_the_demo_serves_and_its_credentials_work(tmp_path):
         assert april >= 6
         assert {a["rule_id"] for a in page["alerts"]} >= {"multi_agency_contact", "rising_contacts"}
 
-        manager = _call(
-            f"{base}/api/v1/auth/token",
-            {
-                "username": "asc.manager",
-                "password": users["asc.manager"],
-                "notice_accepted": "true",
-            },
-            form=True,
-        )["access_token"]
+        manager = _token(base, "asc.manager", users["asc.manager"])
         audit = _call(f"{base}/api/v1/audit?username=asc.practitioner", token=manager)
         assert {"search_persons", "search_addresses", "view_person"} <= {e["action"] for e in audit}
 

@@ -36,11 +36,11 @@ from sinks.clickhouse.writer import SinkWriter
 from stream_processors.pipeline import Pipeline
 from stream_processors.publishing import OutputPublisher
 from stream_processors.resolution import ResolutionStage
-from tests.factories import person_event
+from tests.factories import namesake_trio
+from tests.integration.signing_in import signed_in
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "correct horse battery"
 SHIFT = -6.0
 """Bits taken from the prior of the set the pipeline is started with: every search weight
 falls by exactly this much against the shipped set."""
@@ -116,25 +116,7 @@ def test_a_published_set_reaches_the_table_and_search_scores_with_it(
     learnt.save(path)
     stage = ResolutionStage.fresh(parameters_file=path)
     pipeline = Pipeline(own, stage, OutputPublisher(own))
-    events = [
-        person_event(given="Margaret", family=FAMILY, dob="1957-02-13", event_id=f"{FAMILY}-1"),
-        person_event(
-            given="Peggy",
-            family=FAMILY,
-            dob="1957-02-13",
-            agency="HEALTH",
-            event_id=f"{FAMILY}-2",
-        ),
-        person_event(
-            given="Margaret",
-            family=FAMILY,
-            dob="1990-06-30",
-            line1="3 Oak Road",
-            postcode="B1 1AA",
-            town="Birmingham",
-            event_id=f"{FAMILY}-3",
-        ),
-    ]
+    events = namesake_trio(FAMILY, FAMILY)
     batch = codec(ACCEPTED_BATCH).encode({"events": [encode_interaction(e) for e in events]})
     pipeline.resolve(batch, 0, RECEIVED.timestamp())
     pipeline.publisher.flush_blocking()
@@ -168,12 +150,7 @@ def test_a_published_set_reaches_the_table_and_search_scores_with_it(
     # The API's search route, through its context's shared cache, scores the same way.
     context = ApiContext.create(own, client)
     api = TestClient(create_app(lambda: {"ready": True}, context))
-    name = f"learnt-{uuid.uuid4().hex[:8]}"
-    context.users.add(name, PASSWORD, "practitioner", "POLICE")
-    token = api.post(
-        "/api/v1/auth/token",
-        data={"username": name, "password": PASSWORD, "notice_accepted": "true"},
-    ).json()["access_token"]
+    _name, headers = signed_in(context, api, "practitioner", "POLICE", prefix="learnt")
     response = api.post(
         "/api/v1/search/persons",
         json={
@@ -183,7 +160,7 @@ def test_a_published_set_reaches_the_table_and_search_scores_with_it(
             "postcode": "ws12ab",
             "purpose": "welfare_check",
         },
-        headers={"Authorization": f"Bearer {token}"},
+        headers=headers,
     )
     assert response.status_code == 200, response.text
     first = response.json()[0]

@@ -21,6 +21,8 @@ ENDPOINTS = {
     ("post", "/api/v1/search/persons"),
     ("post", "/api/v1/search/addresses"),
     ("get", "/api/v1/persons/{person_id}"),
+    ("get", "/api/v1/persons/{person_id}/history"),
+    ("post", "/api/v1/persons/{person_id}/history/view"),
     ("get", "/api/v1/addresses/{address_id}"),
     ("get", "/api/v1/alerts"),
     ("post", "/api/v1/alerts/{alert_id}/acknowledge"),
@@ -93,6 +95,16 @@ def test_the_most_sensitive_answers_declare_their_fields(settings, clickhouse):
     page = models["PersonPage"]["properties"]
     assert {"details", "records", "interactions", "open_cases", "alerts"} <= set(page)
     assert "notes" not in str(models).lower()  # MAST holds no case notes: none is declared
+    history = _schema_of(document, "/api/v1/persons/{person_id}/history")
+    assert history["$ref"].endswith("/PersonHistory")
+    assert "why" in models["PersonInteraction"]["properties"]
+    assert "why" in models["AgencyRecord"]["properties"]
+    assert set(models["Why"]["properties"]) == {
+        "sentence",
+        "strength",
+        "match_weight",
+        "contributions",
+    }
     audit = document["paths"]["/api/v1/audit"]["get"]["responses"]["200"]["content"]
     assert set(audit) == {"application/json", "text/csv"}
     metrics = document["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
@@ -106,7 +118,7 @@ def test_the_purpose_is_required_from_the_configured_list(settings, clickhouse):
     person = document["paths"]["/api/v1/persons/{person_id}"]["get"]
     purpose = next(p for p in person["parameters"] if p["name"] == "purpose")
     assert purpose["required"] is True and purpose["schema"]["enum"] == codes
-    for body in ("PersonSearchRequest", "AddressSearchRequest"):
+    for body in ("PersonSearchRequest", "AddressSearchRequest", "DisputeRequest"):
         model = document["components"]["schemas"][body]
         assert "purpose" in model["required"]
         assert model["properties"]["purpose"]["enum"] == codes

@@ -70,7 +70,10 @@ def _scenario(
     fire_2 = _event(f"{run}-fire-2", at="2026-04-10T22:00:00Z")
     fire_3 = _event(f"{run}-fire-3", at="2026-04-20T23:30:00Z")
     late_fire_1 = _event(f"{run}-fire-1", at="2026-04-05T20:00:00Z")
-    health = dict(given="Margaret", family="Thornbury", gender="F")
+    margaret = dict(given="Margaret", family="Thornbury", gender="F")
+    police_record = dict(
+        agency="POLICE", system="Niche", record="P-7", event_type="INCIDENT", dob="1957-02-13"
+    )
     elsewhere = {"line1": "12 Alder Street", "town": "Walsall", "postcode": "WS1 2AB"}
     merge_a = _event(
         f"{run}-a",
@@ -81,30 +84,22 @@ def _scenario(
         dob=None,
         address=elsewhere,
         at="2026-04-03T10:00:00Z",
-        **health,
+        **margaret,
     )
     merge_b = _event(
         f"{run}-b",
-        agency="POLICE",
-        system="Niche",
-        record="P-7",
-        event_type="INCIDENT",
-        dob="1957-02-13",
         address={"line1": "9 Elm Way", "town": "Dudley", "postcode": "DY9 9ZZ"},
         at="2026-04-04T10:00:00Z",
-        **health,
+        **police_record,
+        **margaret,
     )
     bridge = _event(
         f"{run}-c",
-        agency="POLICE",
-        system="Niche",
-        record="P-7",
-        event_type="INCIDENT",
         nhs="9434765919",
-        dob="1957-02-13",
         address=elsewhere,
         at="2026-04-06T10:00:00Z",
-        **health,
+        **police_record,
+        **margaret,
     )
     first = [child, fire_2, fire_3, merge_a, merge_b, fire_2]  # fire_2 twice
     second = [bridge]

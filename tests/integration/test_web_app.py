@@ -21,10 +21,10 @@ from query_api.app import create_app
 from query_api.context import ApiContext
 from sinks.clickhouse.writer import SinkWriter
 from stream_processors.resolution import ResolutionStage, resolved_record
+from tests.factories import letters
+from tests.integration.signing_in import PASSWORD, add_user
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "correct horse battery"
 
 
 def _event(event_id: str, agency: str, at: str, family: str, team: str, **extra: str):
@@ -52,7 +52,7 @@ def _event(event_id: str, agency: str, at: str, family: str, team: str, **extra:
 @pytest.fixture(scope="module")
 def family(clickhouse) -> str:
     run = uuid.uuid4().hex[:6]
-    family = "Wren" + "".join(chr(ord("a") + int(c, 16) % 26) for c in run)
+    family = "Wren" + letters(run)
     events = [
         _event(
             f"{run}-asc",
@@ -114,16 +114,11 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def users(server) -> dict[str, str]:
     _url, context = server
-    suffix = uuid.uuid4().hex[:6]
-    names = {
-        "practitioner": f"prac-{suffix}",
-        "manager": f"mgr-{suffix}",
-        "other_manager": f"other-{suffix}",
+    return {
+        "practitioner": add_user(context, "practitioner", "ADULT_SOCIAL_CARE", prefix="prac"),
+        "manager": add_user(context, "manager", "ADULT_SOCIAL_CARE", prefix="mgr"),
+        "other_manager": add_user(context, "manager", "POLICE", prefix="other"),
     }
-    context.users.add(names["practitioner"], PASSWORD, "practitioner", "ADULT_SOCIAL_CARE")
-    context.users.add(names["manager"], PASSWORD, "manager", "ADULT_SOCIAL_CARE")
-    context.users.add(names["other_manager"], PASSWORD, "manager", "POLICE")
-    return names
 
 
 def _sign_in(page: Page, url: str, username: str) -> None:
@@ -224,7 +219,7 @@ def test_names_from_partners_are_shown_as_text_never_run(server, browser, users,
     url, _context = server
     run = uuid.uuid4().hex[:6]
     hostile = "<img src=x onerror=window.__pwned=1>"
-    family = "Tern" + "".join(chr(ord("a") + int(c, 16) % 26) for c in run)
+    family = "Tern" + letters(run)
     event = _event(f"{run}-x", "POLICE", "2026-05-01T10:00:00Z", family, "Response", given=hostile)
     output = ResolutionStage.fresh().process(event)
     assert output is not None

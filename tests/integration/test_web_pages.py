@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,13 +19,14 @@ from playwright.sync_api import Page, Route, expect
 from mast_core.events import parse_event
 from sinks.clickhouse.writer import SinkWriter
 from stream_processors.resolution import ResolutionStage, resolved_record
+from tests.factories import alert_row, letters
 from tests.integration import test_web_app as web
+from tests.integration.signing_in import add_user
 
 pytestmark = pytest.mark.integration
 
 server = web.server  # module-scoped fixtures of the web app's tests: the API, the browser
 browser = web.browser
-PASSWORD = web.PASSWORD
 
 
 @dataclass(frozen=True)
@@ -39,18 +39,14 @@ class Household:
     rule: str
 
 
-def _letters(hex_digits: str) -> str:
-    return "".join(chr(ord("a") + int(c, 16) % 26) for c in hex_digits)
-
-
 @pytest.fixture(scope="module")
 def household(clickhouse) -> Household:
     """Mabel (her date of birth written 14/06/1951 by health, 1951-06-14 by the police) and
     her daughter Joan at an address of their own, and an alert about Mabel whose evidence is
     health's and the police's interactions."""
     run = uuid.uuid4().hex[:6]
-    family = "Quill" + _letters(run)
-    street = f"{_letters(run[::-1]).title()} Road"
+    family = "Quill" + letters(run)
+    street = f"{letters(run[::-1]).title()} Road"
 
     def event(event_id: str, agency: str, at: str, given: str, dob: str, team: str):
         return parse_event(
@@ -82,23 +78,16 @@ def household(clickhouse) -> Household:
     SinkWriter(clickhouse).write_resolved([resolved_record(o) for o in outputs])
     mabel = outputs[2].resolved["person_id"]
     assert outputs[0].resolved["person_id"] == mabel, "Mabel's two records should link"
-    now = datetime.now(UTC)
     rule = f"web_rule_{run}"
     SinkWriter(clickhouse).write_alerts(
         [
-            {
-                "alert_id": f"AL{uuid.uuid4().hex[:16]}",
-                "rule_id": rule,
-                "severity": "HIGH",
-                "subject_kind": "PERSON",
-                "subject_id": mabel,
-                "window_start": now - timedelta(days=30),
-                "window_end": now,
-                "counts_by_agency": {"HEALTH": 1, "POLICE": 1},
-                "evidence_event_ids": [f"{run}-health", f"{run}-police"],
-                "summary": "Contact with two agencies within 30 days",
-                "raised_at": now,
-            }
+            alert_row(
+                rule,
+                mabel,
+                {"HEALTH": 1, "POLICE": 1},
+                evidence=[f"{run}-health", f"{run}-police"],
+                summary="Contact with two agencies within 30 days",
+            )
         ]
     )
     return Household(
@@ -114,9 +103,7 @@ def household(clickhouse) -> Household:
 @pytest.fixture
 def health_practitioner(server) -> str:
     _url, context = server
-    username = f"nurse-{uuid.uuid4().hex[:6]}"
-    context.users.add(username, PASSWORD, "practitioner", "HEALTH")
-    return username
+    return add_user(context, "practitioner", "HEALTH", prefix="nurse")
 
 
 def _signed_in(browser, url: str, username: str) -> Page:

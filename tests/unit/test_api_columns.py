@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from query_api import search
-from query_api.records import EVENT_COLUMNS
+from query_api.records import EVENT_COLUMNS, PERSON_EVENT_COLUMNS
 from sinks.clickhouse.tables import (
     AddressKeyRow,
     ParameterSetRow,
@@ -26,6 +26,7 @@ from sinks.clickhouse.tables import (
         (search.WrittenAddress._fields, AddressKeyRow),
         (search._ParameterSet._fields, ParameterSetRow),
         (EVENT_COLUMNS, ResolvedRow),
+        (PERSON_EVENT_COLUMNS, ResolvedRow),
     ],
 )
 def test_what_the_api_reads_are_columns_of_the_table(reads, table):

@@ -96,13 +96,18 @@ def test_domestic_abuse_where_a_child_lives_fires_at_once():
     assert fired(other, [seen(3, "POLICE", "DOMESTIC_ABUSE_INCIDENT")]) == []
 
 
-def test_cooldown_stops_the_same_alert_repeating():
+def test_cooldown_is_one_alert_per_rule_subject_and_period():
+    """The cool-down is a fixed grid of event time: 30-day periods from 1 January 1970 (UTC),
+    which in 2026 start on 8 March, 7 April and 7 May. One alert per period."""
     e = engine()
-    first = fired(e, [seen(0, "POLICE"), seen(1, "HEALTH"), seen(2, "FIRE")])
-    again = fired(e, [seen(3, "HOUSING"), seen(10, "PROBATION")])
-    later = fired(e, [seen(40, "POLICE"), seen(41, "HEALTH"), seen(42, "FIRE")])
+    first = fired(e, [seen(0, "POLICE"), seen(1, "HEALTH"), seen(2, "FIRE")])  # 1-3 April
+    again = fired(e, [seen(3, "HOUSING"), seen(5, "PROBATION")])  # still before 7 April
     assert [a.rule_id for a in first] == ["multi_agency_contact"]
     assert again == []
+    next_period = fired(e, [seen(6, "HOUSING")])  # 7 April: a new period, the same window
+    assert [a.rule_id for a in next_period] == ["multi_agency_contact"]
+    assert next_period[0].alert_id != first[0].alert_id
+    later = fired(e, [seen(40, "POLICE"), seen(41, "HEALTH"), seen(42, "FIRE")])
     assert [a.rule_id for a in later] == ["multi_agency_contact"]
 
 

@@ -8,11 +8,19 @@ class RecordingPublisher:
     def __init__(self) -> None:
         self.sent: list[tuple[str, bytes, bytes | None, int]] = []
         """(topic, value, key, timestamp_ms), in the order sent."""
+        self.headers: list[list[tuple[str, str | bytes | None]] | None] = []
+        """The headers of each message sent, in the same order."""
 
     def send(
-        self, topic: str, value: bytes, key: bytes | None = None, timestamp_ms: int = 0
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | None = None,
+        timestamp_ms: int = 0,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
     ) -> None:
         self.sent.append((topic, value, key, timestamp_ms))
+        self.headers.append(headers)
 
     def flush_blocking(self, timeout: float | None = None) -> None:
         return None

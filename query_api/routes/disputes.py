@@ -1,0 +1,543 @@
+"""Disputes: "not the same person" (corrections issue, item 2).
+
+A practitioner (or a manager or admin: whoever opens person pages) marks records on a
+person's page as not this person, with a reason and the purpose of the look-up, as a person
+view declares it. A steward, the partnership's data-quality officer, works the queue of
+disputes (the disputed records beside the person's other records, minimum dataset only,
+with the evidence that linked them) and decides: ``split`` publishes a correction for the
+resolver (``query_api.corrections``) and answers once Kafka has it; ``keep`` publishes
+nothing. Every request is audited, refusals included (``query_api.audited``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from pydantic import BaseModel, Field
+
+from query_api.answers import refusals
+from query_api.audited import Audited, Declared, Trail, audit_of, auditing, declared_purpose
+from query_api.bodies import RequestBody
+from query_api.context import Context, SignedIn
+from query_api.corrections import split_correction
+from query_api.disputes import (
+    Disputes,
+    Key,
+    Plan,
+    directly_linked_sentence,
+    missing_sentence,
+    new_dispute_id,
+)
+from query_api.pages import Address
+from query_api.routes.persons import Purposeful, SubjectId
+from query_api.stewards import ROLE_PROBLEM, STEWARD
+from sinks.clickhouse.tables import DisputeDecisionRow, DisputeRow
+
+router = APIRouter(prefix="/api/v1", tags=["disputes"], responses=refusals(401, 422))
+
+MAX_RECORDS = 200
+"""Records one dispute may name."""
+ONLY_STEWARDS = "only a steward works the disputes queue and decides disputes"
+NOT_A_STEWARD = "role: not_a_steward"
+RETRY_AFTER = "30"
+
+Linked = Literal["directly", "by_merge", "no_longer"]
+EventId = Annotated[str, Field(min_length=1, max_length=256, pattern=r"\S")]
+Sentence = Annotated[str, Field(min_length=1, max_length=500, pattern=r"\S")]
+
+
+# Bodies and answers ----------------------------------------------------------------------------
+class DisputeRequest(Purposeful):
+    """Records on the person's page that are not this person, why, and the purpose (as for
+    opening the page: a code from GET /purposes, with an optional detail)."""
+
+    event_ids: Annotated[
+        list[EventId],
+        Field(
+            min_length=1,
+            max_length=MAX_RECORDS,
+            description="Ids of interactions on this person's page (`event_id` of the "
+            "page's `interactions`); one naming two agencies' records disputes both.",
+        ),
+    ]
+    reason: Annotated[
+        Sentence, Field(description="Why these records are not this person (1–500 characters).")
+    ]
+
+
+class DisputeRaised(BaseModel):
+    dispute_id: str
+    person_id: str = Field(description="The person whose page showed the records (current id).")
+    event_ids: list[str]
+    status: Literal["open"]
+    raised_at: datetime
+
+
+class DecisionRequest(RequestBody):
+    """``split``: the records are not this person; ``keep``: they are. The note says why
+    (1–500 characters)."""
+
+    decision: Literal["split", "keep"]
+    note: Sentence
+
+
+class Decision(BaseModel):
+    dispute_id: str
+    decision: Literal["split", "keep"]
+    note: str
+    decided_by: str
+    decided_org: str
+    decided_at: datetime
+    correction_id: str | None = Field(
+        description="The correction published to the corrections topic (split); null for keep."
+    )
+    merge_ids: list[str] = Field(description="The merges the split undoes, latest first.")
+
+
+class LinkContribution(BaseModel):
+    field: str
+    level: str
+    weight: float
+
+
+class MergeEvidence(BaseModel):
+    """A merge of one of the person's ids into another, and the evidence for it."""
+
+    merge_id: str
+    surviving_person_id: str
+    retired_person_id: str
+    merged_at: datetime
+    triggered_by_event_id: str | None
+    match_weight: float | None
+    evidence: list[LinkContribution] = Field(
+        description="Each field's part in the merge's match weight, as the resolver stored it."
+    )
+    undone_by_split: bool = Field(description="A split of this dispute would undo it.")
+
+
+class DisputeRecord(BaseModel):
+    """A record as a steward sees it: the minimum dataset and why it was linked. Never a
+    contact or a case status."""
+
+    agency: str
+    event_id: str
+    source_system: str | None
+    source_record_id: str | None
+    event_type: str | None
+    occurred_at: datetime | None
+    event_time: datetime = Field(description="When it happened, or when MAST received it.")
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: str | None
+    gender: str
+    address: Address
+    held_as: str = Field(description="The person id the record was resolved to.")
+    linked: Linked = Field(
+        description="`directly`: resolved to the person's current id; `by_merge`: resolved "
+        "to an id merged into the person since (`merge_id`); `no_longer`: not this "
+        "person's record any more (split off since)."
+    )
+    merge_id: str | None = Field(description="The merge that brought it (`by_merge`).")
+    match_reason: str
+    match_weight: float | None
+
+
+class SplitPlan(BaseModel):
+    possible: bool
+    merge_ids: list[str] = Field(description="The merges a split would undo, latest first.")
+    directly_linked: list[str] = Field(
+        description="Disputed records (event ids) linked directly, which a split cannot "
+        "separate yet."
+    )
+    explanation: str | None = Field(description="Why a split is not possible, when it is not.")
+
+
+class DisputeItem(BaseModel):
+    dispute_id: str
+    status: Literal["open", "split", "kept"]
+    person_id: str = Field(description="The person whose page showed the records, as raised.")
+    current_person_id: str = Field(description="The person those records belong to now.")
+    person_ids: list[str] = Field(description="Every id of that person, the current one first.")
+    reason: str
+    raised_by: str
+    raised_org: str
+    raised_at: datetime
+    disputed: list[DisputeRecord]
+    other_records: list[DisputeRecord] = Field(
+        description="The person's other records, latest first (at most 100)."
+    )
+    other_records_total: int
+    merges: list[MergeEvidence] = Field(
+        description="The merges that brought each of the person's ids and the disputed "
+        "records' ids into it, latest first."
+    )
+    split: SplitPlan
+    decision: Decision | None
+
+
+# Raising ---------------------------------------------------------------------------------------
+RAISE_DISPUTE = Audited("raise_dispute", asked=("person_id",), person="person_id")
+
+
+@auditing(RAISE_DISPUTE)
+def _dispute_raised(
+    ctx: Context, who: SignedIn, person_id: SubjectId, body: DisputeRequest
+) -> Declared[tuple[str, DisputeRequest]]:
+    """The purpose as a person view declares it in a body; a steward (who opens no person
+    pages) is refused."""
+    trail = Trail(ctx, who, RAISE_DISPUTE)
+    if who.role == STEWARD:
+        trail.purpose = declared_purpose(body.purpose)
+        trail.refuse(
+            status.HTTP_403_FORBIDDEN,
+            "disputes are raised from a person's page, which stewards do not open",
+            asked={"person_id": person_id, "problems": [ROLE_PROBLEM]},
+            person_ids=[person_id],
+        )
+    trail.require_purpose(body.purpose, body.purpose_detail.strip(), person_ids=[person_id])
+    return Declared(trail, (person_id, body))
+
+
+@router.post(
+    "/persons/{person_id}/disputes",
+    summary="Dispute records on a person's page: not this person (with a reason and a purpose)",
+    description=(
+        "The records must be on this person's page (their `event_id`s among its "
+        "interactions); otherwise 422 naming those that are not. The dispute waits in the "
+        "stewards' queue (GET /disputes). Audited with the person and the records."
+    ),
+    responses=refusals(
+        400,
+        403,
+        404,
+        413,
+        _403="A steward (who opens no person pages; audited).",
+        _404="No such person (audited as `not_found`).",
+    ),
+)
+def raise_dispute(
+    raised: Annotated[Declared[tuple[str, DisputeRequest]], Depends(_dispute_raised)],
+) -> DisputeRaised:
+    trail, (person_id, body) = raised.trail, raised.asked
+    event_ids = list(dict.fromkeys(body.event_ids))
+    store = Disputes(trail.ctx.client, trail.ctx.lock)
+    asked: dict[str, Any] = {"person_id": person_id}
+    page = store.on_page(person_id, event_ids)
+    if page is None:
+        trail.refuse(
+            status.HTTP_404_NOT_FOUND,
+            "no such person",
+            outcome="not_found",
+            asked=asked,
+            person_ids=[person_id],
+            event_ids=event_ids,
+        )
+    current, _ids, found = page
+    missing = [e for e in event_ids if e not in found]
+    if missing:
+        trail.refuse(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            missing_sentence(missing),
+            asked={**asked, "problems": ["event_ids: not_on_page"]},
+            person_ids=[current],
+            event_ids=event_ids,
+        )
+    keys = [(agency, e, held) for e in event_ids for agency, held in found[e]]
+    row = DisputeRow(
+        dispute_id=new_dispute_id(),
+        person_id=current,
+        agencies=[k[0] for k in keys],
+        event_ids=[k[1] for k in keys],
+        held_as=[k[2] for k in keys],
+        reason=body.reason,
+        raised_by=trail.who.username,
+        raised_org=trail.who.organisation,
+        raised_at=datetime.now(UTC),
+    )
+    store.add(row)
+    trail.record(
+        asked={**asked, "dispute_id": row.dispute_id},
+        person_ids=_involved(current, row.held_as),
+        event_ids=event_ids,
+    )
+    return DisputeRaised(
+        dispute_id=row.dispute_id,
+        person_id=current,
+        event_ids=event_ids,
+        status="open",
+        raised_at=row.raised_at,
+    )
+
+
+# The queue -------------------------------------------------------------------------------------
+def _steward(trail: Trail, **recorded: Any) -> None:
+    """Refuses (403, audited) anyone but a steward."""
+    if trail.who.role != STEWARD:
+        asked = dict(recorded.pop("asked", {}))
+        trail.refuse(
+            status.HTTP_403_FORBIDDEN,
+            ONLY_STEWARDS,
+            asked={**asked, "problems": [NOT_A_STEWARD]},
+            **recorded,
+        )
+
+
+@router.get(
+    "/disputes",
+    summary="The stewards' queue: disputes, open ones first, each with the records side by "
+    "side and the evidence that linked them",
+    description=(
+        "Stewards only (403 for everyone else, audited). Open disputes come first, oldest "
+        "first; then decided ones, latest first. Each shows the minimum dataset of the "
+        "disputed records and of the person's other records (names, date of birth, gender, "
+        "address, agency, system, reference, dates, event type), never contacts or case "
+        "status; each record's stored match reason and weight; the evidence of each merge "
+        "of the person's ids; and what a split would undo. Audited with every person and "
+        "record shown."
+    ),
+    responses=refusals(403, _403="Not a steward (audited)."),
+)
+def list_disputes(
+    trail: Annotated[Trail, audit_of("list_disputes", asked=("status",))],
+    status_: Annotated[
+        Literal["open", "decided", "all"],
+        Query(alias="status", description="`open`, `decided`, or `all` (open ones first)."),
+    ] = "all",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[DisputeItem]:
+    asked = {"status": status_, "limit": limit}
+    _steward(trail, asked=asked)
+    store = Disputes(trail.ctx.client, trail.ctx.lock)
+    disputes = store.listed(status_, limit)
+    plans, merges = store.plans(disputes)
+    items = [_item(store, d, plan, merges) for d, plan in zip(disputes, plans, strict=True)]
+    trail.record(
+        asked=asked,
+        person_ids=sorted({p for item in items for p in [item.person_id, *item.person_ids]}),
+        event_ids=[r.event_id for item in items for r in [*item.disputed, *item.other_records]],
+    )
+    return items
+
+
+def _item(
+    store: Disputes, dispute: dict[str, Any], plan: Plan, merges: dict[str, dict[str, Any]]
+) -> DisputeItem:
+    decision = dispute["decision"]
+    shown = [r for r in plan.records.values()]
+    others, total = store.others(plan.ids, plan.records.keys() | set(_keys(dispute)))
+    undone = set(plan.merge_ids)
+    retired = [*plan.ids[1:], *(r["person_id"] for r in shown)]
+    evidence = {m["merge_id"]: m for p in retired if (m := merges.get(p)) is not None}
+    return DisputeItem(
+        dispute_id=dispute["dispute_id"],
+        status=_status(decision),
+        person_id=dispute["person_id"],
+        current_person_id=plan.current,
+        person_ids=plan.ids,
+        reason=dispute["reason"],
+        raised_by=dispute["raised_by"],
+        raised_org=dispute["raised_org"],
+        raised_at=dispute["raised_at"],
+        disputed=[_record(r, plan, merges) for r in shown],
+        other_records=[_record(r, plan, merges) for r in others],
+        other_records_total=total,
+        merges=[
+            MergeEvidence(
+                merge_id=m["merge_id"],
+                surviving_person_id=m["surviving_person_id"],
+                retired_person_id=m["retired_person_id"],
+                merged_at=m["merged_at"],
+                triggered_by_event_id=m["triggered_by_event_id"],
+                match_weight=m["match_weight"],
+                evidence=[LinkContribution(**c) for c in m["evidence"]],
+                undone_by_split=m["merge_id"] in undone,
+            )
+            for m in sorted(evidence.values(), key=lambda m: m["merged_at"], reverse=True)
+        ],
+        split=_split_plan(plan, open_=decision is None),
+        decision=None if decision is None else _decision(decision),
+    )
+
+
+def _status(decision: dict[str, Any] | None) -> Literal["open", "split", "kept"]:
+    if decision is None:
+        return "open"
+    return "split" if decision["decision"] == "split" else "kept"
+
+
+def _keys(dispute: dict[str, Any]) -> list[Key]:
+    return list(zip(dispute["agencies"], dispute["event_ids"], strict=True))
+
+
+def _record(record: dict[str, Any], plan: Plan, merges: dict[str, dict[str, Any]]) -> DisputeRecord:
+    held_as = record["person_id"]
+    linked: Linked = record.get("linked") or ("directly" if held_as == plan.current else "by_merge")
+    merge = merges.get(held_as) if linked == "by_merge" else None
+    return DisputeRecord(
+        agency=record["agency"],
+        event_id=record["event_id"],
+        source_system=record["source_system"],
+        source_record_id=record["source_record_id"],
+        event_type=record["event_type"] or None,
+        occurred_at=record["occurred_at"],
+        event_time=record["event_time"],
+        given_name=record["given_name"],
+        family_name=record["family_name"],
+        date_of_birth=record["date_of_birth"],
+        gender=record["gender"],
+        address=Address(
+            line1=record["address_line1"],
+            line2=record["address_line2"],
+            town=record["town"],
+            postcode=record["postcode"],
+        ),
+        held_as=held_as,
+        linked=linked,
+        merge_id=merge["merge_id"] if merge else None,
+        match_reason=record["match_reason"],
+        match_weight=record["match_weight"],
+    )
+
+
+def _split_plan(plan: Plan, *, open_: bool) -> SplitPlan:
+    explanation = None
+    if not open_:
+        explanation = "the dispute has been decided"
+    elif plan.directly_linked:
+        explanation = directly_linked_sentence(plan.directly_linked)
+    elif not plan.merge_ids:
+        explanation = NOTHING_TO_SPLIT
+    return SplitPlan(
+        possible=explanation is None,
+        merge_ids=plan.merge_ids,
+        directly_linked=[event_id for _agency, event_id in plan.directly_linked],
+        explanation=explanation,
+    )
+
+
+def _decision(row: dict[str, Any]) -> Decision:
+    return Decision(
+        dispute_id=row["dispute_id"],
+        decision=row["decision"],
+        note=row["note"],
+        decided_by=row["decided_by"],
+        decided_org=row["decided_org"],
+        decided_at=row["decided_at"],
+        correction_id=row["correction_id"] or None,
+        merge_ids=list(row["merge_ids"]),
+    )
+
+
+# Deciding --------------------------------------------------------------------------------------
+NOTHING_TO_SPLIT = (
+    "the disputed records are no longer this person's (split off since): there is nothing to split"
+)
+DisputeId = Annotated[str, Path(max_length=64)]
+
+
+@router.post(
+    "/disputes/{dispute_id}/decision",
+    summary="Decide a dispute: split (a correction for the resolver) or keep, with a note",
+    description=(
+        "Stewards only (403 for everyone else, audited). `split` publishes a SPLIT "
+        "correction (the merges that brought the disputed records, latest first) to the "
+        "corrections topic and answers once Kafka has acknowledged it; if Kafka does not, "
+        "503 with Retry-After and the decision is not recorded (sending it again publishes "
+        "the same correction id). A disputed record linked to the person directly, not by "
+        "a merge, cannot be split off yet: 409. `keep` publishes nothing. A dispute is "
+        "decided once (a second decision is 409). Audited with the person and the records."
+    ),
+    responses=refusals(
+        400,
+        403,
+        404,
+        409,
+        413,
+        503,
+        _403="Not a steward (audited).",
+        _404="No such dispute (audited as `not_found`).",
+        _409="Already decided, or a split that cannot be made: a record linked directly (audited).",
+        _503="Kafka did not acknowledge the correction: nothing was recorded; send the "
+        "decision again.",
+    ),
+)
+def decide_dispute(
+    trail: Annotated[Trail, audit_of("decide_dispute", asked=("dispute_id",))],
+    dispute_id: DisputeId,
+    body: DecisionRequest,
+) -> Decision:
+    ctx = trail.ctx
+    asked: dict[str, Any] = {"dispute_id": dispute_id, "decision": body.decision}
+    _steward(trail, asked=asked)
+    store = Disputes(ctx.client, ctx.lock)
+    with ctx.deciding:
+        dispute = store.get(dispute_id)
+        if dispute is None:
+            trail.refuse(
+                status.HTTP_404_NOT_FOUND, "no such dispute", outcome="not_found", asked=asked
+            )
+        people = _involved(dispute["person_id"], dispute["held_as"])
+        recorded: dict[str, Any] = {"person_ids": people, "event_ids": dispute["event_ids"]}
+        if dispute["decision"] is not None:
+            asked["problems"] = ["dispute_id: already_decided"]
+            trail.refuse(
+                status.HTTP_409_CONFLICT,
+                f"this dispute was decided already ({dispute['decision']['decision']})",
+                asked=asked,
+                **recorded,
+            )
+        decided_at = datetime.now(UTC)
+        correction_id, merge_ids = "", []
+        if body.decision == "split":
+            plans, _merges = store.plans([dispute])
+            plan = plans[0]
+            recorded["person_ids"] = _involved(plan.current, [*people, *plan.ids])
+            problem = (
+                directly_linked_sentence(plan.directly_linked)
+                if plan.directly_linked
+                else None
+                if plan.merge_ids
+                else NOTHING_TO_SPLIT
+            )
+            if problem is not None:
+                asked["problems"] = [
+                    "event_ids: linked_directly" if plan.directly_linked else "event_ids: apart"
+                ]
+                trail.refuse(status.HTTP_409_CONFLICT, problem, asked=asked, **recorded)
+            correction = split_correction(
+                dispute_id, plan.current, plan.merge_ids, trail.who.organisation, decided_at
+            )
+            failed = ctx.corrections().publish(correction)
+            if failed is not None:
+                asked["problems"] = ["kafka: not_acknowledged"]
+                trail.record("refused", asked=asked, **recorded)
+                raise HTTPException(
+                    status.HTTP_503_SERVICE_UNAVAILABLE,
+                    "the decision could not be passed on to the resolver (Kafka did not "
+                    "acknowledge it) and is not recorded; send it again",
+                    headers={"Retry-After": RETRY_AFTER},
+                )
+            correction_id, merge_ids = correction["correction_id"], plan.merge_ids
+        row = DisputeDecisionRow(
+            dispute_id=dispute_id,
+            decision=body.decision,
+            note=body.note,
+            decided_by=trail.who.username,
+            decided_org=trail.who.organisation,
+            decided_at=decided_at,
+            correction_id=correction_id,
+            merge_ids=merge_ids,
+        )
+        store.decide(row)
+    trail.record(
+        asked={**asked, "correction_id": correction_id or None, "merge_ids": merge_ids},
+        **recorded,
+    )
+    return _decision(row._asdict())
+
+
+def _involved(person_id: str, others: list[str]) -> list[str]:
+    """The person first, then every other id involved, once each."""
+    return list(dict.fromkeys([person_id, *others]))

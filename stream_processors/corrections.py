@@ -1,0 +1,118 @@
+"""Stewards' corrections, applied by the resolution stage in order with the events.
+
+A steward's decision is published on the corrections topic; validation appends each one to
+the accepted log (marked by the ``CORRECTION_HEADER``), so the resolver meets it at one
+place in the one sequence it resolves. A replay after a crash meets it at the same place
+and reaches the same state, which is what makes corrections as safe to repeat as events.
+
+This module knows no Kafka or Faust: the pipeline feeds it and publishes what it returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mast_core.errors import MastError
+from mast_core.linkage.resolver import ResolverError, Split
+from stream_processors.resolution import ResolutionStage
+
+log = logging.getLogger(__name__)
+
+CORRECTION_HEADER = "mast-record"
+"""The Kafka header that marks an accepted-log message as a correction, not a batch."""
+CORRECTION_MARK = b"correction"
+
+
+class CorrectionNotApplied(MastError):
+    """A correction the resolver cannot apply (an unknown or already undone merge, ids it
+    does not know): kept on the dead-letter topic for an operator, like any bad input."""
+
+    reason = "correction_not_applied"
+
+
+@dataclass
+class CorrectionOutput:
+    """What one correction gives rise to, as Avro-ready records."""
+
+    splits: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Why each part that could not be applied was not (no personal data: ids only)."""
+
+
+Headers = Mapping[str, bytes | None] | Iterable[tuple[str, bytes | None]] | None
+"""A message's headers as Kafka clients give them: pairs, or a mapping."""
+
+
+def is_correction(headers: Headers) -> bool:
+    """Whether an accepted-log message carries a correction (by its header)."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
+    return any(key == CORRECTION_HEADER and value == CORRECTION_MARK for key, value in pairs)
+
+
+def apply_correction(
+    stage: ResolutionStage, correction: dict[str, Any], received_at: datetime
+) -> CorrectionOutput:
+    """Apply one decoded ``correction`` record to the stage's resolver.
+
+    SPLIT undoes each merge named (the records it moved go back to the identity it retired,
+    and the two are never merged again); MARK_DIFFERENT records that two identities are not
+    one person. Parts that cannot be applied are skipped and said; when nothing could be,
+    ``CorrectionNotApplied`` is raised for the dead-letter topic. A correction applied
+    before (the same id) changes nothing.
+    """
+    stage.clock.now = received_at
+    resolver = stage.resolver
+    output = CorrectionOutput()
+    if correction["correction_id"] in stage.corrections_applied:
+        output.skipped.append("already applied")  # the API published it again
+        return output
+    stage.corrections_applied = {*stage.corrections_applied, correction["correction_id"]}
+    kind = correction["kind"]
+    if kind == "SPLIT":
+        for merge_id in correction["merge_ids"]:
+            try:
+                split = resolver.split(merge_id)
+            except ResolverError as error:
+                output.skipped.append(f"{merge_id}: {error}")
+                continue
+            output.splits.append(split_record(split, correction, received_at))
+        if not output.splits:
+            why = "; ".join(output.skipped) or "no merges named"
+            raise CorrectionNotApplied(
+                f"split {correction['correction_id']}: nothing to undo ({why})"
+            )
+    elif kind == "MARK_DIFFERENT":
+        other = correction.get("other_person_id")
+        try:
+            if other is None:
+                raise ResolverError("no other person named")
+            resolver.mark_different(correction["person_id"], other)
+        except ResolverError as error:
+            raise CorrectionNotApplied(
+                f"mark different {correction['correction_id']}: {error}"
+            ) from None
+    else:
+        raise CorrectionNotApplied(f"{kind} corrections are not applied by this version")
+    for reason in output.skipped:
+        log.warning("correction %s: skipped %s", correction["correction_id"], reason)
+    return output
+
+
+def split_record(split: Split, correction: dict[str, Any], split_at: datetime) -> dict[str, Any]:
+    """The Avro ``identity_split`` record: its id derives from the merge and the correction,
+    so a replay publishes the same record."""
+    seed = f"{split.merge_id}|{correction['correction_id']}"
+    return {
+        "split_id": "S" + hashlib.blake2b(seed.encode(), digest_size=8).hexdigest(),
+        "merge_id": split.merge_id,
+        "surviving_person_id": split.kept_person_id,
+        "restored_person_id": split.restored_person_id,
+        "correction_id": correction["correction_id"],
+        "moved_records": split.restored_profiles,
+        "split_at": split_at,
+    }

@@ -1,0 +1,99 @@
+"""A split through the sink on the real engine (chDB): the merge stays in the history, the
+restored id and the ids merged into it before are a person of their own again, ids merged
+into the survivor stay with it, and a later merge still applies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from query_api.pages import PersonHistory
+from query_api.reads import Reader
+from query_api.records import Records
+from sinks.clickhouse.writer import SinkWriter
+from tests.factories import event_dict
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 4, 3, tzinfo=UTC)
+
+
+def _resolved(event_id: str, person: str) -> dict:
+    interaction = event_dict(event_id=event_id, occurred_at=None)
+    interaction["occurred_at"] = T0
+    return {
+        "interaction": interaction,
+        "person_id": person,
+        "address_id": None,
+        "match_weight": None,
+        "match_reason": "new person",
+        "resolved_at": T0,
+    }
+
+
+def _merge(merge_id: str, surviving: str, retired: str, at: datetime) -> dict:
+    return {
+        "merge_id": merge_id,
+        "surviving_person_id": surviving,
+        "retired_person_id": retired,
+        "triggered_by_event_id": None,
+        "match_weight": 20.0,
+        "evidence": [{"field": "nhs_number", "level": "agree", "weight": 12.0}],
+        "merged_at": at,
+    }
+
+
+def _people(clickhouse, run: str) -> dict[str, str]:
+    rows = clickhouse.query(
+        f"SELECT event_id, person_id FROM identity_map WHERE event_id LIKE '{run}-%'"
+    ).result_rows
+    return {str(event): str(person) for event, person in rows}
+
+
+def test_a_split_restores_the_retired_person_and_those_merged_into_it(clickhouse):
+    run = uuid.uuid4().hex[:8]
+    a, b, c, d = (f"P{run}{x}" for x in "abcd")
+    writer = SinkWriter(clickhouse)
+    writer.write_resolved([_resolved(f"{run}-{x}", f"P{run}{x}") for x in "abcd"])
+    writer.write_merges([_merge(f"{run}-m1", b, c, T0 + timedelta(minutes=1))])  # c into b
+    writer.write_merges([_merge(f"{run}-m2", a, b, T0 + timedelta(minutes=2))])  # b into a
+    writer.write_merges([_merge(f"{run}-m3", a, d, T0 + timedelta(minutes=3))])  # d into a
+    assert set(_people(clickhouse, run).values()) == {a}
+
+    split = {
+        "split_id": f"{run}-s1",
+        "merge_id": f"{run}-m2",
+        "surviving_person_id": a,
+        "restored_person_id": b,
+        "correction_id": f"{run}-c1",
+        "moved_records": 2,
+        "split_at": T0 + timedelta(minutes=4),
+    }
+    sink = SinkWriter(clickhouse)  # a restarted sink: it loads the aliases from the table
+    assert sink.write_splits([split]) == 1
+    people = _people(clickhouse, run)
+    assert people == {f"{run}-a": a, f"{run}-b": b, f"{run}-c": b, f"{run}-d": a}
+    reader = Reader(clickhouse)
+    assert reader.current_person(c) == b and reader.current_person(b) == b
+    assert set(reader.owners([a])) == {a, d}
+    assert set(reader.owners([b])) == {b, c}
+    # the merge stays in the history; the split is stored once, however often it is written
+    sink.write_splits([split])
+    merges = clickhouse.query(
+        f"SELECT count() FROM identity_merges FINAL WHERE merge_id LIKE '{run}-%'"
+    ).result_rows[0][0]
+    splits = clickhouse.query(
+        f"SELECT count() FROM identity_splits FINAL WHERE split_id LIKE '{run}-%'"
+    ).result_rows[0][0]
+    assert (merges, splits) == (3, 1)
+    assert _people(clickhouse, run) == people
+    for person in (a, b):  # both histories show the merge and, after it, its split
+        kinds = [(e["kind"], e["merge_id"]) for e in Records(clickhouse).history(person)["entries"]]
+        assert kinds.index(("split", f"{run}-m2")) < kinds.index(("merge", f"{run}-m2"))
+    assert PersonHistory.model_validate(Records(clickhouse).history(b))
+
+    # a later merge of the restored person into another still applies
+    sink.write_merges([_merge(f"{run}-m4", d, b, T0 + timedelta(minutes=5))])
+    assert _people(clickhouse, run)[f"{run}-c"] == a  # d is a's, so b's records are a's again
