@@ -11,7 +11,7 @@ that is not one) is a 422 with a sentence saying what to give instead."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -413,17 +413,21 @@ def view_person(view: PersonViewPosted) -> PersonPage:
     return _person_page(view)
 
 
+def _no_such_person(trail: Trail, person_id: str) -> NoReturn:
+    trail.refuse(
+        status.HTTP_404_NOT_FOUND,
+        "no such person",
+        outcome="not_found",
+        asked={"person_id": person_id},
+        person_ids=[person_id],
+    )
+
+
 def _person_page(view: Declared[str]) -> PersonPage:
     trail, person_id = view.trail, view.asked
     page = Records(trail.ctx.client, trail.ctx.lock).person(person_id)
     if page is None:
-        trail.refuse(
-            status.HTTP_404_NOT_FOUND,
-            "no such person",
-            outcome="not_found",
-            asked={"person_id": person_id},
-            person_ids=[person_id],
-        )
+        _no_such_person(trail, person_id)
     trail.record(
         asked={"person_id": person_id},
         person_ids=[page["person_id"], *page["merged_ids"]],
@@ -433,7 +437,7 @@ def _person_page(view: Declared[str]) -> PersonPage:
     return PersonPage.model_validate(page)
 
 
-PERSON_HISTORY = "A person's merge history: each merge of their ids, when, why, and what set it off"
+PERSON_HISTORY = "A person's history: each merge of their ids (when, why, what set it off) and split"
 
 
 @router.get(
@@ -460,13 +464,7 @@ def _person_history(view: Declared[str]) -> PersonHistory:
     trail, person_id = view.trail, view.asked
     history = Records(trail.ctx.client, trail.ctx.lock).history(person_id)
     if history is None:
-        trail.refuse(
-            status.HTTP_404_NOT_FOUND,
-            "no such person",
-            outcome="not_found",
-            asked={"person_id": person_id},
-            person_ids=[person_id],
-        )
+        _no_such_person(trail, person_id)
     trail.record(
         asked={"person_id": person_id},
         person_ids=[history["person_id"], *history["merged_ids"]],
@@ -474,7 +472,7 @@ def _person_history(view: Declared[str]) -> PersonHistory:
             {
                 e["triggered_by"]["event_id"]
                 for e in history["entries"]
-                if e["triggered_by"] and e["triggered_by"]["agency"]
+                if e.get("triggered_by") and e["triggered_by"]["agency"]  # splits have none
             }
         ),
     )

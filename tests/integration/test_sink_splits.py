@@ -8,12 +8,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
+from query_api.app import create_app
+from query_api.context import ApiContext
 from query_api.pages import PersonHistory
 from query_api.reads import Reader
 from query_api.records import Records
 from sinks.clickhouse.writer import SinkWriter
 from tests.factories import event_dict
+from tests.integration.signing_in import signed_in
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +56,7 @@ def _people(clickhouse, run: str) -> dict[str, str]:
     return {str(event): str(person) for event, person in rows}
 
 
-def test_a_split_restores_the_retired_person_and_those_merged_into_it(clickhouse):
+def test_a_split_restores_the_retired_person_and_those_merged_into_it(settings, clickhouse):
     run = uuid.uuid4().hex[:8]
     a, b, c, d = (f"P{run}{x}" for x in "abcd")
     writer = SinkWriter(clickhouse)
@@ -93,6 +97,15 @@ def test_a_split_restores_the_retired_person_and_those_merged_into_it(clickhouse
         kinds = [(e["kind"], e["merge_id"]) for e in Records(clickhouse).history(person)["entries"]]
         assert kinds.index(("split", f"{run}-m2")) < kinds.index(("merge", f"{run}-m2"))
     assert PersonHistory.model_validate(Records(clickhouse).history(b))
+    client = TestClient(
+        create_app(lambda: {"ready": True}, context := ApiContext.create(settings, clickhouse))
+    )
+    _name, headers = signed_in(context, client, "practitioner", "POLICE")
+    answer = client.get(
+        f"/api/v1/persons/{b}/history", params={"purpose": "welfare_check"}, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    assert [e["kind"] for e in answer.json()["entries"]][:2] == ["split", "merge"]
 
     # a later merge of the restored person into another still applies
     sink.write_merges([_merge(f"{run}-m4", d, b, T0 + timedelta(minutes=5))])
