@@ -47,6 +47,7 @@ DEMO_USERS = (
     DemoUser("asc.manager", "demo-asc-manager-1", "manager", "ADULT_SOCIAL_CARE"),
     DemoUser("police.practitioner", "demo-police-practitioner", "practitioner", "POLICE"),
     DemoUser("police.manager", "demo-police-manager", "manager", "POLICE"),
+    DemoUser("data.steward", "demo-data-steward", "steward", "OTHER"),
 )
 """Fixed so that a demo can be followed from a script; the stack listens on loopback only
 unless MAST_API_HOST says otherwise. Never use these outside a demo."""
@@ -246,7 +247,8 @@ def _summary(settings: Settings, counts: dict[str, Any]) -> None:
     say("Demo users (username / password):")
     for user in DEMO_USERS:
         label = user.organisation.replace("_", " ").lower()
-        say(f"  {user.username:<22} {user.password:<26} {user.role} in {label}")
+        where = "for the partnership" if user.role == "steward" else f"in {label}"
+        say(f"  {user.username:<22} {user.password:<26} {user.role} {where}")
     say("")
     say("Where to look (declare a purpose, e.g. self-neglect review, when asked):")
     for make in SCENARIOS.values():

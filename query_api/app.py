@@ -23,6 +23,7 @@ from query_api.routes import (
     auth,
     disputes,
     ingest,
+    notifications,
     persons,
     reference,
     stats,
@@ -68,6 +69,7 @@ def create_app(
         app.include_router(persons.router, **stewards_refused)
         app.include_router(alerts.router, **stewards_refused)
         app.include_router(disputes.router)
+        app.include_router(notifications.router)  # any signed-in role, each their own
         app.include_router(stats.router)
         app.include_router(ingest.router)
         mount_web_app(app)

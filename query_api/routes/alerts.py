@@ -27,6 +27,7 @@ from sinks.clickhouse.tables import (
     ALERT_ACTIONS,
     ALERT_COLUMNS,
     ALERTS_SEEN,
+    WITHDRAWN,
     AlertActionRow,
     AlertsSeenRow,
     select_list,
@@ -60,8 +61,14 @@ class AlertItem(Alert):
     """An alert as the list shows it: the Avro ``alert`` record's fields (docs/alerts.md),
     its status, and what it is to the caller."""
 
-    status: Literal["open", "acknowledged", "assigned"]
-    assignee: str = Field(description="The user it was last assigned to; empty if never.")
+    status: Literal["open", "acknowledged", "assigned", "withdrawn"] = Field(
+        description="``withdrawn``: a data steward undid the link between two people that its "
+        "evidence relied on (a split); no one acts on it any more."
+    )
+    assignee: str = Field(
+        description="The user it was last assigned to; empty if never. For a withdrawn alert, "
+        "the split that withdrew it."
+    )
     updated_by: str = Field(description="Who acted on it last; empty while open.")
     updated_at: datetime = Field(description="When it was last acted on (1970 while open).")
     mine: bool = Field(
@@ -181,7 +188,7 @@ def list_alerts(
         Trail, audit_of("list_alerts", asked=("status", "rule", "severity", "organisation"))
     ],
     status_: Annotated[
-        Literal["open", "acknowledged", "assigned"] | None, Query(alias="status")
+        Literal["open", "acknowledged", "assigned", "withdrawn"] | None, Query(alias="status")
     ] = None,
     rule: Annotated[str | None, Query(max_length=64)] = None,
     severity: Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"] | None = None,
@@ -234,6 +241,12 @@ def _act(trail: Trail, alert_id: str, action: str, assignee: str = "") -> None:
     if not may_act(ctx, who, owners):
         asked["problems"] = ["alert_id: not_an_owner"]
         trail.refuse(status.HTTP_403_FORBIDDEN, NOT_YOURS, **recorded)
+    if _withdrawn(ctx, alert_id):
+        trail.refuse(
+            status.HTTP_409_CONFLICT,
+            "this alert was withdrawn: the link between two people it relied on was undone",
+            **recorded,
+        )
     if action == "assigned" and not _may_assign_to(ctx, who, assignee, owners):
         trail.refuse(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -253,6 +266,16 @@ def _act(trail: Trail, alert_id: str, action: str, assignee: str = "") -> None:
     trail.record(**recorded)
 
 
+def _withdrawn(ctx: ApiContext, alert_id: str) -> bool:
+    with ctx.lock:
+        rows = ctx.client.query(
+            "SELECT count() FROM alert_actions WHERE alert_id = {id:String} "
+            "AND action = {withdrawn:String}",
+            parameters={"id": alert_id, "withdrawn": WITHDRAWN},
+        ).result_rows
+    return bool(rows and rows[0][0])
+
+
 def _may_assign_to(ctx: ApiContext, who: Principal, username: str, owners: list[str]) -> bool:
     """An active user of the caller's organisation who may act on the alert themselves (the
     second matters only for an administrator acting on another organisation's alert)."""
@@ -269,9 +292,11 @@ AlertId = Annotated[str, Path(max_length=64)]
 ALERT_REFUSALS = refusals(
     403,
     404,
+    409,
     _403="The caller's organisation is not among the alert's owners (audited; the answer "
     "names neither the owners nor the subject).",
     _404="No such alert (audited as `not_found`).",
+    _409="The alert was withdrawn: a data steward undid the link it relied on (audited).",
 )
 
 

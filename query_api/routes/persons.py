@@ -437,7 +437,9 @@ def _person_page(view: Declared[str]) -> PersonPage:
     return PersonPage.model_validate(page)
 
 
-PERSON_HISTORY = "A person's history: each merge of their ids (when, why, what set it off) and split"
+PERSON_HISTORY = (
+    "A person's history: each merge of their ids (when, why, what set it off) and split"
+)
 
 
 @router.get(

@@ -9,6 +9,7 @@ import { renderAddressSearch } from "./page-addresses.js";
 import { renderAlerts } from "./page-alerts.js";
 import { renderAudit } from "./page-audit.js";
 import { renderDisputes } from "./page-disputes.js";
+import { refreshCount, renderNotifications, resetCount } from "./page-notifications.js";
 import { renderPerson } from "./page-person.js";
 import { renderSearch } from "./page-search.js";
 import { renderSignIn } from "./page-signin.js";
@@ -25,6 +26,7 @@ const PAGES = {
   stats: renderStats,
   audit: renderAudit,
   disputes: renderDisputes,
+  notifications: renderNotifications,
 };
 
 /** Which navigation items each role sees (`data-role` in index.html). */
@@ -38,6 +40,7 @@ const home = () => (isSteward() ? "disputes" : "search");
 
 function signOut(message) {
   forget();
+  resetCount();
   document.getElementById("nav").hidden = true;
   renderSignIn(navigate(), message, start);
 }
@@ -55,6 +58,7 @@ async function start() {
   document.getElementById("who").textContent =
     `${session.me.username} · ${label(session.me.organisation)} · ${session.me.role}`;
   for (const item of nav.querySelectorAll("[data-role]")) item.hidden = !SHOWN[item.dataset.role]();
+  refreshCount({ force: true });
   if (!window.location.hash || window.location.hash === "#/") window.location.hash = `#/${home()}`;
   else route();
 }
@@ -65,6 +69,7 @@ function route() {
   for (const link of document.querySelectorAll("#nav a")) {
     link.toggleAttribute("aria-current", link.getAttribute("href") === `#/${page}`);
   }
+  if (page !== "notifications") refreshCount(); // that page counts for itself
   const view = navigate();
   const render = PAGES[page] || PAGES[home()];
   Promise.resolve()

@@ -20,7 +20,7 @@ export async function renderAlerts(view) {
   const form = h(
     "form",
     { class: "card row", "aria-label": "Filter alerts" },
-    field("Status", select("status", ["open", "acknowledged", "assigned"])),
+    field("Status", select("status", ["open", "acknowledged", "assigned", "withdrawn"])),
     field("Severity", select("severity", ["CRITICAL", "HIGH", "MEDIUM", "LOW"])),
     field("Rule", h("input", { name: "rule", maxlength: "64" })),
     field("Organisation", select("organisation", await agencies(view))),
@@ -93,25 +93,29 @@ function alertCells(view, a, reload) {
     subjectLinkOf(a),
     a.summary,
     followUp(a),
-    [label(a.status), a.assignee ? ` to ${a.assignee}` : ""],
-    a.may_act
-      ? cell(
-          "td",
-          { class: "actions" },
-          a.status === "open"
-            ? h("button", { type: "button", onclick: () => act("acknowledge") }, "Acknowledge")
-            : null,
-          assignee,
-          h(
-            "button",
-            {
-              type: "button",
-              onclick: () => assignee.value && act("assign", { assignee: assignee.value }),
-            },
-            "Assign",
-          ),
-          problem,
-        )
-      : cell("td", { class: "muted" }, "Another organisation's alert"),
+    a.status === "withdrawn"
+      ? "Withdrawn: a data steward undid the link between two people it relied on"
+      : [label(a.status), a.assignee ? ` to ${a.assignee}` : ""],
+    a.status === "withdrawn"
+      ? cell("td", { class: "muted" }, "Nothing to do")
+      : a.may_act
+        ? cell(
+            "td",
+            { class: "actions" },
+            a.status === "open"
+              ? h("button", { type: "button", onclick: () => act("acknowledge") }, "Acknowledge")
+              : null,
+            assignee,
+            h(
+              "button",
+              {
+                type: "button",
+                onclick: () => assignee.value && act("assign", { assignee: assignee.value }),
+              },
+              "Assign",
+            ),
+            problem,
+          )
+        : cell("td", { class: "muted" }, "Another organisation's alert"),
   ];
 }

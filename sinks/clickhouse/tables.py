@@ -232,7 +232,16 @@ class AlertActionRow(NamedTuple):
     username: str
     organisation: str
     action: str
+    """``acknowledged`` or ``assigned`` by a user; ``withdrawn`` by MAST."""
     assignee: str
+    """The user assigned; for a withdrawal, the split that undid the link it relied on."""
+
+
+WITHDRAWN = "withdrawn"
+"""The action of an alert withdrawn because a split undid the link its evidence relied on
+(written by the sink, ``SinkWriter.write_splits``): it is no longer open, and no one acts
+on it."""
+WITHDRAWN_BY = "MAST"
 
 
 ALERTS_SEEN = "alerts_seen"
@@ -298,6 +307,18 @@ class DisputeDecisionRow(NamedTuple):
     """The merges the split undoes, latest first; empty for keep."""
 
 
+NOTIFICATIONS_SEEN = "notifications_seen"
+
+
+class NotificationSeenRow(NamedTuple):
+    """A notification a user has seen (migration 0017). Notifications are derived, not
+    stored (``query_api.notifications``); this remembers only that one was seen."""
+
+    username: str
+    notification_id: str
+    seen_at: datetime
+
+
 # Column lists -----------------------------------------------------------------------------------
 
 RESOLVED_COLUMNS: tuple[str, ...] = ResolvedRow._fields
@@ -306,6 +327,7 @@ ADDRESS_KEY_COLUMNS: tuple[str, ...] = AddressKeyRow._fields
 MERGE_COLUMNS: tuple[str, ...] = MergeRow._fields
 ALIAS_COLUMNS: tuple[str, ...] = AliasRow._fields
 SPLIT_COLUMNS: tuple[str, ...] = SplitRow._fields
+ALERT_ACTION_COLUMNS: tuple[str, ...] = AlertActionRow._fields
 ALERT_COLUMNS: tuple[str, ...] = AlertRow._fields
 DEAD_LETTER_COLUMNS: tuple[str, ...] = DeadLetterRow._fields
 PARAMETER_SET_COLUMNS: tuple[str, ...] = ParameterSetRow._fields
@@ -328,6 +350,7 @@ TABLES: dict[str, type[tuple[Any, ...]]] = {
     PARTNER_KEYS: PartnerKeyRow,
     DISPUTES: DisputeRow,
     DISPUTE_DECISIONS: DisputeDecisionRow,
+    NOTIFICATIONS_SEEN: NotificationSeenRow,
 }
 """Every table whose rows MAST writes, by name, with its row type."""
 

@@ -22,6 +22,8 @@ from mast_core.normalise.addresses import normalise_address
 from sinks.clickhouse.tables import (
     ADDRESS_KEY_COLUMNS,
     ADDRESS_KEYS,
+    ALERT_ACTION_COLUMNS,
+    ALERT_ACTIONS,
     ALERT_COLUMNS,
     ALERTS,
     ALIAS_COLUMNS,
@@ -38,7 +40,10 @@ from sinks.clickhouse.tables import (
     RESOLVED_COLUMNS,
     RESOLVED_INTERACTIONS,
     SPLIT_COLUMNS,
+    WITHDRAWN,
+    WITHDRAWN_BY,
     AddressKeyRow,
+    AlertActionRow,
     AlertRow,
     AliasRow,
     DeadLetterRow,
@@ -345,7 +350,57 @@ class SinkWriter:
             ALIAS_COLUMNS,
             [f"{r.retired_person_id}|{r.surviving_person_id}|{r.merge_id}" for r in changed],
         )
+        self._withdraw_alerts(rows, aliases)
         return len(records)
+
+    def _withdraw_alerts(self, splits: Sequence[SplitRow], aliases: dict[str, str]) -> None:
+        """A person alert whose evidence now belongs to more than one person relied on the
+        link a split undid: it is withdrawn (an ``alert_actions`` row by MAST, at the
+        split's time), so that it leaves the open alerts and says why."""
+        people = {s.surviving_person_id for s in splits} | {s.restored_person_id for s in splits}
+        ids = sorted(people | {old for old, now in aliases.items() if now in people})
+        with self.lock:
+            alerts = self.client.query(
+                "SELECT alert_id, evidence_event_ids FROM alerts FINAL "
+                "WHERE subject_kind = 'PERSON' AND subject_id IN {ids:Array(String)}",
+                parameters={"ids": ids},
+            ).result_rows
+            done = {
+                str(row[0])
+                for row in self.client.query(
+                    "SELECT DISTINCT alert_id FROM alert_actions WHERE action = {w:String} "
+                    "AND alert_id IN {ids:Array(String)}",
+                    parameters={"w": WITHDRAWN, "ids": [str(a[0]) for a in alerts]},
+                ).result_rows
+            }  # alert_actions is append-only: a split written again must not add rows
+            alerts = [(alert_id, events) for alert_id, events in alerts if alert_id not in done]
+            evidence = sorted({e for _alert, events in alerts for e in events})
+            held = (
+                self.client.query(
+                    "SELECT DISTINCT event_id, person_id FROM resolved_interactions "
+                    "WHERE event_id IN {events:Array(String)}",
+                    parameters={"events": evidence},
+                ).result_rows
+                if evidence
+                else []
+            )
+        holders: dict[str, set[str]] = {}
+        for event_id, person_id in held:
+            holders.setdefault(str(event_id), set()).add(
+                aliases.get(str(person_id)) or str(person_id)
+            )
+        split = max(splits, key=lambda s: s.split_at)
+        withdrawn = [
+            AlertActionRow(alert_id, split.split_at, WITHDRAWN_BY, "", WITHDRAWN, split.split_id)
+            for alert_id, events in alerts
+            if len(set().union(*(holders.get(e, set()) for e in events))) > 1
+        ]
+        self._insert(
+            ALERT_ACTIONS,
+            withdrawn,
+            ALERT_ACTION_COLUMNS,
+            [f"{row.alert_id}|{row.assignee}" for row in withdrawn],
+        )
 
     def _load_aliases(self) -> dict[str, str]:
         if self._aliases is None:

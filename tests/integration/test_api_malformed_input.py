@@ -71,6 +71,7 @@ DISPUTE = {
     "purpose_detail": "Zephyrine Quattlebaum, WS9 9ZZ",
 }
 DECISION = {"decision": "split", "note": "Zephyrine Quattlebaum, born 1961-07-19, is not her"}
+SEEN = {"notification_ids": ["N" + "0" * 32], "up_to": "2026-04-03T10:00:00Z"}
 EVENT = {
     "event_id": "bad-1",
     "event_type": "ED_ATTENDANCE",
@@ -125,16 +126,18 @@ def _replace(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return changed
 
 
-def _body_cases(url: str, document: dict[str, Any], required: str) -> Iterator[Case]:
+def _body_cases(url: str, document: dict[str, Any], required: str | None) -> Iterator[Case]:
+    """``required`` is the field whose absence is refused; None for a body that needs one
+    of its fields, any (the cases without it send none)."""
     for name in document:
         for kind, value in BAD_VALUES.items():
             body = _json(_replace(document, name, value))
             yield Case(f"{url} {name}={kind}", "POST", url, body)
-    without = {k: v for k, v in document.items() if k != required}
-    yield Case(f"{url} no {required}", "POST", url, _json(without))
+    without = {k: v for k, v in document.items() if required is not None and k != required}
+    yield Case(f"{url} no {required or 'field'}", "POST", url, _json(without))
     first = next(iter(document))
     yield Case(
-        f"{url} NaN and no {required}",
+        f"{url} NaN and no {required or 'field'}",
         "POST",
         url,
         _json({**without, first: float("nan")}),
@@ -146,9 +149,13 @@ def _body_cases(url: str, document: dict[str, Any], required: str) -> Iterator[C
     yield Case(f"{url} NaN alone", "POST", url, b"NaN")
     yield Case(f"{url} cut short", "POST", url, _json(document)[:-2])
     yield Case(f"{url} as text", "POST", url, _json(document), content_type="text/plain")
-    yield Case(
-        f"{url} raw surrogate bytes", "POST", url, _json(document).replace(b"Zeph", b"\xed\xa0\x80")
+    sent = _json(document)
+    raw = (  # not UTF-8: in a name where the body has one, else in its first field's name
+        sent.replace(b"Zeph", b"\xed\xa0\x80")
+        if b"Zeph" in sent
+        else sent.replace(b'"', b'"\xed\xa0\x80', 1)
     )
+    yield Case(f"{url} raw surrogate bytes", "POST", url, raw)
     yield Case(f"{url} empty", "POST", url, b"")
 
 
@@ -323,6 +330,37 @@ def _dispute_cases() -> Iterator[Case]:
         yield Case(f"disputes {name}", "GET", f"/api/v1/disputes?{query}")
 
 
+def _notification_cases() -> Iterator[Case]:
+    """The notifications' own parts besides the marking body: ids and times that are not
+    ones, and the list's query."""
+    url = "/api/v1/notifications/seen"
+    for name, body in (
+        ("nothing named", {}),
+        ("both null", {"notification_ids": None, "up_to": None}),
+        ("no ids", {"notification_ids": []}),
+        ("too many ids", {"notification_ids": ["N" + "0" * 32] * 201}),
+        ("a name for an id", {"notification_ids": ["Zephyrine Quattlebaum"]}),
+        ("a surrogate id", {"notification_ids": [SURROGATE]}),
+        ("a date of birth for a time", {"up_to": "1961-07-19"}),
+        ("seconds for a time", {"up_to": "1712345678"}),
+        ("a number for a time", {"up_to": 1712345678}),
+        ("a time with no calendar", {"up_to": "2026-02-30T10:00:00Z"}),
+        ("a minute of 99", {"up_to": "2026-04-03T10:99:00Z"}),
+        ("a name for a time", {"up_to": "Zephyrine Quattlebaum"}),
+    ):
+        yield Case(f"seen {name}", "POST", url, _json(body))
+    for name, query in (
+        ("unseen a name", "unseen=Zephyrine"),
+        ("unseen surrogate", f"unseen={UNICODE_JUNK}"),
+        ("limit NaN", "limit=NaN"),
+        ("limit Infinity", "limit=Infinity"),
+        ("limit huge", "limit=1e400"),
+        ("limit naught", "limit=0"),
+        ("limit a date of birth", "limit=1961-07-19"),
+    ):
+        yield Case(f"notifications {name}", "GET", f"/api/v1/notifications?{query}")
+
+
 def all_cases() -> list[Case]:
     return [
         *_body_cases("/api/v1/search/persons", PERSON_SEARCH, "purpose"),
@@ -333,6 +371,8 @@ def all_cases() -> list[Case]:
         *_body_cases("/api/v1/persons/P1/disputes", DISPUTE, "event_ids"),
         *_body_cases("/api/v1/disputes/D-none/decision", DECISION, "note"),
         *_dispute_cases(),
+        *_body_cases("/api/v1/notifications/seen", SEEN, None),
+        *_notification_cases(),
         *_ingest_cases(),
         *_sign_in_cases(),
         *_get_cases(),

@@ -77,7 +77,7 @@ def test_the_demo_serves_and_its_credentials_work(tmp_path):
         base = f"http://127.0.0.1:{api_port}"
         assert f"MAST is serving at {base}/" in run.stdout
         users = dict(re.findall(r"^\s+(\S+\.(?:practitioner|manager))\s+(\S+)", run.stdout, re.M))
-        assert {"asc.practitioner", "asc.manager", "police.manager"} <= set(users)
+        assert {"asc.practitioner", "asc.manager", "police.manager", "data.steward"} <= set(users)
 
         token = _token(base, "asc.practitioner", users["asc.practitioner"])
         purpose = {"purpose": "self_neglect_review"}

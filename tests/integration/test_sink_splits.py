@@ -16,7 +16,7 @@ from query_api.pages import PersonHistory
 from query_api.reads import Reader
 from query_api.records import Records
 from sinks.clickhouse.writer import SinkWriter
-from tests.factories import event_dict
+from tests.factories import alert_row, event_dict
 from tests.integration.signing_in import signed_in
 
 pytestmark = pytest.mark.integration
@@ -75,6 +75,10 @@ def test_a_split_restores_the_retired_person_and_those_merged_into_it(settings, 
         "moved_records": 2,
         "split_at": T0 + timedelta(minutes=4),
     }
+    # an alert on a (after the merges) whose evidence is a's and b's records; one on d alone
+    relied = alert_row("multi_agency_contact", a, {"FIRE": 2}, evidence=[f"{run}-a", f"{run}-b"])
+    own = alert_row("multi_agency_contact", d, {"FIRE": 1}, evidence=[f"{run}-d"])
+    writer.write_alerts([relied, own])
     sink = SinkWriter(clickhouse)  # a restarted sink: it loads the aliases from the table
     assert sink.write_splits([split]) == 1
     people = _people(clickhouse, run)
@@ -106,6 +110,21 @@ def test_a_split_restores_the_retired_person_and_those_merged_into_it(settings, 
     )
     assert answer.status_code == 200, answer.text
     assert [e["kind"] for e in answer.json()["entries"]][:2] == ["split", "merge"]
+
+    # the alert that relied on the link is withdrawn, and no one can act on it; the other stands
+    withdrawn = clickhouse.query(
+        "SELECT alert_id, username, action, assignee FROM alert_actions "
+        "WHERE alert_id IN {ids:Array(String)}",
+        parameters={"ids": [relied["alert_id"], own["alert_id"]]},
+    ).result_rows
+    assert withdrawn == [(relied["alert_id"], "MAST", "withdrawn", f"{run}-s1")]
+    _admin_name, admin = signed_in(context, client, "admin", "POLICE")
+    listed = client.get("/api/v1/alerts", params={"status": "withdrawn"}, headers=admin)
+    assert listed.status_code == 200, listed.text
+    assert relied["alert_id"] in {item["alert_id"] for item in listed.json()}
+    assert own["alert_id"] not in {item["alert_id"] for item in listed.json()}
+    acted = client.post(f"/api/v1/alerts/{relied['alert_id']}/acknowledge", headers=admin)
+    assert acted.status_code == 409, acted.text
 
     # a later merge of the restored person into another still applies
     sink.write_merges([_merge(f"{run}-m4", d, b, T0 + timedelta(minutes=5))])
