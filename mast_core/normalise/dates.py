@@ -6,17 +6,22 @@ still carry evidence."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
-_ISO = re.compile(r"^(\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})(?:[T ].*)?$")
-_DAY_FIRST = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$")
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_ISO = re.compile(r"^(\d{4})[-/. ](\d{1,2})[-/. ](\d{1,2})(?:[T ].*)?$", re.ASCII)
+_DAY_FIRST = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})[-/. ](\d{4})$", re.ASCII)
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$", re.ASCII)
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_DAY_MONTH_NAME = re.compile(rf"^(\d{{1,2}})(?:st|nd|rd|th)?[ -/]*{_MONTH}[ ,-/]*(\d{{4}})$")
-_MONTH_NAME_DAY = re.compile(rf"^{_MONTH}[ -/]*(\d{{1,2}})(?:st|nd|rd|th)?[ ,-/]*(\d{{4}})$")
+_DAY_MONTH_NAME = re.compile(
+    rf"^(\d{{1,2}})(?:st|nd|rd|th)?[ -/]*{_MONTH}[ ,-/]*(\d{{4}})$", re.ASCII
+)
+_MONTH_NAME_DAY = re.compile(
+    rf"^{_MONTH}[ -/]*(\d{{1,2}})(?:st|nd|rd|th)?[ ,-/]*(\d{{4}})$", re.ASCII
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +65,8 @@ def _date_parts(text: str | None) -> tuple[int, int, int] | None:
     """(year, month, day) as written, before any judgement of whether it is a birth date."""
     if not text:
         return None
-    text = text.strip()
+    # digits of any script read as the digits they are ("١٩٥٧-٠٢-١٣", full-width "１９５７")
+    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text.strip())
     match = _ISO.match(text) or _COMPACT.match(text)
     named = _DAY_MONTH_NAME.match(text.lower()) or _MONTH_NAME_DAY.match(text.lower())
     if match:
@@ -92,8 +98,8 @@ def parse_birth_date(text: str | None, *, today: date | None = None) -> BirthDat
     if not _birth_year(year, today) or month == 0 or day == 0 or day > 31:
         return None
     if month > 12 and day <= 12:
-        month, day = day, month
-    if month > 12 or (year, month, day) in PLACEHOLDER_BIRTH_DATES:
+        month, day = day, month  # "1/40/1900": a month of 40 read as the day is still no day
+    if month > 12 or day > 31 or (year, month, day) in PLACEHOLDER_BIRTH_DATES:
         return None
     return BirthDate(year, month, day, _is_calendar_date(year, month, day))
 

@@ -21,6 +21,8 @@ TODAY = date(2026, 11, 26)
         "13-feb-1957",
         "February 13th, 1957",
         "FEB 13 1957",
+        "١٩٥٧-٠٢-١٣",  # Arabic-Indic digits
+        "１３/０２/１９５７",  # full-width digits
     ],
 )
 def test_common_forms_parse_to_one_date(text):
@@ -49,6 +51,7 @@ def test_an_impossible_calendar_date_is_kept_but_marked():
     [
         *(None, "", "unknown", "2099-01-01", "1850-01-01", "1957-00-10", "1957-14-13"),
         *("12/1957", "13 Smarch 1957", "Feb 1957", "0 Feb 1957"),
+        *("1/40/1900", "1/୪0/1957"),  # a month of 40 read as the day is still no day
     ],
 )
 def test_what_cannot_be_a_birth_date_is_none(text):
