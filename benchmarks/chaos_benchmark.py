@@ -78,7 +78,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -95,6 +95,7 @@ from messaging.clients import LIBRDKAFKA_LOGGER, make_admin, make_consumer, make
 from messaging.lag import consumer_lag
 from messaging.topics import ensure_topics, topic_specs
 from producers.publisher import partition_key
+from producers.synthetic.events import SyntheticEvent
 from producers.synthetic.population import EventGenerator
 from sinks.clickhouse.consumer import sink_group
 from stream_processors.app import group_id, role_topics
@@ -373,12 +374,21 @@ class Item:
 
 def build_stream(options: ChaosOptions, say: Say) -> list[Item]:
     """The synthetic events, with re-sends and messages that are not Avro mixed in (seeded)."""
-    rng = random.Random(options.seed)
-    stream: list[Item] = []
-    events: list[Item] = []
     generator = EventGenerator(corruption="default", seed=options.seed)
+    return list(stream_items(generator.generate(options.events), options, say))
+
+
+def stream_items(
+    synthetic: Iterable[SyntheticEvent], options: ChaosOptions, say: Say
+) -> Iterator[Item]:
+    """``synthetic`` events as the partners' messages, made as they are asked for: every
+    ``untimed_every``-th without a time, re-sends and messages that are not Avro mixed in
+    (seeded), in the order ``build_stream`` lists them."""
+    rng = random.Random(options.seed)
+    events: list[Item] = []
+    """What a re-send is drawn from (kept only when there are re-sends)."""
     started = time.monotonic()
-    for number, item in enumerate(generator.generate(options.events)):
+    for number, item in enumerate(synthetic):
         data = item.event
         if options.untimed_every and number % options.untimed_every == options.untimed_every - 1:
             data = {**data, "occurred_at": None}
@@ -389,17 +399,17 @@ def build_stream(options: ChaosOptions, say: Say) -> list[Item]:
             partition_key(event),
             encode_interaction(event),
         )
-        stream.append(message)
-        events.append(message)
+        yield message
+        if options.resend:
+            events.append(message)
         if rng.random() < options.resend:
             again = events[rng.randrange(len(events))]
-            stream.append(Item("resend", again.key, again.partition_key, again.value))
+            yield Item("resend", again.key, again.partition_key, again.value)
         if rng.random() < options.bad:
             bad = f"chaos {number}: not Avro".encode()
-            stream.append(Item("bad", ("", f"bad-{number}"), b"bad", bad))
+            yield Item("bad", ("", f"bad-{number}"), b"bad", bad)
         if (number + 1) % 100_000 == 0:
             say(f"  {number + 1:,} events prepared ({time.monotonic() - started:.0f} s)")
-    return stream
 
 
 class Partners:
@@ -442,16 +452,29 @@ class Partners:
                 self.producer.poll(0.2)
         self.producer.poll(0)
 
-    def publish(self, stream: list[Item], rate: float, batch: int) -> None:
+    def publish(
+        self,
+        stream: Iterable[Item],
+        rate: float,
+        batch: int,
+        stopping: threading.Event | None = None,
+    ) -> None:
+        """Sends ``stream`` in batches of ``batch`` at ``rate`` messages per second (0: as
+        fast as the producer takes them), until it ends or ``stopping`` is set."""
         started = time.monotonic()
-        for start in range(0, len(stream), batch):
+        messages = iter(stream)
+        start = 0
+        while chunk := list(itertools.islice(messages, batch)):
             if rate > 0:
                 due = started + start / rate
                 while (pause := due - time.monotonic()) > 0:
                     self.producer.poll(min(pause, 0.1))
-            for message in stream[start : start + batch]:
+            if stopping is not None and stopping.is_set():
+                return
+            for message in chunk:
                 self.send(message)
-            self.position = min(len(stream), start + batch)
+            start += len(chunk)
+            self.position = start
 
     def settle(self) -> int:
         """Flush; send again what failed until everything is acknowledged. Returns how many
@@ -1096,13 +1119,34 @@ def replay_resolution_log(settings: Settings, say: Say) -> Reference:
     return Reference(persons, alerts, alert_keys, failures)
 
 
-def _api(url: str, path: str, token: str | None = None, form: dict[str, str] | None = None) -> Any:
+def call_api(
+    url: str,
+    path: str,
+    token: str | None = None,
+    form: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
+) -> Any:
+    """One request to the stack's API: a GET, or a POST of ``form`` (form-encoded) or of
+    ``body`` (JSON); the answer's JSON. An error status raises ``urllib.error.HTTPError``."""
     data = urllib.parse.urlencode(form).encode() if form is not None else None
     request = urllib.request.Request(url + path, data=data)  # noqa: S310 - our own loopback URL
+    if body is not None:
+        request.data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
         return json.load(response)
+
+
+def sign_in(url: str, username: str, password: str) -> str:
+    """A bearer token for ``username``, the notice accepted."""
+    answer = call_api(
+        url,
+        "/api/v1/auth/token",
+        form={"username": username, "password": password, "notice_accepted": "true"},
+    )
+    return str(answer["access_token"])
 
 
 @dataclass
@@ -1117,16 +1161,12 @@ class ApiFindings:
 def read_through_api(url: str, password: str, person_ids: list[str]) -> ApiFindings:
     """What a practitioner sees: person pages and the alerts list, each event and alert once."""
     found = ApiFindings()
-    token = _api(
-        url,
-        "/api/v1/auth/token",
-        form={"username": READER, "password": password, "notice_accepted": "true"},
-    )["access_token"]
+    token = sign_in(url, READER, password)
     shown_on: dict[Key, set[str]] = defaultdict(set)
     for person_id in person_ids:
         quoted = urllib.parse.quote(person_id)
         try:
-            page = _api(url, f"/api/v1/persons/{quoted}?purpose={PURPOSE}", token)
+            page = call_api(url, f"/api/v1/persons/{quoted}?purpose={PURPOSE}", token)
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 continue
@@ -1140,7 +1180,7 @@ def read_through_api(url: str, password: str, person_ids: list[str]) -> ApiFindi
         alert_ids = [a["alert_id"] for a in page["alerts"]]
         found.alert_duplicates += len(alert_ids) - len(set(alert_ids))
     found.duplicates += sum(len(people) - 1 for people in shown_on.values())
-    listed = _api(url, "/api/v1/alerts?limit=1000", token)
+    listed = call_api(url, "/api/v1/alerts?limit=1000", token)
     found.alerts_listed = len(listed)
     ids = [a["alert_id"] for a in listed]
     keys_listed = [
@@ -1227,7 +1267,9 @@ def _judge(
 # The run --------------------------------------------------------------------------------------
 
 
-def chaos_settings(workdir: Path, options: ChaosOptions) -> Settings:
+def chaos_settings(workdir: Path, options: ChaosOptions, name: str = "chaos") -> Settings:
+    """A stack of its own under ``workdir``: free ports, and a topic prefix, consumer groups
+    and database named after the benchmark (``name``) and a fresh run id."""
     run = uuid.uuid4().hex[:8]
     broker_port, controller_port = free_port(), free_port()
     while controller_port == broker_port:
@@ -1239,9 +1281,9 @@ def chaos_settings(workdir: Path, options: ChaosOptions) -> Settings:
         kafka_controller_port=controller_port,
         kafka_heap=options.kafka_heap,
         kafka_session_timeout_s=options.session_timeout_s,
-        topic_prefix=f"chaos-{run}.",
-        app_id=f"mast-chaos-{run}",
-        clickhouse_database="mast_chaos",
+        topic_prefix=f"{name}-{run}.",
+        app_id=f"mast-{name}-{run}",
+        clickhouse_database=f"mast_{name}",
         checkpoint_interval_s=options.checkpoint_interval_s,
         api_port=free_port(),
         worker_port=free_port(),
@@ -1272,7 +1314,11 @@ def stack_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _add_reader(env: dict[str, str], password: str) -> None:
+def add_user(
+    env: dict[str, str], username: str, role: str, organisation: str, password: str
+) -> None:
+    """``mast users add`` against the stack's state (before ``mast up`` opens its embedded
+    ClickHouse: one process per data folder)."""
     added = subprocess.run(
         [
             sys.executable,
@@ -1281,11 +1327,11 @@ def _add_reader(env: dict[str, str], password: str) -> None:
             "users",
             "add",
             "--username",
-            READER,
+            username,
             "--role",
-            "practitioner",
+            role,
             "--org",
-            "POLICE",
+            organisation,
             "--password",
             password,
         ],
@@ -1296,7 +1342,7 @@ def _add_reader(env: dict[str, str], password: str) -> None:
         timeout=300,
     )
     if added.returncode != 0:
-        raise RuntimeError(f"could not add the API reader: {added.stderr.strip()}")
+        raise RuntimeError(f"could not add the API user {username}: {added.stderr.strip()}")
 
 
 def _wait_until_caught_up(
@@ -1370,7 +1416,7 @@ def run_chaos(options: ChaosOptions, say: Say = print) -> ChaosReport:
 
     def add_reader() -> None:
         try:
-            _add_reader(env, password)
+            add_user(env, READER, "practitioner", "POLICE", password)
         except BaseException as exc:
             reader_error.append(exc)
 
