@@ -48,6 +48,7 @@ DEMO_USERS = (
     DemoUser("police.practitioner", "demo-police-practitioner", "practitioner", "POLICE"),
     DemoUser("police.manager", "demo-police-manager", "manager", "POLICE"),
     DemoUser("data.steward", "demo-data-steward", "steward", "OTHER"),
+    DemoUser("partnership.dpo", "demo-partnership-dpo", "dpo", "OTHER"),
 )
 """Fixed so that a demo can be followed from a script; the stack listens on loopback only
 unless MAST_API_HOST says otherwise. Never use these outside a demo."""
@@ -247,7 +248,7 @@ def _summary(settings: Settings, counts: dict[str, Any]) -> None:
     say("Demo users (username / password):")
     for user in DEMO_USERS:
         label = user.organisation.replace("_", " ").lower()
-        where = "for the partnership" if user.role == "steward" else f"in {label}"
+        where = "for the partnership" if user.role in ("steward", "dpo") else f"in {label}"
         say(f"  {user.username:<22} {user.password:<26} {user.role} {where}")
     say("")
     say("Where to look (declare a purpose, e.g. self-neglect review, when asked):")

@@ -99,7 +99,7 @@ class HttpService(mode.Service):
 def prepare_database(settings: Settings) -> Client:
     client = connect(settings)
     apply_migrations(client)
-    apply_retention(client, settings.retention_days)
+    apply_retention(client, settings)
     return client
 
 

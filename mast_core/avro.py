@@ -160,6 +160,8 @@ DEAD_LETTER = "dead_letter"
 ACCEPTED_BATCH = "accepted_batch"
 CORRECTION = "correction"
 IDENTITY_SPLIT = "identity_split"
+EVENT_RETRACTION = "event_retraction"
+POSSIBLE_MATCH = "possible_match"
 RECORD_TYPES = (
     INTERACTION,
     RESOLVED_INTERACTION,
@@ -169,6 +171,8 @@ RECORD_TYPES = (
     ACCEPTED_BATCH,
     CORRECTION,
     IDENTITY_SPLIT,
+    EVENT_RETRACTION,
+    POSSIBLE_MATCH,
 )
 
 

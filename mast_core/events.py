@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -71,6 +72,21 @@ class Gender(StrEnum):
 class CaseStatus(StrEnum):
     OPEN = "OPEN"
     CLOSED = "CLOSED"
+
+
+class Sensitivity(StrEnum):
+    """Why a record is to be shielded (interaction schema v3). Validated and stored with the
+    record; what shielding does with it is the shielding work's (docs/event-contract.md)."""
+
+    REFUGE = "REFUGE"
+    ADOPTION = "ADOPTION"
+    WITNESS = "WITNESS"
+    OTHER = "OTHER"
+
+
+WITHDRAWAL = "withdrawal"
+"""Validation context flag: the event retracts an earlier one (``retracts_event_id``), so a
+subject with nothing to link is allowed: that is a withdrawal only (docs/event-contract.md)."""
 
 
 _GENDER_WORDS = {
@@ -142,21 +158,29 @@ class Subject(_Model):
     nhs_number: Text = None
 
     @model_validator(mode="after")
-    def _identifiable(self) -> Subject:
+    def _identifiable(self, info: ValidationInfo) -> Subject:
         """A subject with every personal field blank would become a "person" nobody can find
-        or link (a partner extract row with its columns unmapped looks like this)."""
+        or link (a partner extract row with its columns unmapped looks like this). Allowed
+        only in an event that withdraws an earlier one (``WITHDRAWAL`` in the context)."""
+        if isinstance(info.context, Mapping) and info.context.get(WITHDRAWAL):
+            return self
+        if not self.identifiable:
+            raise ValueError(
+                "carries no name, date of birth, address or NHS number: nothing to link"
+            )
+        return self
+
+    @property
+    def identifiable(self) -> bool:
+        """Carries anything at all to link on."""
         address = self.address
-        if (
+        return not (
             self.given_name is None
             and self.family_name is None
             and self.date_of_birth is None
             and self.nhs_number is None
             and (address is None or not any(address.model_dump().values()))
-        ):
-            raise ValueError(
-                "carries no name, date of birth, address or NHS number: nothing to link"
-            )
-        return self
+        )
 
 
 class Contact(_Model):
@@ -178,6 +202,14 @@ class InteractionEvent(_Model):
     subject: Subject
     case_status: Annotated[CaseStatus | None, BeforeValidator(_upper_enum_text)] = None
     contact: Contact | None = None
+    retracts_event_id: Annotated[
+        Annotated[str, StringConstraints(max_length=MAX_TEXT)] | None,
+        BeforeValidator(_blank_to_none),
+    ] = None
+    """v3: the event id of an earlier event of this agency that this one withdraws (a
+    correction when the subject has something to link, a withdrawal only when it has not)."""
+    sensitivity: Annotated[Sensitivity | None, BeforeValidator(_upper_enum_text)] = None
+    """v3: the record is to be shielded, and why."""
 
     @field_validator("occurred_at", mode="after")
     @classmethod
@@ -200,10 +232,30 @@ class InteractionEvent(_Model):
             raise ValueError("is in the future: not a plausible time for an interaction")
         return value
 
+    @model_validator(mode="after")
+    def _not_itself(self) -> InteractionEvent:
+        """An event cannot withdraw itself: the retraction would remove its own record."""
+        if self.retracts_event_id is not None and self.retracts_event_id == self.event_id:
+            raise ValueError("retracts_event_id names this event itself")
+        return self
+
     @property
     def key(self) -> str:
         """This event's idempotency key (see ``event_key``)."""
         return event_key(self.agency.value, self.event_id)
+
+    @property
+    def retracted_key(self) -> str | None:
+        """The idempotency key of the event this one retracts: always of the same agency,
+        so an agency can name only its own events."""
+        if self.retracts_event_id is None:
+            return None
+        return event_key(self.agency.value, self.retracts_event_id)
+
+    @property
+    def is_withdrawal_only(self) -> bool:
+        """Retracts an earlier event and carries no details to replace it with."""
+        return self.retracts_event_id is not None and not self.subject.identifiable
 
     def to_record(self) -> dict[str, Any]:
         """The Avro-ready form: plain dicts, enum values as their symbols."""
@@ -222,8 +274,9 @@ def parse_event(data: Mapping[str, Any] | Any) -> InteractionEvent:
     """
     if not isinstance(data, Mapping):
         raise InvalidEvent([FieldProblem("(event)", "an event must be a JSON object")])
+    withdrawal = _blank_to_none(data.get("retracts_event_id")) is not None
     try:
-        return InteractionEvent.model_validate(dict(data))
+        return InteractionEvent.model_validate(dict(data), context={WITHDRAWAL: withdrawal})
     except ValidationError as exc:
         problems = [
             FieldProblem(_field_path(err["loc"]), _describe(err["type"], err["msg"]))
@@ -278,6 +331,8 @@ def trusted_event(record: Mapping[str, Any]) -> InteractionEvent:
         ),
         case_status=CaseStatus(case_status) if case_status else None,
         contact=Contact.model_construct(**contact) if contact else None,
+        retracts_event_id=record.get("retracts_event_id"),
+        sensitivity=Sensitivity(record["sensitivity"]) if record.get("sensitivity") else None,
     )
 
 

@@ -98,7 +98,13 @@ class Settings(BaseSettings):
     clickhouse_password: SecretStr | None = None
     retention_days: int = Field(
         default=2190,
-        description="How long ClickHouse keeps interactions, alerts and dead letters (by TTL).",
+        description="How long ClickHouse keeps partners' records and what is derived from them: "
+        "interactions, search keys, alerts, dead letters (by TTL; sinks/clickhouse/retention.py).",
+    )
+    audit_retention_days: int = Field(
+        default=2190,
+        description="How long ClickHouse keeps the audit log and the decisions recorded beside "
+        "it: disputes, stewards' decisions, access-review outcomes (by TTL).",
     )
 
     # Stream processing ------------------------------------------------------------------------
@@ -111,6 +117,16 @@ class Settings(BaseSettings):
     )
     parameters_file: Path | None = Field(
         default=None, description="Linkage parameters (JSON); unset means the shipped ones."
+    )
+    access_rules_file: Path | None = Field(
+        default=None,
+        description="Unusual-access rules over the audit log (YAML); unset means the shipped "
+        "rules.",
+    )
+    access_review_days: int = Field(
+        default=31,
+        gt=0,
+        description="How many days of the audit log the unusual-access review reads.",
     )
 
     # Access -----------------------------------------------------------------------------------
@@ -141,6 +157,17 @@ class Settings(BaseSettings):
     purposes: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_PURPOSES),
         description="Purposes a look-up may declare, code to label (JSON in MAST_PURPOSES).",
+    )
+
+    lead_agency_quiet_purposes: list[str] = Field(
+        default_factory=lambda: ["mash_triage"],
+        description="Purposes whose person views do not notify the organisation holding the "
+        "person's open case (JSON in MAST_LEAD_AGENCY_QUIET_PURPOSES).",
+    )
+    lead_agency_notice_days: int = Field(
+        default=30,
+        gt=0,
+        description="How many days of other organisations' views a case holder is told of.",
     )
 
     triage_organisation: str | None = Field(
@@ -238,6 +265,18 @@ class Settings(BaseSettings):
     @property
     def identity_splits_topic(self) -> str:
         return self.topic("identity-splits")
+
+    @property
+    def retractions_topic(self) -> str:
+        """Partners' retractions as resolution applied them (``event_retraction`` records,
+        ids only): the sink deletes the withdrawn records' rows."""
+        return self.topic("event-retractions")
+
+    @property
+    def possible_matches_topic(self) -> str:
+        """Records the resolver kept for review beside the identity they may be
+        (``possible_match`` records, ids and scores only), for the stewards' queue."""
+        return self.topic("possible-matches")
 
     @property
     def linkage_parameters_topic(self) -> str:

@@ -22,6 +22,8 @@ class TopicSpec:
     partitions: int
     retention_ms: int
     compacted: bool = False
+    personal_data: bool = False
+    """Its messages carry partners' details (names, dates of birth, addresses), not only ids."""
 
     def config(self) -> dict[str, str]:
         return {
@@ -35,7 +37,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     partitions = settings.topic_partitions
     data_ms = settings.interactions_retention_days * _DAY_MS
     return [
-        TopicSpec(settings.interactions_topic, partitions, data_ms),
+        TopicSpec(settings.interactions_topic, partitions, data_ms, personal_data=True),
         # One partition: resolution is one sequence, and replaying it must give the same ids.
         TopicSpec(
             settings.accepted_interactions_topic,
@@ -43,11 +45,17 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             settings.resolution_log_retention_days * _DAY_MS
             if settings.resolution_log_retention_days > 0
             else -1,
+            personal_data=True,
         ),
-        TopicSpec(settings.resolved_interactions_topic, partitions, data_ms),
+        TopicSpec(settings.resolved_interactions_topic, partitions, data_ms, personal_data=True),
         TopicSpec(settings.identity_merges_topic, partitions, data_ms),
         TopicSpec(settings.alerts_topic, partitions, data_ms),
-        TopicSpec(settings.dead_letter_topic, 1, settings.dead_letter_retention_days * _DAY_MS),
+        TopicSpec(
+            settings.dead_letter_topic,
+            1,
+            settings.dead_letter_retention_days * _DAY_MS,
+            personal_data=True,
+        ),
         # Linkage parameter sets, keyed by version: no personal data, a few a day at most;
         # kept (compacted) so a sink starting on an empty ClickHouse finds them all.
         TopicSpec(settings.linkage_parameters_topic, 1, -1, compacted=True),
@@ -60,6 +68,10 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             else -1,
         ),
         TopicSpec(settings.identity_splits_topic, partitions, data_ms),
+        # Partners' retractions (ids only), keyed by the withdrawn event.
+        TopicSpec(settings.retractions_topic, partitions, data_ms),
+        # Possible matches kept for review (ids and scores only), keyed by the record's person.
+        TopicSpec(settings.possible_matches_topic, partitions, data_ms),
     ]
 
 

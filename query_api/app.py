@@ -18,17 +18,21 @@ from query_api.limits import BodyLimit
 from query_api.openapi import install_openapi, operation_id
 from query_api.ops import StatusSource, ops_router
 from query_api.routes import (
+    access_review,
     alerts,
     audit,
     auth,
     disputes,
     ingest,
     notifications,
+    other_agency_views,
     persons,
     reference,
+    retention,
     stats,
+    subject_access,
 )
-from query_api.stewards import not_for_stewards
+from query_api.stewards import no_case_details
 from query_api.web import mount_web_app
 
 DOCS_URL, REDOC_URL = "/docs", "/redoc"
@@ -60,16 +64,25 @@ def create_app(
         app.include_router(auth.router)
         app.include_router(reference.router)
         app.include_router(audit.router)
-        # a steward sees the minimum dataset of disputed records, not case details: no
-        # searches, person or address pages, or alerts (query_api/stewards.py)
+        # a steward sees the minimum dataset of disputed records, and the data protection
+        # officer the audit, not case details: no searches, person or address pages, or
+        # alerts (query_api/stewards.py)
         stewards_refused: dict[str, Any] = {
-            "dependencies": [Depends(not_for_stewards)],
-            "responses": refusals(403, _403="A steward (who works the disputes queue); audited."),
+            "dependencies": [Depends(no_case_details)],
+            "responses": refusals(
+                403,
+                _403="A steward (who works the disputes queue) or the data protection officer "
+                "(who works the access review); audited.",
+            ),
         }
         app.include_router(persons.router, **stewards_refused)
+        app.include_router(other_agency_views.router, **stewards_refused)
         app.include_router(alerts.router, **stewards_refused)
         app.include_router(disputes.router)
         app.include_router(notifications.router)  # any signed-in role, each their own
+        app.include_router(access_review.router)  # the data protection officer
+        app.include_router(retention.router)  # managers, admins, the data protection officer
+        app.include_router(subject_access.router)  # the data protection officer
         app.include_router(stats.router)
         app.include_router(ingest.router)
         mount_web_app(app)

@@ -12,6 +12,7 @@ from clickhouse_connect.driver.client import Client
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
+from mast_core.access_review.rules import AccessRules, load_access_rules
 from mast_core.settings import Settings
 from producers.publisher import InteractionPublisher
 from query_api.accounts import UserStore
@@ -44,6 +45,9 @@ class ApiContext:
     ingest_rate: EventRate
     search_parameters: LearntParameters
     """The linkage parameters person search scores with: the pipeline's newest, cached."""
+    access_rules: AccessRules
+    """The unusual-access rules, read at start so that a mistake in the file stops the API
+    with one clear error rather than failing every review."""
     correction_timeout_s: float = 15.0
     """How long a steward's decision waits for Kafka to take its correction (503 past it)."""
     deciding: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -84,6 +88,7 @@ class ApiContext:
             PartnerKeys(client, lock),
             EventRate(settings.ingest_events_per_minute),
             LearntParameters(client, lock, settings.search_parameters_refresh_s),
+            load_access_rules(settings.access_rules_file),
         )
 
 

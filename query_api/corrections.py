@@ -1,5 +1,6 @@
 """Publishing a steward's decision as a ``correction`` record on the corrections topic, for
-the resolver to apply in order with the events (schemas/avro/correction/v1.avsc).
+the resolver to apply in order with the events (schemas/avro/correction/v1.avsc): a SPLIT
+for a dispute, a CONFIRM_MATCH or MARK_DIFFERENT for a possible match.
 
 The producer is MAST's own (``messaging.clients``: idempotent, acks=all), keyed by the
 person the correction is about. ``publish`` returns only once Kafka has acknowledged the
@@ -51,6 +52,35 @@ def split_correction(
         "merge_ids": list(merge_ids),
         "other_person_id": None,
         "dispute_id": dispute_id,
+        "decided_by_organisation": organisation,
+        "decided_at": decided_at,
+    }
+
+
+MATCH_KINDS = {"merge": "CONFIRM_MATCH", "different": "MARK_DIFFERENT"}
+"""A steward's decision on a possible match, and the correction kind it publishes."""
+
+
+def match_correction(
+    possible_id: str,
+    decision: str,
+    person_id: str,
+    other_person_id: str,
+    organisation: str,
+    decided_at: datetime,
+) -> dict[str, Any]:
+    """A CONFIRM_MATCH (``merge``: the two are one person, an ordinary merge) or
+    MARK_DIFFERENT (``different``: a lasting cannot-link) correction for the two people of
+    possible match ``possible_id``, as they are now. The possible match's id stands in the
+    record's ``dispute_id``: the queue entry it was decided from."""
+    kind = MATCH_KINDS[decision]
+    return {
+        "correction_id": correction_id(possible_id, kind),
+        "kind": kind,
+        "person_id": person_id,
+        "merge_ids": [],
+        "other_person_id": other_person_id,
+        "dispute_id": possible_id,
         "decided_by_organisation": organisation,
         "decided_at": decided_at,
     }

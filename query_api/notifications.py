@@ -22,36 +22,43 @@ the split. A user is told when an audit entry of theirs with outcome ``shown`` (
 history or address page, or a person search's results) names one of those ids while it
 was one. The links are the two people as they are now (``person_aliases``: the current id
 of the survivor and of the restored id).
+
+``viewed_by_other_agency``: someone of another organisation opened the page of a person the
+user's organisation holds an open case for (``query_api.cases``), as CP-IS tells a local
+authority. Each view is one notification to the practitioners and managers of the case
+holder: who, which organisation, the declared purpose and when, never what else they looked
+at (nor the purpose's free-text detail). Views with a purpose in
+``MAST_LEAD_AGENCY_QUIET_PURPOSES`` (a MASH triage, by default) notify no one, nor do views
+by the case holder's own organisation; the open case is judged as it is now, over the last
+``MAST_LEAD_AGENCY_NOTICE_DAYS`` days of views.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
+from clickhouse_connect.driver.client import Client
+
+from query_api.cases import case_spans
+from query_api.look_ups import SHOWN_PERSON
+from query_api.other_views import views_by_others
 from query_api.reads import Reader
 from query_api.security import Principal
 from sinks.clickhouse.tables import NOTIFICATIONS_SEEN, NotificationSeenRow
 
-Kind = Literal["corrected_person"]
-"""The kinds of notification. To come (issue 14): another organisation viewed a person the
-user's organisation holds an open case for; a review item. A new kind is a value here and
-a source in ``SOURCES``."""
-CORRECTED_PERSON: Kind = "corrected_person"
+if TYPE_CHECKING:
+    from query_api.context import ApiContext
 
-SHOWN_PERSON: tuple[str, ...] = (
-    "view_person",
-    "view_identity_history",
-    "view_address",
-    "search_persons",
-)
-"""Audit actions whose ``shown`` entries list the people the user saw: the person page and
-its history (the person's current id and every id merged into it), an address page (the
-current ids of the people linked to it) and a person search (the current ids of the
-results)."""
+Kind = Literal["corrected_person", "viewed_by_other_agency"]
+"""The kinds of notification. A new kind is a value here and a source in ``SOURCES``."""
+CORRECTED_PERSON: Kind = "corrected_person"
+VIEWED_BY_OTHER_AGENCY: Kind = "viewed_by_other_agency"
+
 MAX_DEPTH = 12
 """How many merges away from a split's two ids are followed (a chain of merges is short)."""
 
@@ -211,13 +218,88 @@ def _corrected_message(viewed_at: datetime, split_at: datetime, kept: str, resto
     )
 
 
+# viewed_by_other_agency ------------------------------------------------------------------------
+CASE_HOLDER_ROLES = ("practitioner", "manager")
+"""Who of a case-holding organisation is told that another organisation looked."""
+VIEWS_READ = 5000
+"""The latest views by other organisations read for one list: each is checked against the
+cases of the people it names."""
+
+
+def views_by_other_agencies(reader: Notifications, who: Principal) -> list[Notice]:
+    """A notice for each view, by another organisation, of a person for whom the user's
+    organisation held an open case at the time of the view (module doc)."""
+    if who.role not in CASE_HOLDER_ROLES:
+        return []
+    views = views_by_others(
+        reader,
+        who.organisation,
+        datetime.now(UTC) - timedelta(days=reader.lead_agency_days),
+        VIEWS_READ,
+        quiet=reader.quiet_purposes,
+    )
+    if not views:
+        return []
+    cases = case_spans(reader, sorted({v.person_id for v in views}))
+    current = reader.current_persons(sorted(cases))
+    notices = []
+    for view in views:
+        if not any(
+            span.agency == who.organisation and span.open_at(view.at)
+            for span in cases.get(view.person_id, ())
+        ):
+            continue
+        person = current.get(view.person_id, view.person_id)
+        notices.append(
+            Notice(
+                notification_id=notification_id(
+                    VIEWED_BY_OTHER_AGENCY, view.audit_id, who.username
+                ),
+                kind=VIEWED_BY_OTHER_AGENCY,
+                at=view.at,
+                message=(
+                    f"{view.username} ({view.role}, {view.organisation}) opened the page of "
+                    f"{person}, a person your organisation had an open case for, on "
+                    f"{day_text(view.at)} at {view.at.astimezone(UTC):%H:%M} UTC, for the "
+                    f"purpose {view.purpose or 'not stated'}."
+                ),
+                links=(Link("person", person, "The person"),),
+                viewed_at=None,
+            )
+        )
+    return notices
+
+
 Source = Callable[["Notifications", Principal], list[Notice]]
-SOURCES: tuple[Source, ...] = (corrected_people,)
+SOURCES: tuple[Source, ...] = (corrected_people, views_by_other_agencies)
 """Every kind's source, each asked in turn."""
 
 
 # Reading and marking ---------------------------------------------------------------------------
 class Notifications(Reader):
+    def __init__(
+        self,
+        client: Client,
+        lock: threading.Lock | None = None,
+        *,
+        quiet_purposes: Iterable[str],
+        lead_agency_days: int,
+    ) -> None:
+        super().__init__(client, lock)
+        self.quiet_purposes = tuple(quiet_purposes)
+        self.lead_agency_days = lead_agency_days
+
+    @classmethod
+    def of(cls, ctx: ApiContext) -> Notifications:
+        """The notifications as the context's settings configure them."""
+        settings = ctx.settings
+        return cls(
+            ctx.client,
+            ctx.lock,
+            quiet_purposes=settings.lead_agency_quiet_purposes,
+            lead_agency_days=settings.lead_agency_notice_days,
+        )
+
     def for_user(self, who: Principal) -> list[Notice]:
         """Every notification of every kind for ``who``, newest first, each marked ``seen``
         if they have marked it."""

@@ -3,7 +3,10 @@
 ``query_api.records`` reads rows into plain dictionaries; a route returns them through these
 models, so the OpenAPI document states field by field what the most sensitive answers hold
 (the minimum dataset and the contact to call, never case notes) and a column added to a
-query is not shown to anyone until it is added here."""
+query is not shown to anyone until it is added here.
+
+A page opened ``as_at`` an earlier time is the same model, field for field what the API
+answered at that time; only ``as_at`` (the time asked for) tells it apart."""
 
 from __future__ import annotations
 
@@ -11,6 +14,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
+
+AS_AT_FIELD = (
+    "Null for the page as it stands. For a page opened as it stood at an earlier time "
+    "(``as_at``), that time (UTC, to the millisecond): every other field is what the API "
+    "answered then. The audit entry of each {view} records the time its data stood at "
+    "(``data_as_at`` in ``asked``), which opens the same page again."
+)
 
 
 class Contact(BaseModel):
@@ -149,6 +159,7 @@ class PersonPage(BaseModel):
     interactions: list[PersonInteraction] = Field(description="The latest first (1,000 at most).")
     open_cases: list[OpenCase]
     alerts: list[Alert]
+    as_at: datetime | None = Field(default=None, description=AS_AT_FIELD.format(view="view_person"))
 
 
 class TriggeringEvent(BaseModel):
@@ -218,3 +229,6 @@ class AddressPage(BaseModel):
     timeline: list[MonthCount]
     interactions: list[Interaction]
     alerts: list[Alert]
+    as_at: datetime | None = Field(
+        default=None, description=AS_AT_FIELD.format(view="view_address")
+    )

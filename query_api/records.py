@@ -7,6 +7,17 @@ A record replayed after a crash is shown once: interactions are read with ``LIMI
 agency, event_id`` rather than FINAL, which would merge every part of every partition a person
 touches (measured: 40 ms against 14 ms for one person at 10M interactions). Reads follow
 merges: a person is their current id and every id retired into it.
+
+A page read ``as_at`` a time (issue 13, "as at" pages) reads only rows the sink had stored
+by then (``stored_at``, migrations 0020 and 0021): the interactions, the alias versions in force (so
+the identity as it stood, before a later merge or split) and each alert's latest version,
+but those withdrawn by then. Alias and alert versions are read from the append-only tables
+of every version (``person_alias_versions``, ``alert_versions``, migration 0025): the
+current tables keep only each key's latest once their parts merge.
+The API reads every page so, as at the moment of the read (``Reader.data_time``), and records
+that time in the audit: the same read later gives the same page, field for field, unless a
+row was deleted since (retention, or a partner's retraction, which removes the record from
+every page, past ones included).
 """
 
 from __future__ import annotations
@@ -18,15 +29,19 @@ from typing import Any
 
 from mast_core.linkage.explanation import Explanation, explain_link, explain_record
 from mast_core.linkage.scoring import Contribution
-from query_api.reads import Reader
+from query_api.cases import spans
+from query_api.reads import AS_AT, Reader
 from sinks.clickhouse.tables import (
+    ALERT_ACTIONS,
     ALERT_COLUMNS,
+    ALERT_VERSIONS,
     ALERTS,
     IDENTITY_MERGES,
     IDENTITY_SPLITS,
     MERGE_COLUMNS,
     RESOLVED_INTERACTIONS,
     SPLIT_COLUMNS,
+    WITHDRAWN,
     named,
     select_list,
 )
@@ -72,7 +87,8 @@ _PEOPLE_AT = (
     "SELECT DISTINCT person_id FROM address_interactions "
     "WHERE address_id IN {addresses:Array(String)}"
 )
-_LATEST_FIRST = "ORDER BY event_time DESC, resolved_at DESC "
+_LATEST_FIRST = "ORDER BY event_time DESC, resolved_at DESC, agency, event_id "
+"""Ties broken by the record, so that two reads of the same rows list them in one order."""
 _ONCE = "LIMIT 1 BY agency, event_id "
 """A record replayed after a crash, once (the latest resolution of it)."""
 
@@ -86,14 +102,23 @@ def _latest_and_evidence(subject: str) -> str:
     )
 
 
+def _stored(as_at: datetime | None) -> str:
+    """The condition of a read as at a time (nothing for a read of everything)."""
+    return "" if as_at is None else "AND stored_at <= " + AS_AT + " "
+
+
+def _at(as_at: datetime | None) -> dict[str, Any]:
+    return {} if as_at is None else {"as_at": as_at}
+
+
 class Records(Reader):
     # Person -----------------------------------------------------------------------------------
-    def person(self, person_id: str) -> dict[str, Any] | None:
-        current = self.current_person(person_id)
-        ids = sorted(self.owners([current]), key=lambda i: (i != current, i))
+    def person(self, person_id: str, as_at: datetime | None = None) -> dict[str, Any] | None:
+        current = self.current_person(person_id, as_at)
+        ids = sorted(self.owners([current], as_at), key=lambda i: (i != current, i))
         events = self._events(
-            _PERSON_EVENTS + _LATEST_FIRST + _ONCE + "LIMIT {limit:UInt32}",
-            {"ids": ids, "limit": INTERACTION_LIMIT},
+            _PERSON_EVENTS + _stored(as_at) + _LATEST_FIRST + _ONCE + "LIMIT {limit:UInt32}",
+            {"ids": ids, "limit": INTERACTION_LIMIT, **_at(as_at)},
             PERSON_EVENT_COLUMNS,
         )
         if not events:
@@ -106,10 +131,12 @@ class Records(Reader):
             timeline = [
                 {"month": m, "agency": a, "count": int(n)}
                 for m, a, n in self.rows(
-                    "SELECT formatDateTime(toStartOfMonth(event_time), '%Y-%m'), agency, "
+                    "SELECT formatDateTime(toStartOfMonth(event_time), '%Y-%m'), agency, "  # noqa: S608 - constant names, bound values
                     "uniqExact(agency, event_id) FROM resolved_interactions "
-                    "WHERE person_id IN {ids:Array(String)} GROUP BY 1, 2 ORDER BY 1, 2",
-                    {"ids": ids},
+                    "WHERE person_id IN {ids:Array(String)} "
+                    + _stored(as_at)
+                    + "GROUP BY 1, 2 ORDER BY 1, 2",
+                    {"ids": ids, **_at(as_at)},
                 )
             ]
         addresses = sorted({e["address_id"] for e in events if e["address_id"]})
@@ -123,7 +150,7 @@ class Records(Reader):
             "timeline": timeline,
             "interactions": [{**_interaction(e), "why": e["why"]} for e in events],
             "open_cases": _open_cases(events),
-            "alerts": self.alerts(ids, addresses),
+            "alerts": self.alerts(ids, addresses, as_at),
         }
 
     def history(self, person_id: str) -> dict[str, Any] | None:
@@ -178,19 +205,27 @@ class Records(Reader):
         }
 
     # Address ----------------------------------------------------------------------------------
-    def address(self, address_id: str) -> dict[str, Any] | None:
+    def address(self, address_id: str, as_at: datetime | None = None) -> dict[str, Any] | None:
         at_address = self.rows(_PEOPLE_AT, {"addresses": [address_id]})
         if not at_address:
             return None
         events = self._events(
             _OF_PEOPLE
             + "AND address_id = {id:String} "
+            + _stored(as_at)
             + _LATEST_FIRST
             + _ONCE
             + "LIMIT {limit:UInt32}",
-            {"ids": [str(r[0]) for r in at_address], "id": address_id, "limit": INTERACTION_LIMIT},
+            {
+                "ids": [str(r[0]) for r in at_address],
+                "id": address_id,
+                "limit": INTERACTION_LIMIT,
+                **_at(as_at),
+            },
         )
-        current = self.current_persons([str(r[0]) for r in at_address])
+        if not events:  # nothing stored there yet at that time
+            return None
+        current = self.current_persons([str(r[0]) for r in at_address], as_at)
         people: dict[str, dict[str, Any]] = {}
         for event in events:
             person = current.get(event["person_id"], event["person_id"])
@@ -210,20 +245,52 @@ class Records(Reader):
                 {**_interaction(e), "person_id": current.get(e["person_id"], e["person_id"])}
                 for e in events
             ],
-            "alerts": self.alerts([], [address_id]),
+            "alerts": self.alerts([], [address_id], as_at),
         }
 
     # Alerts -----------------------------------------------------------------------------------
-    def alerts(self, person_ids: Sequence[str], address_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """Alerts about any of these people or addresses, newest first."""
+    def alerts(
+        self,
+        person_ids: Sequence[str],
+        address_ids: Sequence[str],
+        as_at: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Alerts about any of these people or addresses, newest first, but those withdrawn
+        (a split or a partner's retraction separated their evidence: an ``alert_actions``
+        row, ``WITHDRAWN``), as the alerts list counts them no longer open. ``as_at`` a
+        time, each alert's latest version stored by then (an alert is raised again under
+        its id as its period's counts grow), from the versions table, which keeps them all
+        (migration 0025), but those withdrawn by then (the withdrawal stored by then)."""
         if not person_ids and not address_ids:
             return []
+        subjects = (
+            "((subject_kind = 'PERSON' AND subject_id IN {people:Array(String)}) "
+            "OR (subject_kind = 'ADDRESS' AND subject_id IN {addresses:Array(String)})) "
+        )
+        parameters: dict[str, Any] = {
+            "people": list(person_ids),
+            "addresses": list(address_ids),
+            "withdrawn": WITHDRAWN,
+        }
+        if as_at is not None:
+            return named(
+                ALERT_COLUMNS,
+                self.rows(
+                    "SELECT " + select_list(ALERT_COLUMNS) + " FROM " + ALERT_VERSIONS + " "  # noqa: S608 - constant names, bound values
+                    "WHERE " + subjects + "AND stored_at <= " + AS_AT + " "
+                    "AND alert_id NOT IN (SELECT alert_id FROM " + ALERT_ACTIONS + " "
+                    "WHERE action = {withdrawn:String} AND coalesce(stored_at, at) <= "
+                    + AS_AT
+                    + ") ORDER BY raised_at DESC, stored_at DESC, alert_id LIMIT 1 BY alert_id "
+                    "LIMIT 200",
+                    {**parameters, "as_at": as_at},
+                ),
+            )
         rows = self.rows(
             "SELECT " + select_list(ALERT_COLUMNS) + " FROM " + ALERTS + " FINAL "  # noqa: S608 - constant names, bound values
-            "WHERE (subject_kind = 'PERSON' AND subject_id IN {people:Array(String)}) "
-            "OR (subject_kind = 'ADDRESS' AND subject_id IN {addresses:Array(String)}) "
-            "ORDER BY raised_at DESC LIMIT 200",
-            {"people": list(person_ids), "addresses": list(address_ids)},
+            "WHERE " + subjects + "AND alert_id NOT IN (SELECT alert_id FROM " + ALERT_ACTIONS + " "
+            "WHERE action = {withdrawn:String}) ORDER BY raised_at DESC, alert_id LIMIT 200",
+            parameters,
         )
         return named(ALERT_COLUMNS, rows)
 
@@ -437,29 +504,23 @@ def _addresses(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _open_cases(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Cases whose latest status is OPEN, with when they were opened (the earliest OPEN
-    since the last CLOSED)."""
-    cases: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    """Cases open now (``query_api.cases.spans``: the latest status OPEN), each with when it
+    was opened (the earliest OPEN since the last CLOSED) and its latest record's contact."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    statuses = []
     for event in events:
         if event["case_status"]:
             key = (event["agency"], event["source_record_id"] or "")
-            cases.setdefault(key, []).append(event)
-    found = []
-    for (agency, reference), history in cases.items():
-        history.sort(key=lambda e: e["event_time"])
-        if history[-1]["case_status"] != "OPEN":
-            continue
-        opened: datetime = history[-1]["event_time"]
-        for event in reversed(history):
-            if event["case_status"] != "OPEN":
-                break
-            opened = event["event_time"]
-        found.append(
-            {
-                "agency": agency,
-                "source_record_id": reference or None,
-                "open_since": opened,
-                "contact": _interaction(history[-1])["contact"],
-            }
-        )
-    return sorted(found, key=lambda c: c["open_since"])
+            statuses.append((*key, event["event_time"], event["case_status"]))
+            if key not in latest or event["event_time"] > latest[key]["event_time"]:
+                latest[key] = event
+    return [
+        {
+            "agency": span.agency,
+            "source_record_id": span.reference or None,
+            "open_since": span.opened,
+            "contact": _interaction(latest[(span.agency, span.reference)])["contact"],
+        }
+        for span in spans(statuses)
+        if span.closed is None
+    ]

@@ -23,9 +23,10 @@ from mast_core.settings import Settings
 
 _HASHER = PasswordHasher()
 ALGORITHM = "HS256"
-ROLES = ("practitioner", "manager", "admin", "steward")
+ROLES = ("practitioner", "manager", "admin", "steward", "dpo")
 """``steward``: the partnership's data-quality officer, who decides disputed records
-(``query_api.stewards``)."""
+(``query_api.stewards``). ``dpo``: the partnership's data protection officer, who reviews
+unusual access (``query_api.access_review``)."""
 
 
 def hash_password(password: str) -> str:

@@ -63,6 +63,7 @@ def role_topics(settings: Settings, role: str) -> list[str]:
         settings.resolved_interactions_topic,
         settings.identity_merges_topic,
         settings.identity_splits_topic,
+        settings.retractions_topic,
         settings.alerts_topic,
         settings.dead_letter_topic,
         settings.linkage_parameters_topic,

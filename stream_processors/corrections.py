@@ -19,7 +19,7 @@ from typing import Any
 
 from mast_core.errors import MastError
 from mast_core.linkage.resolver import ResolverError, Split
-from stream_processors.resolution import ResolutionStage
+from stream_processors.resolution import ResolutionStage, merge_record
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,11 @@ class CorrectionOutput:
     """What one correction gives rise to, as Avro-ready records."""
 
     splits: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    """Alerts raised anew by a split for each of the people it parted (``alerts_after_split``),
+    or by a confirmed match for the person it joined (``confirm_possible_match``)."""
+    merges: list[dict[str, Any]] = field(default_factory=list)
+    """The merge a steward's confirmation of a possible match makes (``identity_merge``)."""
     skipped: list[str] = field(default_factory=list)
     """Why each part that could not be applied was not (no personal data: ids only)."""
 
@@ -81,6 +86,7 @@ def apply_correction(
                 output.skipped.append(f"{merge_id}: {error}")
                 continue
             output.splits.append(split_record(split, correction, received_at))
+            output.alerts.extend(alerts_after_split(stage, split))
         if not output.splits:
             why = "; ".join(output.skipped) or "no merges named"
             raise CorrectionNotApplied(
@@ -96,6 +102,8 @@ def apply_correction(
             raise CorrectionNotApplied(
                 f"mark different {correction['correction_id']}: {error}"
             ) from None
+    elif kind == "CONFIRM_MATCH":
+        confirm_possible_match(stage, correction, received_at, output)
     else:
         raise CorrectionNotApplied(f"{kind} corrections are not applied by this version")
     for reason in output.skipped:
@@ -116,3 +124,54 @@ def split_record(split: Split, correction: dict[str, Any], split_at: datetime) -
         "moved_records": split.restored_profiles,
         "split_at": split_at,
     }
+
+
+# Alerts after a split (issue 13: "alerts that relied on the wrong link are re-evaluated") -----
+def alerts_after_split(stage: ResolutionStage, split: Split) -> list[dict[str, Any]]:
+    """Separate the escalation engine's timelines as the resolver separated the identities,
+    and return as Avro ``alert`` records the alerts each person's own records still meet,
+    raised anew (``EscalationEngine.split``). The sink withdraws the merged person's alerts
+    whose evidence the split leaves with two people; these take their place. The engine's
+    clock is the correction's received time, so a replay raises the same alerts."""
+    resolver = stage.resolver
+
+    def owner_of(person_id: str) -> str:
+        try:
+            return resolver.person_of(person_id)
+        except ResolverError:  # not an id the resolver knows: the record stays where it is
+            return split.kept_person_id
+
+    alerts = stage.engine.split(
+        split.kept_person_id, split.restored_person_id, owner_of, split.merge_id
+    )
+    return [alert.to_record() for alert in alerts]
+
+
+# A possible match confirmed by a steward (issue 13: the stewards' queue) -----------------------
+def confirm_possible_match(
+    stage: ResolutionStage,
+    correction: dict[str, Any],
+    received_at: datetime,
+    output: CorrectionOutput,
+) -> None:
+    """CONFIRM_MATCH: ``person_id`` and ``other_person_id`` are one person. An ordinary,
+    explained merge (``Resolver.confirm_match``), published like any merge with no
+    triggering event, and the escalation engine joins their timelines and judges the
+    merged person again, as for any merge. Ids it cannot merge (unknown, one already, or
+    marked different since) raise ``CorrectionNotApplied`` for the dead-letter topic."""
+    other = correction.get("other_person_id")
+    try:
+        if other is None:
+            raise ResolverError("no other person named")
+        merge = stage.resolver.confirm_match(
+            correction["person_id"], other, correction["correction_id"]
+        )
+    except ResolverError as error:
+        raise CorrectionNotApplied(
+            f"confirm match {correction['correction_id']}: {error}"
+        ) from None
+    record = merge_record(merge, received_at)
+    record["triggered_by_event_id"] = None  # a steward's decision, not an event
+    output.merges.append(record)
+    alerts = stage.engine.merge(merge.surviving_person_id, merge.retired_person_id)
+    output.alerts.extend(alert.to_record() for alert in alerts)

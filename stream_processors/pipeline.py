@@ -27,9 +27,11 @@ from mast_core.avro import (
     ACCEPTED_BATCH,
     ALERT,
     CORRECTION,
+    EVENT_RETRACTION,
     IDENTITY_MERGE,
     IDENTITY_SPLIT,
     INTERACTION,
+    POSSIBLE_MATCH,
     RESOLVED_INTERACTION,
     EnvelopeEncoder,
     codec,
@@ -57,6 +59,7 @@ from stream_processors.corrections import (
 )
 from stream_processors.publishing import OutputPublisher
 from stream_processors.resolution import ResolutionStage
+from stream_processors.retractions import apply_retraction
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +231,8 @@ class Pipeline:
         self._batch_codec = codec(ACCEPTED_BATCH)
         self._correction_codec = codec(CORRECTION)
         self._split_codec = codec(IDENTITY_SPLIT)
+        self._possible_codec = codec(POSSIBLE_MATCH)
+        self._retraction_codec = codec(EVENT_RETRACTION)
 
     def halt(self, agent: str) -> NoReturn:
         """Stop the process (``halt_process``). An error that escapes an agent's loop (Kafka
@@ -367,6 +372,9 @@ class Pipeline:
                 self._dead_letter(error, topic, 0, offset, item)
                 continue
             try:
+                if event.retracts_event_id is not None:  # a partner's retraction
+                    self._retract(stage, event, item, received_at, offset)
+                    continue
                 self._resolve_one(stage, event, item, received_at)
             except Exception as error:  # one event's failure must not take its neighbours
                 stage.forget(event)
@@ -396,11 +404,73 @@ class Pipeline:
                 split["surviving_person_id"].encode(),
             )
         self.health.count("splits", len(output.splits))
+        for merge in output.merges:  # a possible match a steward confirmed
+            self.publisher.send(
+                self.settings.identity_merges_topic,
+                self._merge_codec.encode(merge),
+                merge["surviving_person_id"].encode(),
+            )
+            metrics.MERGES.inc()
+        self.health.count("merges", len(output.merges))
+        for alert in output.alerts:  # raised anew for the people a split parted or joined
+            self.publisher.send(
+                self.settings.alerts_topic,
+                self._alert_codec.encode(alert),
+                alert["subject_id"].encode(),
+            )
+            metrics.ALERTS.labels(alert["rule_id"]).inc()
+        self.health.count("alerts", len(output.alerts))
         log.info(
             "correction %s applied: %d merge(s) undone",
             correction["correction_id"],
             len(output.splits),
         )
+
+    def _retract(
+        self,
+        stage: ResolutionStage,
+        event: InteractionEvent,
+        raw: bytes,
+        received_at: datetime,
+        offset: int,
+    ) -> None:
+        """Apply a partner's retraction (``stream_processors.retractions``) and publish what
+        it changed: the merges it undid, then the retraction itself, then, for a correction,
+        its own record as any event's. One that cannot be applied (an unknown or already
+        retracted event) goes to the dead-letter topic with its reason."""
+        try:
+            output = apply_retraction(stage, event, received_at)
+        except MastError as error:
+            self._dead_letter(error, self.settings.accepted_interactions_topic, 0, offset, raw)
+            return
+        if output is None:
+            metrics.DUPLICATES.inc()
+            self.health.count("duplicates")
+            return
+        for split in output.splits:
+            self.publisher.send(
+                self.settings.identity_splits_topic,
+                self._split_codec.encode(split),
+                split["surviving_person_id"].encode(),
+            )
+        record = output.retraction
+        self.publisher.send(
+            self.settings.retractions_topic,
+            self._retraction_codec.encode(record),
+            f"{record['agency']}|{record['retracted_event_id']}".encode(),
+        )
+        for alert in output.alerts:  # raised anew for the people an undone bridge parted
+            self.publisher.send(
+                self.settings.alerts_topic,
+                self._alert_codec.encode(alert),
+                alert["subject_id"].encode(),
+            )
+            metrics.ALERTS.labels(alert["rule_id"]).inc()
+        self.health.count("retractions")
+        self.health.count("splits", len(output.splits))
+        self.health.count("alerts", len(output.alerts))
+        if output.replacement is not None:
+            self._resolve_one(stage, output.replacement, raw, received_at)
 
     def _resolve_one(
         self, stage: ResolutionStage, event: InteractionEvent, raw: bytes, received_at: datetime
@@ -436,6 +506,13 @@ class Pipeline:
                 settings.alerts_topic, self._alert_codec.encode(alert), alert["subject_id"].encode()
             )
             metrics.ALERTS.labels(alert["rule_id"]).inc()
+        for possible in output.possible_matches:  # kept for review: the stewards' queue
+            self.publisher.send(
+                settings.possible_matches_topic,
+                self._possible_codec.encode(possible),
+                possible["person_id"].encode(),
+            )
+        self.health.count("possible_matches", len(output.possible_matches))
         self.health.count("resolved")
         self.health.count("merges", len(output.merges))
         self.health.count("alerts", len(output.alerts))

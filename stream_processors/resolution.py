@@ -25,6 +25,7 @@ This module knows no Kafka or Faust: the agents feed it and publish what it retu
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,7 +39,14 @@ from mast_core.escalation.engine import Alert
 from mast_core.escalation.rules import load_rules
 from mast_core.events import InteractionEvent
 from mast_core.linkage.parameters import Parameters
-from mast_core.linkage.resolver import STATE_FORMAT, Merge, Resolution, Resolver
+from mast_core.linkage.resolver import (
+    READABLE_FORMATS,
+    STATE_FORMAT,
+    Merge,
+    Resolution,
+    Resolver,
+    upgrade_state,
+)
 from mast_core.linkage.scoring import Contribution
 from mast_core.normalise.dates import parse_birth_date
 from mast_core.seen_events import SeenEvents
@@ -87,6 +95,9 @@ class StageOutput:
     parameters: dict[str, Any] | None = None
     """The resolver's parameter set (``parameters_record``) when it changed with this event
     (or this is the first event the stage resolves): to publish."""
+    possible_matches: list[dict[str, Any]] = field(default_factory=list)
+    """The record kept for review beside each identity it may be (``possible_match_records``),
+    for the stewards' queue."""
 
 
 class ResolutionStage:
@@ -228,6 +239,7 @@ class ResolutionStage:
             alerts=[alert.to_record() for alert in alerts],
             resolution=resolution,
             parameters=self.parameters_changed(received_at),
+            possible_matches=possible_match_records(event, resolution, received_at),
         )
 
     # Checkpoints ------------------------------------------------------------------------------
@@ -245,16 +257,18 @@ class ResolutionStage:
         except StateFileError as exc:
             raise CheckpointError(f"cannot read checkpoint: {exc}") from None
         resolver_format = state.pop(_RESOLVER_FORMAT, None) if isinstance(state, dict) else None
-        if version != CHECKPOINT_FORMAT or resolver_format != STATE_FORMAT:
+        if version != CHECKPOINT_FORMAT or resolver_format not in READABLE_FORMATS:
             raise CheckpointError(
                 f"checkpoint {path} has format {version} (resolver state {resolver_format}), "
                 f"and this MAST reads only format {CHECKPOINT_FORMAT} (resolver state "
-                f"{STATE_FORMAT}). Move the file aside and start again: the resolution state "
+                f"{' or '.join(map(str, READABLE_FORMATS))}). Move the file aside and start "
+                "again: the resolution state "
                 "is rebuilt by replaying the accepted-interactions log from its start (kept "
                 "for ever unless MAST_RESOLUTION_LOG_RETENTION_DAYS says otherwise)"
             )
         stage = cls.__new__(cls)
         stage.__dict__.update(state)
+        upgrade_state(stage.resolver, resolver_format)  # an older resolver state, brought up
         return stage
 
     @classmethod
@@ -284,6 +298,30 @@ def parameters_record(parameters: Parameters, published_at: datetime) -> dict[st
         "published_at": published_at,
         "parameters": parameters.to_dict(),
     }
+
+
+def possible_match_records(
+    event: InteractionEvent, resolution: Resolution, found_at: datetime
+) -> list[dict[str, Any]]:
+    """The Avro ``possible_match`` records of one resolution: ids, the score and its
+    evidence only. Each id derives from the record's key and the candidate, so a replay
+    publishes the same records."""
+    return [
+        {
+            "possible_id": "Q"
+            + hashlib.blake2b(f"{event.key}|{p.person_id}".encode(), digest_size=8).hexdigest(),
+            "agency": event.agency.value,
+            "event_id": event.event_id,
+            "person_id": resolution.person_id,
+            "candidate_person_id": p.person_id,
+            "match_weight": p.match_weight,
+            "reason": p.reason,
+            "evidence": contribution_records(p.contributions),
+            "found_at": found_at,
+        }
+        for p in resolution.possible_matches
+        if p.person_id != resolution.person_id
+    ]
 
 
 def merge_record(merge: Merge, merged_at: datetime) -> dict[str, Any]:

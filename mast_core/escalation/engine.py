@@ -22,6 +22,12 @@ arrive in; docs/alerts.md ("Arrival order") states the guarantee and its limits:
   their subject are not judged again: their evidence is no longer held.
 
 A merge of two identities joins their timelines and judges the merged person's windows again.
+A steward's split of a wrong merge separates them again (``split``): each record goes back to
+the person it belongs to now, an alert whose evidence the split leaves with two people no
+longer stands (the sink withdraws it), and each person's windows are judged again on their
+own records, so that an alert one person's own evidence still meets is raised anew for that
+person, under a new id, saying it was raised after a correction (docs/alerts.md,
+"Corrections").
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from operator import attrgetter
@@ -70,6 +76,27 @@ class Observation:
 
 
 @dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A record its partner withdrew, as escalation needs it to forget the record
+    (``EscalationEngine.forget``)."""
+
+    agency: str
+    event_id: str
+    person_id: str
+    """Whose record it was, as the engine knows them: before any merge it bridged is undone."""
+    address_id: str | None
+    date_of_birth: date | None
+    births_left: frozenset[date]
+    """The dates of birth the person's remaining records carry (all of them, whichever of
+    the person's merges the retraction undoes): the withdrawn one goes unless it is here."""
+    homes_left: frozenset[str]
+    """The addresses the person's remaining records were written at: likewise."""
+    withdrawn_by: str
+    """The retraction's id: an alert raised again in a period the withdrawn record's alert
+    held takes an id derived from it too."""
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     alert_id: str
     rule_id: str
@@ -107,6 +134,18 @@ class _Seen:
     event_id: str
     agency: str
     event_type: str | None = field(compare=False)
+    held_as: str = field(default="", compare=False)
+    """The person id the record was resolved to when it was observed ('' in a checkpoint from
+    before splits separated timelines): a split asks whom that id belongs to now, as the
+    sink's person aliases do, so the engine and the pages agree on whose record it is."""
+
+    def __setstate__(self, state: Any) -> None:
+        """Restore a pickled event, including one pickled before ``held_as`` was kept."""
+        values = list(state) + [""] * (5 - len(state))
+        for name, value in zip(
+            ("occurred_at", "event_id", "agency", "event_type", "held_as"), values, strict=True
+        ):
+            object.__setattr__(self, name, value)
 
 
 _WHEN = attrgetter("occurred_at")
@@ -159,6 +198,16 @@ class _Person:
             self.births, self.statuses = state
 
 
+@dataclass(slots=True)
+class _Part:
+    """One identity's own share of a merged person: what its own records said about whether
+    it is a child, and the addresses they were at. Kept only for merged people, so that a
+    split can give each identity back what is its own."""
+
+    person: _Person
+    homes: set[str]
+
+
 @dataclass
 class _Cause:
     """What made the engine judge a window: an arriving event or a merge. Not kept."""
@@ -170,6 +219,10 @@ class _Cause:
     """Subject kind → whether the subject already had events that happened after it."""
     child: bool = False
     """Judged because the event shows that a child lives at the address."""
+    corrected: bool = False
+    """Judged because a steward's split separated two people wrongly linked."""
+    withdrawn: bool = False
+    """Judged because a partner withdrew a record (``forget``)."""
 
 
 class EscalationEngine:
@@ -191,11 +244,22 @@ class EscalationEngine:
         self.seen_events = seen if seen is not None else SeenEvents()
         """Events already observed; the resolution stage shares its own, so that one compact
         structure remembers every event (mast_core.seen_events)."""
+        self.parts: dict[str, dict[str, _Part]] = {}
+        """Merged person → each identity in it → that identity's own share (``_Part``)."""
+        self.alerted: dict[tuple[str, str], list[tuple[int, tuple[_Seen, ...]]]] = {}
+        """(rule id, person) → (cool-down period, evidence) of each person alert raised: a
+        split tells from the evidence which alerts still stand, and for whom."""
+        self.renewed: dict[tuple[str, str], dict[int, str]] = {}
+        """(rule id, person) → period → the merge whose split withdrew an alert in that
+        period: an alert raised in it again gets an id of its own (``_window``)."""
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore a checkpoint, including one written before late evidence was judged: its
-        sliding cool-downs become the periods their last alerts fell in."""
+        sliding cool-downs become the periods their last alerts fell in; and one written
+        before splits were applied here, which has no parts, alerts' evidence or renewals."""
         last_fired = state.pop("last_fired", None)
+        for name in ("parts", "alerted", "renewed"):
+            state.setdefault(name, {})
         self.__dict__.update(state)
         if "late_days" not in self.rules.__dict__:  # a rule set pickled before late_days
             self.rules = RuleSet(rules=self.rules.rules)
@@ -240,11 +304,14 @@ class EscalationEngine:
                 residents.add(person_id)
                 self.addresses_of.setdefault(person_id, set()).add(address_id)
                 new_home = True
+        if self.parts and person_id in self.parts:  # a merged person: its own share grows
+            self._remember_part(self.parts[person_id], observation)
         seen = _Seen(
             observation.occurred_at,
             observation.event_id,
             observation.agency,
             observation.event_type,
+            person_id,
         )
         cause = _Cause(self.clock(), seen)
         alerts = []
@@ -277,6 +344,12 @@ class EscalationEngine:
         child, their addresses and their alerts' periods, and judge again the merged
         person's windows and, when the person may be a child, their addresses'."""
         survivor, retired = ("person", surviving_person_id), ("person", retired_person_id)
+        parts = self.parts.pop(surviving_person_id, None) or {
+            surviving_person_id: self._own_part(surviving_person_id)
+        }
+        brought = self.parts.pop(retired_person_id, None)
+        parts.update(brought or {retired_person_id: self._own_part(retired_person_id)})
+        self.parts[surviving_person_id] = parts
         gone = self.timelines.pop(retired, [])
         timeline = self.timelines.setdefault(survivor, [])
         if gone:
@@ -294,6 +367,10 @@ class EscalationEngine:
         self.addresses_of.setdefault(surviving_person_id, set()).update(moved)
         for key in [k for k in self.fired if k[1] == retired_person_id]:
             self.fired.setdefault((key[0], surviving_person_id), set()).update(self.fired.pop(key))
+        for key in [k for k in self.alerted if k[1] == retired_person_id]:
+            self.alerted.setdefault((key[0], surviving_person_id), []).extend(self.alerted.pop(key))
+        for key in [k for k in self.renewed if k[1] == retired_person_id]:
+            self.renewed.setdefault((key[0], surviving_person_id), {}).update(self.renewed.pop(key))
         cause = _Cause(self.clock())
         alerts = []
         for rule in self.rules_for["person"]:
@@ -305,7 +382,270 @@ class EscalationEngine:
                 alerts.extend(self._judge_child_rules(home, cause))
         return alerts
 
+    def split(
+        self,
+        kept_person_id: str,
+        restored_person_id: str,
+        owner_of: Callable[[str], str],
+        merge_id: str,
+    ) -> list[Alert]:
+        """A steward split the merge ``merge_id``: separate the merged person's timeline,
+        what says whether each is a child, their addresses and their alerts' periods, and
+        judge each person's windows again on their own records.
+
+        ``owner_of`` says whom a person id a record was resolved to belongs to now (the
+        resolver's ``person_of``, after the split): a record goes to the restored person
+        when its id does, and stays otherwise. An alert of the merged person whose evidence
+        is now two people's no longer stands (the sink withdraws it): its cool-down period
+        is free again, and an alert one person's own records still meet in it is raised for
+        that person, under a new id (it derives from ``merge_id`` too), saying it was raised
+        after a correction. An alert whose evidence is all one person's stands, for that
+        person. Address alerts are not judged again: a split can only take a child away
+        from an address, never bring one (docs/alerts.md, "Corrections").
+        """
+        kept, restored = kept_person_id, restored_person_id
+
+        def whose(held_as: str) -> str:
+            if not held_as:  # observed before records said whose they were: it stays
+                return kept
+            now = owner_of(held_as)
+            return restored if now == restored else kept
+
+        key = ("person", kept)
+        mine: list[_Seen] = []
+        theirs: list[_Seen] = list(self.timelines.pop(("person", restored), []))
+        for seen in self.timelines.pop(key, []):
+            (theirs if whose(seen.held_as) == restored else mine).append(seen)
+        for who, timeline in ((kept, mine), (restored, theirs)):
+            if timeline:
+                timeline.sort(key=_ORDER)
+                self.timelines[("person", who)] = timeline
+        self._split_parts(kept, restored, whose)
+        for rule in self.rules_for["person"]:
+            self._split_periods(rule, kept, restored, whose, merge_id)
+        cause = _Cause(self.clock(), corrected=True)
+        alerts = []
+        for who in (kept, restored):
+            timeline = self.timelines.get(("person", who), [])
+            if not timeline:
+                continue
+            since = self._oldest_judged(timeline)
+            for rule in self.rules_for["person"]:
+                ends = self._candidate_ends(rule, timeline, since)
+                alerts.extend(self._judge(rule, "person", who, ends, cause))
+        return alerts
+
+    def forget(
+        self,
+        withdrawal: Withdrawal,
+        splits: Sequence[tuple[str, str, str]] = (),
+        owner_of: Callable[[str], str] | None = None,
+    ) -> list[Alert]:
+        """A partner withdrew a record: take it out of everything the engine keeps, undo the
+        merges it bridged, and judge again what it bore on. Returns the alerts raised anew.
+
+        1. The event leaves its person's and its address's timelines, and its case status
+           the person's (and each of a merged person's shares); its date of birth and its
+           address go too unless another of the person's records carries them
+           (``Withdrawal.births_left``, ``homes_left``), and with the address the person
+           stops being its resident: a withdrawn record no longer makes a child live there.
+        2. Every alert of the person or the address whose evidence held the event no longer
+           stands (the sink withdraws it): its cool-down period is free again, and an alert
+           raised in it takes an id derived from the retraction as well
+           (``Withdrawal.withdrawn_by``), never the withdrawn one's.
+        3. ``splits`` — (kept, restored, merge id) of each merge the record bridged, undone
+           by the resolver, latest first — separate the person as a steward's split does
+           (``split``; ``owner_of`` is the resolver's ``person_of``, after the retraction).
+        4. The windows of each person this leaves, and of the address, that may still be
+           judged are judged again on the records left: an alert they still meet is raised,
+           saying it was raised after a correction.
+
+        Everything is keyed by event time and applied in the log's order, so a replay
+        raises the same alerts with the same ids. Address alerts that stood on the
+        withdrawn record's making a child live there, without it among their evidence,
+        stand (as after a split): a steward or the practitioner closes them.
+        """
+        w = withdrawal
+        person_id, address_id = w.person_id, w.address_id
+        for kind, subject in (("person", person_id), ("address", address_id)):
+            if not subject:
+                continue
+            timeline = self.timelines.get((kind, subject))
+            if timeline:
+                timeline[:] = [
+                    s for s in timeline if not (s.event_id == w.event_id and s.agency == w.agency)
+                ]
+                if not timeline:
+                    del self.timelines[(kind, subject)]
+        shares = [part.person for part in self.parts.get(person_id, {}).values()]
+        person = self.people.get(person_id)
+        gone_birth = w.date_of_birth not in w.births_left and w.date_of_birth is not None
+        for held in [person, *shares] if person is not None else shares:
+            if w.agency == CHILDREN_SOCIAL_CARE:
+                held.statuses = tuple(s for s in held.statuses if s[1] != w.event_id)
+            if gone_birth:
+                held.births = tuple(b for b in held.births if b != w.date_of_birth)
+        if person is not None and not person.births and not person.statuses:
+            del self.people[person_id]
+        if address_id and address_id not in w.homes_left:
+            homes = self.addresses_of.get(person_id)
+            if homes is not None:
+                homes.discard(address_id)
+                if not homes:
+                    del self.addresses_of[person_id]
+            residents = self.residents.get(address_id)
+            if residents is not None:
+                residents.discard(person_id)
+                if not residents:
+                    del self.residents[address_id]
+            for part in self.parts.get(person_id, {}).values():
+                part.homes.discard(address_id)
+        for kind, subject in (("person", person_id), ("address", address_id)):
+            if subject:
+                for rule in self.rules_for[kind]:
+                    self._free_periods(rule, subject, w)
+        alerts: list[Alert] = []
+        whom = owner_of or (lambda held: held)
+        people = {person_id}
+        for kept, restored, merge_id in splits:
+            alerts.extend(self.split(kept, restored, whom, merge_id))
+            people |= {kept, restored}
+        cause = _Cause(self.clock(), withdrawn=True)
+        for who in sorted({whom(p) for p in people}):
+            timeline = self.timelines.get(("person", who))
+            if timeline:
+                since = self._oldest_judged(timeline)
+                for rule in self.rules_for["person"]:
+                    ends = self._candidate_ends(rule, timeline, since)
+                    alerts.extend(self._judge(rule, "person", who, ends, cause))
+        timeline = self.timelines.get(("address", address_id)) if address_id else None
+        if address_id and timeline:
+            since = self._oldest_judged(timeline)
+            for rule in self.rules_for["address"]:
+                ends = self._candidate_ends(rule, timeline, since)
+                alerts.extend(self._judge(rule, "address", address_id, ends, cause))
+        return alerts
+
     # Internals --------------------------------------------------------------------------------
+    def _free_periods(self, rule: Rule, subject: str, withdrawal: Withdrawal) -> None:
+        """The subject's alerts of ``rule`` whose evidence held the withdrawn event no longer
+        stand: their periods are free again, renewed under the retraction's id. An alert
+        raised before its evidence was kept is not known to hold it: its period stays."""
+        key = (rule.id, subject)
+        records = self.alerted.get(key)
+        if not records:
+            return
+        event = (withdrawal.event_id, withdrawal.agency)
+        kept: list[tuple[int, tuple[_Seen, ...]]] = []
+        freed: list[tuple[int, tuple[_Seen, ...]]] = []
+        for period, evidence in records:
+            held = any((s.event_id, s.agency) == event for s in evidence)
+            (freed if held else kept).append((period, evidence))
+        if not freed:
+            return
+        if kept:
+            self.alerted[key] = kept
+        else:
+            del self.alerted[key]
+        fired = self.fired.get(key, set())
+        renewed = self.renewed.setdefault(key, {})
+        for period, _evidence in freed:
+            if not any(period == other for other, _ in kept):
+                fired.discard(period)
+            renewed[period] = withdrawal.withdrawn_by
+        if not fired:
+            self.fired.pop(key, None)
+
+    def _own_part(self, person_id: str) -> _Part:
+        """An unmerged person's share, as a merge is about to join it to another: all it
+        has is its own."""
+        person = self.people.get(person_id)
+        own = _Person(person.births, person.statuses) if person is not None else _Person()
+        return _Part(own, set(self.addresses_of.get(person_id, ())))
+
+    def _remember_part(self, parts: dict[str, _Part], observation: Observation) -> None:
+        """A record resolved to a merged person is the surviving identity's own."""
+        part = parts.get(observation.person_id)
+        if part is None:
+            part = parts[observation.person_id] = _Part(_Person(), set())
+        self._note(part.person, observation)
+        if observation.address_id:
+            part.homes.add(observation.address_id)
+
+    def _split_parts(self, kept: str, restored: str, whose: Callable[[str], str]) -> None:
+        """Give each of the two what its own identities' records said: whether they are a
+        child, and where they live; residents of each address follow."""
+        parts = self.parts.pop(kept, None)
+        before = set(self.addresses_of.get(kept, ())) | set(self.addresses_of.get(restored, ()))
+        if parts is None:
+            # Merged before parts were kept: who brought what is not known, so each keeps
+            # all of it (a child wrongly kept errs towards raising, never towards missing).
+            person = self.people.get(kept)
+            if person is not None:
+                self.people[restored] = _Person(person.births, person.statuses)
+            parts = {
+                kept: _Part(person or _Person(), set(before)),
+                restored: _Part(person or _Person(), set(before)),
+            }
+        groups: dict[str, dict[str, _Part]] = {kept: {}, restored: {}}
+        for identity, part in parts.items():
+            groups[whose(identity)][identity] = part
+        for who, group in groups.items():
+            person, homes = _Person(), set()
+            for part in group.values():
+                person.absorb(part.person)
+                homes |= part.homes
+            if person.births or person.statuses:
+                self.people[who] = person
+            else:
+                self.people.pop(who, None)
+            if homes:
+                self.addresses_of[who] = homes
+            else:
+                self.addresses_of.pop(who, None)
+            if len(group) > 1:
+                self.parts[who] = group
+        for address_id in before:
+            residents = self.residents.setdefault(address_id, set())
+            for who in (kept, restored):
+                if address_id in self.addresses_of.get(who, ()):
+                    residents.add(who)
+                else:
+                    residents.discard(who)
+
+    def _split_periods(
+        self, rule: Rule, kept: str, restored: str, whose: Callable[[str], str], merge_id: str
+    ) -> None:
+        """Which of the merged person's alerts of ``rule`` still stand, and for whom: one
+        whose evidence is one person's stands for that person; one whose evidence is two
+        people's does not, and its period is free again for both, an alert raised in it
+        taking an id derived from ``merge_id`` too, never the withdrawn one's. A period
+        whose alert's evidence is not known (raised before evidence was kept) stays taken
+        for both: nothing is raised twice."""
+        periods = self.fired.pop((rule.id, kept), set())
+        periods |= self.fired.pop((rule.id, restored), set())
+        records = self.alerted.pop((rule.id, kept), [])
+        records += self.alerted.pop((rule.id, restored), [])
+        standing: dict[str, set[int]] = {kept: set(), restored: set()}
+        renewed = self.renewed.pop((rule.id, kept), {})
+        renewed.update(self.renewed.pop((rule.id, restored), {}))
+        known = set()
+        for period, evidence in records:
+            known.add(period)
+            owners = {whose(seen.held_as) for seen in evidence}
+            if len(owners) == 1:
+                who = owners.pop()
+                standing[who].add(period)
+                self.alerted.setdefault((rule.id, who), []).append((period, evidence))
+            else:
+                renewed[period] = merge_id
+        for who in (kept, restored):
+            standing[who] |= periods - known
+            if standing[who]:
+                self.fired[(rule.id, who)] = standing[who]
+            if renewed:  # which side a renewal came from is not known: both keep it
+                self.renewed[(rule.id, who)] = dict(renewed)
+
     def _remember_person(self, observation: Observation) -> bool:
         """Note what the record says about whether its person is a child; True when that
         may make them a child at some time they were not before."""
@@ -313,7 +653,14 @@ class EscalationEngine:
         status = observation.case_status if observation.agency == CHILDREN_SOCIAL_CARE else None
         if born is None and status is None:
             return False
-        person = self.people.setdefault(observation.person_id, _Person())
+        return self._note(self.people.setdefault(observation.person_id, _Person()), observation)
+
+    @staticmethod
+    def _note(person: _Person, observation: Observation) -> bool:
+        """Add the record's date of birth and case status to ``person``; True when that may
+        make them a child at some time they were not before."""
+        born = observation.date_of_birth
+        status = observation.case_status if observation.agency == CHILDREN_SOCIAL_CARE else None
         grew = False
         if born is not None and born not in person.births:
             person.births = (*person.births, born)
@@ -412,10 +759,13 @@ class EscalationEngine:
             period = _period(rule, end)
             if period in fired:
                 continue
-            alert = self._window(rule, kind, subject, timeline, end, period, cause)
-            if alert is not None:
+            judged = self._window(rule, kind, subject, timeline, end, period, cause)
+            if judged is not None:
+                alert, evidence = judged
                 fired = self.fired.setdefault((rule.id, subject), set())
                 fired.add(period)
+                # a split asks whose evidence it was; a retraction, which alerts it was in
+                self.alerted.setdefault((rule.id, subject), []).append((period, evidence))
                 alerts.append(alert)
         return alerts
 
@@ -428,7 +778,8 @@ class EscalationEngine:
         end: datetime,
         period: int,
         cause: _Cause,
-    ) -> Alert | None:
+    ) -> tuple[Alert, tuple[_Seen, ...]] | None:
+        """The alert the window ending at ``end`` raises, with its evidence, or None."""
         width = timedelta(days=rule.window_days)
         start = end - width
         inside = []
@@ -450,13 +801,20 @@ class EscalationEngine:
         if rule.requires == "child_resident" and not self._child_lives_at(subject, end):
             return None
         counts = Counter(s.agency for s in inside)
-        digest = hashlib.blake2b(
-            f"{rule.id}|{subject}|{_period_start(rule, period, end).isoformat()}".encode(),
-            digest_size=8,
-        ).hexdigest()
+        seed = f"{rule.id}|{subject}|{_period_start(rule, period, end).isoformat()}"
+        renewed = self.renewed.get((rule.id, subject)) if self.renewed else None
+        if renewed and period in renewed:
+            # the period's alert was withdrawn by a split (a merge id) or a retraction (its
+            # id): this one is another alert
+            seed = f"{seed}|after split of {renewed[period]}"
+        digest = hashlib.blake2b(seed.encode(), digest_size=8).hexdigest()
         raised_at = self.clock()
-        late = _late_note(kind, end, _end_event(self._ends_at(rule), timeline, end), cause)
-        return Alert(
+        if cause.corrected or cause.withdrawn:
+            summary = f"{rule.summary} — raised after a correction: {_corrected_note(cause)}"
+        else:
+            late = _late_note(kind, end, _end_event(self._ends_at(rule), timeline, end), cause)
+            summary = rule.summary if late is None else f"{rule.summary} — raised late: {late}"
+        alert = Alert(
             alert_id=f"AL{digest}",
             rule_id=rule.id,
             severity=rule.severity,
@@ -466,9 +824,10 @@ class EscalationEngine:
             window_end=end,
             counts_by_agency=dict(sorted(counts.items())),
             evidence_event_ids=tuple(s.event_id for s in inside),
-            summary=rule.summary if late is None else f"{rule.summary} — raised late: {late}",
+            summary=summary,
             raised_at=raised_at,
         )
+        return alert, tuple(inside)
 
     def _rising(
         self, rule: Rule, rise: Rise, timeline: list[_Seen], start: datetime, count: int
@@ -555,6 +914,19 @@ def _late_note(kind: str, end: datetime, ending: _Seen | None, cause: _Cause) ->
     shows = ", which shows a child lives here," if cause.child else ""
     after = f", after {_describe(ending)} of {_day(ending.occurred_at)}" if ending else ""
     return f"{_describe(late)} of {_day(late.occurred_at)}{shows} arrived on {arrived}{after}"
+
+
+def _corrected_note(cause: _Cause) -> str:
+    """Why an alert is raised by a split or a retraction, in words."""
+    if cause.withdrawn:
+        return (
+            f"a partner withdrew a record on {_day(cause.arrived)}, and the records left "
+            "meet the rule"
+        )
+    return (
+        f"records wrongly linked to another person's were separated on {_day(cause.arrived)}, "
+        "and this person's own records meet the rule"
+    )
 
 
 def _describe(seen: _Seen) -> str:

@@ -70,6 +70,10 @@ address. They rescue records with errors in several fields, and most records, ma
 the narrower keys, never pay for them."""
 
 
+NAME_ONLY = "f"
+"""First letter of the name-only key, the one key filed under but not always looked up."""
+
+
 def is_wide(key: str) -> bool:
     return key[0] in WIDE_KEYS
 
@@ -89,12 +93,20 @@ def filed_keys(profile: Profile) -> list[str]:
     return keys
 
 
-def lookup_keys(profile: Profile) -> tuple[list[str], list[str]]:
+def lookup_keys(profile: Profile, filed: list[str] | None = None) -> tuple[list[str], list[str]]:
     """The keys a record or a search looks up, narrow and wide: its blocking keys, and the
     name-only key only when it has no date of birth (with one, the date's keys are more
-    selective and a common name would bring hundreds of candidates)."""
+    selective and a common name would bring hundreds of candidates). ``filed``, the
+    record's ``filed_keys`` when the caller has them already, saves computing them again."""
     narrow: list[str] = []
     wide: list[str] = []
+    if filed is not None:
+        for key in filed:
+            if key[0] in WIDE_KEYS:
+                wide.append(key)
+            elif key[0] != NAME_ONLY or profile.dob is None:
+                narrow.append(key)
+        return narrow, wide
     for key in blocking_keys(profile):
         (wide if is_wide(key) else narrow).append(key)
     name_key = name_only_key(profile)
@@ -116,7 +128,9 @@ def name_only_key(profile: Profile) -> str | None:
     The two names' sounds in order, so given and family written the other way round share
     it."""
     if profile.given and profile.family:
-        return "f:" + ":".join(sorted((phonetic(profile.family), phonetic(profile.given))))
+        return (
+            NAME_ONLY + ":" + ":".join(sorted((phonetic(profile.family), phonetic(profile.given))))
+        )
     return None
 
 
@@ -139,9 +153,15 @@ class BlockIndex:
             return
         if len(block) >= PER_IDENTITY:
             identity = owner[item]
-            same = [position for position, other in enumerate(block) if owner[other] == identity]
-            if len(same) >= PER_IDENTITY:
-                del block[same[0]]
+            first, same = 0, 0
+            for position, other in enumerate(block):
+                if owner[other] == identity:
+                    if not same:
+                        first = position
+                    same += 1
+                    if same >= PER_IDENTITY:  # the identity's oldest entry here goes
+                        del block[first]
+                        break
         block.append(item)
         if len(block) > self.cap:
             # the oldest entry is never compared again: drop it, keeping memory bounded too

@@ -100,7 +100,7 @@ def compare_family(
         return "exact"
     if (len(a_parts) > 1 or len(b_parts) > 1) and set(a_parts) & set(b_parts):
         return "part"
-    if a.replace(" ", "") == b.replace(" ", ""):
+    if (" " in a or " " in b) and a.replace(" ", "") == b.replace(" ", ""):
         return "exact"
     return _close(a, b, 0.92) or "disagree"
 

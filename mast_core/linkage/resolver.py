@@ -18,7 +18,7 @@ from mast_core.errors import MastError
 from mast_core.events import InteractionEvent
 from mast_core.linkage.addresses import AddressResolver
 from mast_core.linkage.blocking import BlockIndex, filed_keys, lookup_keys
-from mast_core.linkage.comparison import FIELDS, PARTNER_RECORD
+from mast_core.linkage.comparison import FIELDS, PARTNER_RECORD, compare
 from mast_core.linkage.explanation import (
     AMBIGUOUS,
     EXACT_REPEAT,
@@ -29,12 +29,18 @@ from mast_core.linkage.explanation import (
 from mast_core.linkage.learning import Estimate, Learner, LearningSchedule
 from mast_core.linkage.parameters import Parameters
 from mast_core.linkage.profile import Profile, build_profile
+from mast_core.linkage.retraction import Retraction, RetractionState, retract_record
 from mast_core.linkage.scoring import Contribution, Levels, Score, Scorer
 from mast_core.state_files import read_state, write_state
 
-STATE_FORMAT = 3
+STATE_FORMAT = 4
 """2: identity and merge ids derive from the event's (agency, event id) key. 3: records
-that started an identity keep their nearest candidates' levels (``Resolver.near``)."""
+that started an identity keep their nearest candidates' levels (``Resolver.near``). 4: each
+event's record and each merge's bridging record are kept, so a partner can retract an event
+(``Resolver.retract``)."""
+READABLE_FORMATS = (3, STATE_FORMAT)
+"""Formats ``load`` reads: a format-3 state is upgraded (``upgrade_state``), so a deployed
+resolver resumes from its checkpoint rather than replaying a log it may no longer hold."""
 FREEZE_EVERY = 50_000
 """A long run should call ``gc.freeze()`` this often: the resolver's state is millions of
 long-lived objects without cycles, and Python's full collections would otherwise walk all
@@ -55,6 +61,9 @@ NEAR_CANDIDATES = 2
 below the threshold: levels do not depend on the parameters, so after a re-estimate their
 weights are recomputed from them without comparing anything, and a record the new
 parameters bring near the threshold goes back on the redo queue."""
+_PAIRS: dict[tuple[Levels, bool], tuple[Levels, bool]] = {}
+"""One copy of each distinct (levels, names swapped) pair: there are few, and the levels
+kept for judging the redo queue again (``Resolver._redo_levels``) hold many."""
 
 
 class ResolverError(MastError):
@@ -85,6 +94,8 @@ class PossibleMatch:
     person_id: str
     match_weight: float
     reason: str
+    contributions: tuple[Contribution, ...] = ()
+    """Each field's part in ``match_weight``: the evidence a steward weighs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +202,16 @@ class Resolver:
         self.profile_by_key: dict[tuple[object, ...], int] = {}
         self.merges: dict[str, Merge] = {}
         self.stats = ResolverStats()
+        self.retractions = RetractionState()
+        """Which record each event gave, and which record bridged each merge: what a
+        partner's retraction needs (``mast_core.linkage.retraction``)."""
 
     # Resolution -------------------------------------------------------------------------------
     def resolve(self, event: InteractionEvent) -> Resolution:
+        known = len(self.profiles)
         resolution = self._resolve(event)
+        if len(self.profiles) > known:  # an exact repeat is noted where it is recognised
+            self.retractions.note_event(event.key, known)
         if self.learner is not None and self.learner.due(self.stats.records):
             self.relearn()
             merges = self.redo(event)
@@ -230,10 +247,11 @@ class Resolver:
         resolution would: each at the merge threshold, with a full name and birth date."""
         params = self.parameters
         merges: list[Merge] = []
+        known = self._redo_levels()
         for number in sorted(self.redo_queue):
             profile = self.profiles[number]
             own = self._current(self.profile_identity[number])
-            best = self._score_candidates(profile, besides=own)
+            best = self._score_candidates(profile, besides=own, known=known.setdefault(number, {}))
             ranked = sorted(
                 (
                     (identity, candidate)
@@ -271,6 +289,7 @@ class Resolver:
                     merges.append(
                         self._merge(current, into, event, self._explain(profile, candidate))
                     )
+                    self.retractions.bridges[merges[-1].merge_id] = number
             self.redo_queue.discard(number)
             self.near.pop(number, None)
             self.stats.redo_links += 1
@@ -295,7 +314,10 @@ class Resolver:
         floor = self.parameters.match_threshold - REDO_MARGIN
         weight = self.scorer.weight_of
         profiles = self.profiles
+        queue = self.redo_queue
         for number, kept in self.near.items():
+            if number in queue:
+                continue  # on it already
             profile = profiles[number]
             if any(
                 weight(profile, profiles[other], levels, swapped) >= floor
@@ -311,6 +333,7 @@ class Resolver:
         existing = self.profile_by_key.get(profile.key())
         if existing is not None and not profile.is_empty:
             self.stats.exact_repeats += 1
+            self.retractions.note_repeat(event.key, existing)
             holder = self.identities[self.profile_identity[existing]]
             holder.remember(profile)
             return Resolution(
@@ -326,7 +349,7 @@ class Resolver:
             return self._new_identity(event, profile, address_id, (), NO_NAME, [])
 
         keys = filed_keys(profile)
-        best = self._score_candidates(profile)
+        best = self._score_candidates(profile, keys=keys)
         params = self.parameters
         ranked = sorted(
             (
@@ -388,6 +411,7 @@ class Resolver:
                 continue
             evidence = self._explain(profile, candidate)
             merges.append(self._merge(target, other, event, evidence))
+            self.retractions.bridges[merges[-1].merge_id] = len(self.profiles)  # this record
             target = self._current(target)
         self.stats.possible_matches += bool(possible)
         self.stats.links += 1
@@ -429,10 +453,16 @@ class Resolver:
 
     def _possible(self, profile: Profile, identity: int, candidate: _Candidate) -> PossibleMatch:
         score = self._explain(profile, candidate)
-        return PossibleMatch(self.identities[identity].person_id, score.weight, score.reason())
+        return PossibleMatch(
+            self.identities[identity].person_id, score.weight, score.reason(), score.contributions
+        )
 
     def _score_candidates(
-        self, profile: Profile, besides: int | None = None
+        self,
+        profile: Profile,
+        besides: int | None = None,
+        keys: list[str] | None = None,
+        known: dict[int, tuple[Levels, bool]] | None = None,
     ) -> dict[int, _Candidate]:
         """Best-scoring candidate record per identity, leaving out identity ``besides`` (a
         record judged again is not compared with its own identity).
@@ -440,18 +470,21 @@ class Resolver:
         Once an identity has a record far above the merge threshold, its other records are
         not scored: they could only confirm what is already decided.
         """
-        narrow_keys, wide_keys = lookup_keys(profile)
+        narrow_keys, wide_keys = lookup_keys(profile, keys)
         owner = self.profile_identity
-        narrow = {n for key in narrow_keys for n in self.index.candidates(key)}
-        wide = {n for key in wide_keys for n in self.index.candidates(key)}
+        candidates = self.index.candidates
+        narrow = {n for key in narrow_keys for n in candidates(key)}
         if besides is not None:
             narrow = {n for n in narrow if self._current(owner[n]) != besides}
-            wide = {n for n in wide if self._current(owner[n]) != besides}
         best: dict[int, _Candidate] = {}
-        compared = self._score_into(best, profile, narrow)
+        compared = self._score_into(best, profile, narrow, known)
         clear = self.parameters.match_threshold + self.parameters.ambiguity_margin
-        if wide and not any(c.weight >= clear for c in best.values()):
-            compared += self._score_into(best, profile, wide - narrow)
+        if wide_keys and not any(c.weight >= clear for c in best.values()):
+            # the wide blocks are gathered only when the narrow ones found no clear match
+            wide = {n for key in wide_keys for n in candidates(key)} - narrow
+            if besides is not None:
+                wide = {n for n in wide if self._current(owner[n]) != besides}
+            compared += self._score_into(best, profile, wide, known)
         self.stats.comparisons += compared
         if profile.source_system:
             # The partner's references are judged against the whole identity, not one record.
@@ -471,12 +504,31 @@ class Resolver:
                     )
         return best
 
+    def _redo_levels(self) -> dict[int, dict[int, tuple[Levels, bool]]]:
+        """Queued record → the levels of the pairs it was compared in when judged again.
+        A record stays on the queue through many re-estimates; judging it again weighs
+        these with the new parameters and compares only records new to its blocks. Entries
+        of records no longer queued are dropped."""
+        known: dict[int, dict[int, tuple[Levels, bool]]] = self.__dict__.setdefault(
+            "_redo_known", {}
+        )
+        for number in [n for n in known if n not in self.redo_queue]:
+            del known[number]
+        return known
+
     def _score_into(
-        self, best: dict[int, _Candidate], profile: Profile, candidates: set[int]
+        self,
+        best: dict[int, _Candidate],
+        profile: Profile,
+        candidates: set[int],
+        known: dict[int, tuple[Levels, bool]] | None = None,
     ) -> int:
         """Score ``candidates`` (profile numbers) against ``profile``, keeping the best per
-        identity in ``best``; returns the comparisons made."""
+        identity in ``best``; returns the comparisons made. ``known`` holds the levels of
+        pairs compared before (levels do not depend on the parameters): they are only
+        weighed again, and new pairs' levels are added to it."""
         weigh = self.scorer.weigh
+        weight_of = self.scorer.weight_of
         profiles = self.profiles
         owner = self.profile_identity
         settled = self.parameters.merge_threshold + self.parameters.ambiguity_margin
@@ -486,8 +538,17 @@ class Resolver:
             held = best.get(identity)
             if held is not None and held.weight >= settled:
                 continue
-            compared += 1
-            weight, levels, swapped = weigh(profile, profiles[number])
+            if known is None:
+                compared += 1
+                weight, levels, swapped = weigh(profile, profiles[number])
+            else:
+                pair = known.get(number)
+                if pair is None:
+                    compared += 1
+                    pair = compare(profile, profiles[number])
+                    pair = known[number] = _PAIRS.setdefault(pair, pair)  # one copy of each
+                levels, swapped = pair
+                weight = weight_of(profile, profiles[number], levels, swapped)
             if held is None or weight > held.weight:
                 best[identity] = _Candidate(weight, number, levels, swapped)
         return compared
@@ -634,6 +695,18 @@ class Resolver:
         self.identities[a].cannot_link.add(b)
         self.identities[b].cannot_link.add(a)
 
+    def confirm_match(self, person_a: str, person_b: str, correction_id: str) -> Merge:
+        """A steward confirmed that two identities are one person: an ordinary, explained
+        merge (``mast_core.linkage.confirmation``)."""
+        from mast_core.linkage.confirmation import confirm_match
+
+        return confirm_match(self, person_a, person_b, correction_id)
+
+    def retract(self, event_key: str) -> Retraction:
+        """Take the record of the event with this key (``InteractionEvent.key``) out of the
+        state: its partner withdrew the event. ``mast_core.linkage.retraction`` says how."""
+        return retract_record(self, event_key)
+
     def person_of(self, person_id: str) -> str:
         """The current id for a person id, following merges."""
         index = self.identity_by_person.get(person_id)
@@ -654,8 +727,22 @@ class Resolver:
     def load(cls, path: Path) -> Resolver:
         """State written by ``save`` (a local, trusted file: it is a pickle)."""
         version, state = read_state(path)
-        if version != STATE_FORMAT:
-            raise ResolverError(f"resolver state format {version} is not {STATE_FORMAT}")
+        if version not in READABLE_FORMATS:
+            raise ResolverError(f"resolver state format {version} is not one of {READABLE_FORMATS}")
         resolver = cls.__new__(cls)
         resolver.__dict__.update(state)
+        upgrade_state(resolver, version)
         return resolver
+
+
+def upgrade_state(resolver: Resolver, version: int) -> None:
+    """Bring a resolver restored from a state of format ``version`` (one of
+    ``READABLE_FORMATS``) to this one. Format 3 kept nothing for retractions: its state gets
+    an empty one, marked ``upgraded``, so that a retraction naming an event resolved before
+    the upgrade is refused with that reason (``mast_core.linkage.retraction``), while every
+    event resolved from then on can be retracted. Its scorer lacks the weight caches kept
+    since: setting its own parameters again builds them (empty), keeping the name counts."""
+    if version == 3 and "retractions" not in resolver.__dict__:
+        resolver.retractions = RetractionState(upgraded=True)
+    if version == 3:
+        resolver.scorer.use(resolver.scorer.parameters)

@@ -37,6 +37,8 @@ _RESIDENCE_INDEX = FIELDS.index(RESIDENCE)
 _GIVEN_INDEX = FIELDS.index(GIVEN_NAME)
 _FAMILY_INDEX = FIELDS.index(FAMILY_NAME)
 _DOB_INDEX = FIELDS.index(DATE_OF_BIRTH)
+_UNKNOWN = -math.inf
+"""Not yet in ``Scorer._fixed`` (no weight is minus infinity)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,16 @@ class Scorer:
         """Score with a new parameter set from now on, keeping the name counts."""
         self.parameters = parameters
         self._tables = [parameters.weights[name] for name in FIELDS]
+        self._base: dict[Levels, tuple[float, ...]] = {}
+        """Levels → the fields' table weights: few distinct patterns, met again and again."""
+        self._tf: dict[tuple[str, str], float] = {}
+        """Term-frequency weights while the name counts stand still (cleared when they move):
+        the record being resolved meets the same names in candidate after candidate."""
+        self._tf_total = self.total
+        self._fixed: tuple[dict[Levels, float | None], dict[Levels, float | None]] = ({}, {})
+        """By names swapped, then levels → the pair's weight before the twin check, when no
+        name's frequency enters it (None when one does): most pairs, and every pair whose
+        kept levels a re-estimate weighs again, take the weight from here."""
         self._household = parameters.household_weight
         self._tf_m = {
             name: math.log2(max(parameters.m[name][level], 1e-9))
@@ -87,6 +99,7 @@ class Scorer:
     def observe(self, profile: Profile) -> None:
         """Count a new distinct profile's names for term-frequency adjustment."""
         self.total += 1
+        self._tf.clear()
         if profile.given:
             self.name_counts[GIVEN_NAME][profile.given] += 1
         if profile.family:
@@ -99,10 +112,21 @@ class Scorer:
         return (self.name_counts[name][value] + k * prior) / (self.total + k)
 
     def _tf_weight(self, name: str, value: str) -> float:
-        return self._tf_m[name] - math.log2(max(self.frequency(name, value), 1e-9))
+        if self._tf_total != self.total:  # names were counted or forgotten since
+            self._tf.clear()
+            self._tf_total = self.total
+        cached = self._tf.get((name, value))
+        if cached is None:
+            cached = self._tf_m[name] - math.log2(max(self.frequency(name, value), 1e-9))
+            self._tf[name, value] = cached
+        return cached
 
     def field_weights(self, a: Profile, levels: Levels, swapped: bool) -> list[float]:
-        weights = [table[level] for table, level in zip(self._tables, levels, strict=True)]
+        base = self._base.get(levels)
+        if base is None:
+            base = tuple(table[level] for table, level in zip(self._tables, levels, strict=True))
+            self._base[levels] = base
+        weights = list(base)
         if not swapped:
             if levels[_GIVEN_INDEX] == "exact":
                 weights[_GIVEN_INDEX] = self._tf_weight(GIVEN_NAME, a.given or "")
@@ -135,7 +159,17 @@ class Scorer:
 
     def weight_of(self, a: Profile, b: Profile, levels: Levels, swapped: bool) -> float:
         """The match weight of a pair whose levels are already known."""
-        total = self.parameters.prior_weight + sum(self.field_weights(a, levels, swapped))
+        fixed = self._fixed[swapped]
+        total = fixed.get(levels, _UNKNOWN)
+        if total is _UNKNOWN:
+            total = fixed[levels] = (
+                None
+                if not swapped
+                and (levels[_GIVEN_INDEX] == "exact" or levels[_FAMILY_INDEX] == "exact")
+                else self.parameters.prior_weight + sum(self.field_weights(a, levels, swapped))
+            )
+        if total is None:  # an exact name: its frequency among the records seen so far counts
+            total = self.parameters.prior_weight + sum(self.field_weights(a, levels, swapped))
         return total + self._twin_penalty(a, b, levels)
 
     def weigh(self, a: Profile, b: Profile) -> tuple[float, Levels, bool]:

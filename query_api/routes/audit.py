@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import Response
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, Field
 
 from mast_core.events import Agency
 from query_api.answers import refusals
 from query_api.audit import COLUMNS
 from query_api.audited import Trail, audit_of
+from query_api.csv_export import csv_response
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -32,8 +31,12 @@ class AuditEntry(BaseModel):
     outcome: str
     purpose: str
     purpose_detail: str
-    asked: str
-    """What was asked, as JSON text."""
+    asked: str = Field(
+        description="What was asked, as JSON text. For a person or address page shown "
+        "(`view_person`, `view_address` and their `…_as_at` forms), `data_as_at` is the time "
+        "the page's data stood at: `as_at` that time opens the same page again, field for "
+        'field (docs/api.md, "Pages as they stood").'
+    )
     person_ids: list[str]
     address_ids: list[str]
     event_ids: list[str]
@@ -90,7 +93,8 @@ def read_audit(
     who = trail.who
     wanted = organisation.value if organisation else who.organisation
     person_ids = [person_id] if person_id else []
-    if who.role not in ("manager", "admin") or (
+    # the data protection officer answers for every organisation's look-ups, as an admin
+    if who.role not in ("manager", "admin", "dpo") or (
         who.role == "manager" and wanted != who.organisation
     ):
         trail.record(
@@ -123,15 +127,6 @@ def read_audit(
     )
     if format == "json":
         return [AuditEntry.model_validate(entry) for entry in entries]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    for entry in entries:
-        writer.writerow(
-            [";".join(v) if isinstance(v, list) else v for v in (entry[c] for c in COLUMNS)]
-        )
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="mast-audit-{wanted}.csv"'},
+    return csv_response(
+        COLUMNS, ([entry[c] for c in COLUMNS] for entry in entries), f"mast-audit-{wanted}.csv"
     )

@@ -7,6 +7,12 @@ disputes (the disputed records beside the person's other records, minimum datase
 with the evidence that linked them) and decides: ``split`` publishes a correction for the
 resolver (``query_api.corrections``) and answers once Kafka has it; ``keep`` publishes
 nothing. Every request is audited, refusals included (``query_api.audited``).
+
+The same queue holds the resolver's possible matches, records it kept for review beside an
+identity they may be (``query_api.possible_matches``), each its own kind of entry with the
+two sides' records and the evidence; a steward decides ``merge`` (confirm: a CONFIRM_MATCH
+correction, an ordinary explained merge) or ``different`` (a MARK_DIFFERENT correction, a
+lasting cannot-link) on the same decision route.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from query_api.answers import refusals
 from query_api.audited import Audited, Declared, Trail, audit_of, auditing, declared_purpose
 from query_api.bodies import RequestBody
 from query_api.context import Context, SignedIn
-from query_api.corrections import split_correction
+from query_api.corrections import match_correction, split_correction
 from query_api.disputes import (
     Disputes,
     Key,
@@ -31,6 +37,13 @@ from query_api.disputes import (
     new_dispute_id,
 )
 from query_api.pages import Address
+from query_api.possible_matches import (
+    DIFFERENT,
+    MERGE,
+    Entry,
+    PossibleMatches,
+    is_possible_match,
+)
 from query_api.routes.persons import Purposeful, SubjectId
 from query_api.stewards import ROLE_PROBLEM, STEWARD
 from sinks.clickhouse.tables import DisputeDecisionRow, DisputeRow
@@ -75,23 +88,36 @@ class DisputeRaised(BaseModel):
     raised_at: datetime
 
 
-class DecisionRequest(RequestBody):
-    """``split``: the records are not this person; ``keep``: they are. The note says why
-    (1–500 characters)."""
+DecisionKind = Literal["split", "keep", "merge", "different"]
+DISPUTE_DECISIONS = ("split", "keep")
+MATCH_DECISIONS = (MERGE, DIFFERENT)
 
-    decision: Literal["split", "keep"]
+
+class DecisionRequest(RequestBody):
+    """For a dispute, ``split`` (the records are not this person) or ``keep`` (they are);
+    for a possible match, ``merge`` (they are one person) or ``different`` (they are not).
+    The note says why (1–500 characters)."""
+
+    decision: Annotated[
+        DecisionKind,
+        Field(
+            description="A dispute (`kind` dispute) takes `split` or `keep`; a possible "
+            "match (`kind` possible_match) takes `merge` or `different`. Another is 422."
+        ),
+    ]
     note: Sentence
 
 
 class Decision(BaseModel):
-    dispute_id: str
-    decision: Literal["split", "keep"]
+    dispute_id: str = Field(description="The queue entry decided: a dispute or a possible match.")
+    decision: DecisionKind
     note: str
     decided_by: str
     decided_org: str
     decided_at: datetime
     correction_id: str | None = Field(
-        description="The correction published to the corrections topic (split); null for keep."
+        description="The correction published to the corrections topic (split, merge, "
+        "different); null for keep."
     )
     merge_ids: list[str] = Field(description="The merges the split undoes, latest first.")
 
@@ -155,6 +181,9 @@ class SplitPlan(BaseModel):
 
 
 class DisputeItem(BaseModel):
+    kind: Literal["dispute"] = Field(
+        default="dispute", description="A practitioner's dispute: records on a person's page."
+    )
     dispute_id: str
     status: Literal["open", "split", "kept"]
     person_id: str = Field(description="The person whose page showed the records, as raised.")
@@ -175,6 +204,42 @@ class DisputeItem(BaseModel):
     )
     split: SplitPlan
     decision: Decision | None
+
+
+class PossibleMatchItem(BaseModel):
+    """A record the resolver kept for review beside an identity it may be: the two people
+    side by side (minimum dataset only) with the evidence the resolver weighed."""
+
+    kind: Literal["possible_match"] = Field(
+        default="possible_match", description="The resolver's possible match (kept for review)."
+    )
+    dispute_id: str = Field(description="The possible match's id (Q…): decide it by this id.")
+    status: Literal["open", "merged", "different"] = Field(
+        description="`open`; or decided: `merged` (confirmed) or `different`."
+    )
+    record: DisputeRecord | None = Field(
+        description="The record kept for review; null when it is no longer held."
+    )
+    person_id: str = Field(description="The person the record belongs to now.")
+    person_ids: list[str] = Field(description="Every id of that person, the current one first.")
+    person_records: list[DisputeRecord] = Field(
+        description="That person's other records, latest first (at most 20)."
+    )
+    candidate_person_id: str = Field(description="The person it may be, now.")
+    candidate_person_ids: list[str]
+    candidate_records: list[DisputeRecord] = Field(
+        description="The candidate's records, latest first (at most 20)."
+    )
+    match_weight: float = Field(description="The record's match weight against the candidate.")
+    reason: str = Field(description="The resolver's explanation of the weight, in words.")
+    evidence: list[LinkContribution] = Field(
+        description="Each field's part in the weight, as the resolver weighed it."
+    )
+    found_at: datetime = Field(description="When the record was received and kept for review.")
+    decision: Decision | None
+
+
+QueueItem = Annotated[DisputeItem | PossibleMatchItem, Field(discriminator="kind")]
 
 
 # Raising ---------------------------------------------------------------------------------------
@@ -286,16 +351,21 @@ def _steward(trail: Trail, **recorded: Any) -> None:
 
 @router.get(
     "/disputes",
-    summary="The stewards' queue: disputes, open ones first, each with the records side by "
-    "side and the evidence that linked them",
+    summary="The stewards' queue: disputes and possible matches, open ones first, each with "
+    "the records side by side and the evidence",
     description=(
-        "Stewards only (403 for everyone else, audited). Open disputes come first, oldest "
-        "first; then decided ones, latest first. Each shows the minimum dataset of the "
-        "disputed records and of the person's other records (names, date of birth, gender, "
-        "address, agency, system, reference, dates, event type), never contacts or case "
-        "status; each record's stored match reason and weight; the evidence of each merge "
-        "of the person's ids; and what a split would undo. Audited with every person and "
-        "record shown."
+        "Stewards only (403 for everyone else, audited). Two kinds of entry (`kind`): "
+        "disputes, then the resolver's possible matches (records it kept for review), up to "
+        "`limit` of each. Open ones come first, oldest first; then decided ones, latest "
+        "first. A dispute shows the minimum dataset of the disputed records and of the "
+        "person's other records (names, date of birth, gender, address, agency, system, "
+        "reference, dates, event type), never contacts or case status; each record's "
+        "stored match reason and weight; the evidence of each merge of the person's ids; "
+        "and what a split would undo. A possible match shows the record kept for review, "
+        "each side's records (the same minimum dataset) and the evidence the resolver "
+        "weighed; one between two people who are one person now (merged since), or "
+        "between two people another possible match's decision concerned, has left the "
+        "queue. Audited with every person and record shown."
     ),
     responses=refusals(403, _403="Not a steward (audited)."),
 )
@@ -306,19 +376,63 @@ def list_disputes(
         Query(alias="status", description="`open`, `decided`, or `all` (open ones first)."),
     ] = "all",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[DisputeItem]:
-    asked = {"status": status_, "limit": limit}
+    kind: Annotated[
+        Literal["dispute", "possible_match", "all"],
+        Query(description="`dispute`, `possible_match`, or `all` (disputes first)."),
+    ] = "all",
+) -> list[QueueItem]:
+    asked = {"status": status_, "limit": limit, "kind": kind}
     _steward(trail, asked=asked)
     store = Disputes(trail.ctx.client, trail.ctx.lock)
-    disputes = store.listed(status_, limit)
-    plans, merges = store.plans(disputes)
-    items = [_item(store, d, plan, merges) for d, plan in zip(disputes, plans, strict=True)]
-    trail.record(
-        asked=asked,
-        person_ids=sorted({p for item in items for p in [item.person_id, *item.person_ids]}),
-        event_ids=[r.event_id for item in items for r in [*item.disputed, *item.other_records]],
-    )
+    items: list[DisputeItem | PossibleMatchItem] = []
+    people: set[str] = set()
+    events: list[str] = []
+    if kind in ("dispute", "all"):
+        disputes = store.listed(status_, limit)
+        plans, merges = store.plans(disputes)
+        for d, plan in zip(disputes, plans, strict=True):
+            item = _item(store, d, plan, merges)
+            items.append(item)
+            people.update([item.person_id, *item.person_ids])
+            events += [r.event_id for r in [*item.disputed, *item.other_records]]
+    if kind in ("possible_match", "all"):
+        possible = PossibleMatches(trail.ctx.client, trail.ctx.lock)
+        for entry in possible.entries(status_, limit):
+            match = _possible_item(entry)
+            items.append(match)
+            people.update([*match.person_ids, *match.candidate_person_ids])
+            shown = [match.record] if match.record else []
+            events += [
+                r.event_id for r in [*shown, *match.person_records, *match.candidate_records]
+            ]
+    trail.record(asked=asked, person_ids=sorted(people), event_ids=events)
     return items
+
+
+def _possible_item(entry: Entry) -> PossibleMatchItem:
+    """A possible match as the queue shows it: each record by ``_record`` (minimum dataset),
+    linked as seen from its own side."""
+    row, decision = entry.row, entry.decision
+
+    def shown(record: dict[str, Any], current: str) -> DisputeRecord:
+        return _record(record, Plan(current, [current], {}), {})
+
+    return PossibleMatchItem(
+        dispute_id=row["possible_id"],
+        status=entry.status,
+        record=None if entry.record is None else shown(entry.record, entry.person),
+        person_id=entry.person,
+        person_ids=entry.person_ids,
+        person_records=[shown(r, entry.person) for r in entry.person_records],
+        candidate_person_id=entry.candidate,
+        candidate_person_ids=entry.candidate_ids,
+        candidate_records=[shown(r, entry.candidate) for r in entry.candidate_records],
+        match_weight=row["match_weight"],
+        reason=row["reason"],
+        evidence=[LinkContribution(**c) for c in row["evidence"]],
+        found_at=row["found_at"],
+        decision=None if decision is None else _decision(decision),
+    )
 
 
 def _item(
@@ -441,13 +555,21 @@ DisputeId = Annotated[str, Path(max_length=64)]
     "/disputes/{dispute_id}/decision",
     summary="Decide a dispute: split (a correction for the resolver) or keep, with a note",
     description=(
-        "Stewards only (403 for everyone else, audited). `split` publishes a SPLIT "
-        "correction (the merges that brought the disputed records, latest first) to the "
-        "corrections topic and answers once Kafka has acknowledged it; if Kafka does not, "
-        "503 with Retry-After and the decision is not recorded (sending it again publishes "
-        "the same correction id). A disputed record linked to the person directly, not by "
-        "a merge, cannot be split off yet: 409. `keep` publishes nothing. A dispute is "
-        "decided once (a second decision is 409). Audited with the person and the records."
+        "Stewards only (403 for everyone else, audited). The decisions each kind of entry "
+        "accepts (another is 422, audited):\n\n"
+        "- **dispute** (`D…`): `split` publishes a SPLIT correction (the merges that brought "
+        "the disputed records, latest first); `keep` publishes nothing. A disputed record "
+        "linked to the person directly, not by a merge, cannot be split off yet: 409.\n"
+        "- **possible match** (`Q…`): `merge` publishes a CONFIRM_MATCH correction for the "
+        "two people as they are now (the resolver merges them: an ordinary merge, explained "
+        "by their best-agreeing records, in the person's history); `different` publishes a "
+        "MARK_DIFFERENT correction (a lasting cannot-link: no later record joins them). One "
+        "whose two people are one person already, or whose pair another possible match's "
+        "decision concerned, is 409.\n\n"
+        "A correction is published to the corrections topic and the answer comes once Kafka "
+        "has acknowledged it; if Kafka does not, 503 with Retry-After and the decision is "
+        "not recorded (sending it again publishes the same correction id). An entry is "
+        "decided once (a second decision is 409). Audited with the people and the records."
     ),
     responses=refusals(
         400,
@@ -457,8 +579,9 @@ DisputeId = Annotated[str, Path(max_length=64)]
         413,
         503,
         _403="Not a steward (audited).",
-        _404="No such dispute (audited as `not_found`).",
-        _409="Already decided, or a split that cannot be made: a record linked directly (audited).",
+        _404="No such dispute or possible match (audited as `not_found`).",
+        _409="Already decided; a split that cannot be made (a record linked directly); a "
+        "possible match resolved since (audited).",
         _503="Kafka did not acknowledge the correction: nothing was recorded; send the "
         "decision again.",
     ),
@@ -471,6 +594,15 @@ def decide_dispute(
     ctx = trail.ctx
     asked: dict[str, Any] = {"dispute_id": dispute_id, "decision": body.decision}
     _steward(trail, asked=asked)
+    if is_possible_match(dispute_id):
+        return _decide_possible_match(trail, dispute_id, body, asked)
+    if body.decision not in DISPUTE_DECISIONS:
+        asked["problems"] = ["decision: not_for_a_dispute"]
+        trail.refuse(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "a dispute is decided `split` or `keep`",
+            asked=asked,
+        )
     store = Disputes(ctx.client, ctx.lock)
     with ctx.deciding:
         dispute = store.get(dispute_id)
@@ -536,6 +668,84 @@ def decide_dispute(
         **recorded,
     )
     return _decision(row._asdict())
+
+
+def _decide_possible_match(
+    trail: Trail, possible_id: str, body: DecisionRequest, asked: dict[str, Any]
+) -> Decision:
+    """``merge`` or ``different`` on a possible match: the correction for the two people as
+    they are now, published before the decision is recorded."""
+    ctx = trail.ctx
+    store = PossibleMatches(ctx.client, ctx.lock)
+    with ctx.deciding:
+        row = store.one(possible_id)
+        if row is None:
+            trail.refuse(
+                status.HTTP_404_NOT_FOUND,
+                "no such dispute or possible match",
+                outcome="not_found",
+                asked=asked,
+            )
+        person, candidate = store.pair(row)
+        recorded: dict[str, Any] = {
+            "person_ids": _involved(
+                person, [candidate, row["person_id"], row["candidate_person_id"]]
+            ),
+            "event_ids": [row["event_id"]],
+        }
+        if body.decision not in MATCH_DECISIONS:
+            asked["problems"] = ["decision: not_for_a_possible_match"]
+            trail.refuse(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "a possible match is decided `merge` or `different`",
+                asked=asked,
+                **recorded,
+            )
+        problem = None
+        if row["decision"] is not None:
+            asked["problems"] = ["dispute_id: already_decided"]
+            problem = f"this possible match was decided already ({row['decision']['decision']})"
+        elif person == candidate:
+            asked["problems"] = ["dispute_id: one_person"]
+            problem = "the two are one person now (merged since): nothing to decide"
+        elif (other := store.pair_decided((person, candidate))) is not None:
+            asked["problems"] = ["dispute_id: pair_decided"]
+            problem = (
+                f"another possible match between these two people was decided already "
+                f"({other['decision']})"
+            )
+        if problem is not None:
+            trail.refuse(status.HTTP_409_CONFLICT, problem, asked=asked, **recorded)
+        decided_at = datetime.now(UTC)
+        correction = match_correction(
+            possible_id, body.decision, person, candidate, trail.who.organisation, decided_at
+        )
+        failed = ctx.corrections().publish(correction)
+        if failed is not None:
+            asked["problems"] = ["kafka: not_acknowledged"]
+            trail.record("refused", asked=asked, **recorded)
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "the decision could not be passed on to the resolver (Kafka did not "
+                "acknowledge it) and is not recorded; send it again",
+                headers={"Retry-After": RETRY_AFTER},
+            )
+        decision = DisputeDecisionRow(
+            dispute_id=possible_id,
+            decision=body.decision,
+            note=body.note,
+            decided_by=trail.who.username,
+            decided_org=trail.who.organisation,
+            decided_at=decided_at,
+            correction_id=correction["correction_id"],
+            merge_ids=[],
+        )
+        store.decide(decision)
+    trail.record(
+        asked={**asked, "correction_id": correction["correction_id"], "kind": correction["kind"]},
+        **recorded,
+    )
+    return _decision(decision._asdict())
 
 
 def _involved(person_id: str, others: list[str]) -> list[str]:

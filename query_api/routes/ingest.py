@@ -56,7 +56,10 @@ class IngestBatch(RequestBody):
             min_length=1,
             max_length=MAX_BATCH,
             description="Interaction events in the JSON form of docs/event-contract.md; "
-            "`agency` may be left out (the key says it) but must not name another agency.",
+            "`agency` may be left out (the key says it) but must not name another agency. "
+            "An event with `retracts_event_id` withdraws (empty `subject`) or corrects "
+            "(`subject` with the corrected details) one of this partner's own earlier events; "
+            "`sensitivity` marks a record to be shielded.",
         ),
     ]
 

@@ -45,11 +45,17 @@ class Notification(BaseModel):
     notification_id: str = Field(
         description="The same every time the notification is listed (for marking it seen)."
     )
-    kind: Literal["corrected_person"] = Field(
+    kind: Literal["corrected_person", "viewed_by_other_agency"] = Field(
         description="`corrected_person`: a person the caller viewed was two people's records "
-        "joined by mistake, and a steward has put them apart. More kinds will be added."
+        "joined by mistake, and a steward has put them apart. `viewed_by_other_agency`: "
+        "someone of another organisation opened the page of a person the caller's "
+        "organisation holds an open case for (who, organisation, purpose, when; told to the "
+        "case holder's practitioners and managers; views for the purposes in "
+        "MAST_LEAD_AGENCY_QUIET_PURPOSES tell no one). More kinds may be added."
     )
-    at: datetime = Field(description="When it happened (for a correction, the split).")
+    at: datetime = Field(
+        description="When it happened (for a correction, the split; for a view, the view)."
+    )
     message: str = Field(description="What happened, in plain English: ids and dates only.")
     links: list[NotificationLink] = Field(description="The pages to open, as they are now.")
     viewed_at: datetime | None = Field(
@@ -117,8 +123,10 @@ class MarkedSeen(BaseModel):
         "Derived from what is stored, for the signed-in user only (any role). "
         "`corrected_person`: a person the caller viewed (a person, history or address page, "
         "or a person search's results, as the audit records) while two people's records "
-        "were merged into it, before a steward split them. Audited as `list_notifications` "
-        "with the people the links name."
+        "were merged into it, before a steward split them. `viewed_by_other_agency` (to "
+        "practitioners and managers): someone of another organisation opened the page of a "
+        "person the caller's organisation had an open case for then. Audited as "
+        "`list_notifications` with the people the links name."
     ),
 )
 def list_notifications(
@@ -126,7 +134,7 @@ def list_notifications(
     unseen: Annotated[bool, Query(description="Only those not marked seen.")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LISTED)] = 50,
 ) -> NotificationList:
-    notices = Notifications(trail.ctx.client, trail.ctx.lock).for_user(trail.who)
+    notices = Notifications.of(trail.ctx).for_user(trail.who)
     waiting = [n for n in notices if not n.seen]
     shown = (waiting if unseen else notices)[:limit]
     trail.record(
@@ -158,7 +166,7 @@ def mark_notifications_seen(
     asked: dict[str, Any] = {"notification_ids": body.notification_ids, "up_to": up_to}
     if body.notification_ids is None and up_to is None:
         trail.refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, NAME_SOMETHING, asked=asked)
-    store = Notifications(trail.ctx.client, trail.ctx.lock)
+    store = Notifications.of(trail.ctx)
     notices = store.for_user(trail.who)
     named = set(body.notification_ids or ())
     marked = [

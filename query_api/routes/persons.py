@@ -6,11 +6,19 @@ hands over a ``Declared`` look-up whose trail records the outcome (``query_api.a
 The search bodies' schemas state the rules the API applies before it searches (a purpose
 from the configured list, which names are enough), so the OpenAPI document refuses what the
 API refuses; what no schema can state (a name that normalises to nothing, a date of birth
-that is not one) is a 422 with a sentence saying what to give instead."""
+that is not one) is a 422 with a sentence saying what to give instead.
+
+A manager may open a page as it stood at an earlier time (``as_at``): the page is read from
+the rows stored by then (``query_api.records``), and every page, as it stands too, is read
+as at a time that its audit entry records, so the review sees what the practitioner saw."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
@@ -19,11 +27,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from mast_core.errors import InvalidEvent
 from mast_core.linkage.address_search import split_address_query
 from mast_core.normalise.dates import is_placeholder_birth_date, parse_birth_date
+from query_api import look_ups
 from query_api.answers import refusals
 from query_api.audited import Audited, Declared, Trail, auditing, declared_purpose
 from query_api.bodies import RequestBody
 from query_api.context import Context, SignedIn
 from query_api.pages import AddressPage, PersonHistory, PersonPage
+from query_api.reads import EARLIEST, Reader, to_the_millisecond
 from query_api.records import Records
 from query_api.search import (
     AddressQuery,
@@ -95,6 +105,39 @@ class PageRequest(Purposeful):
     """The purpose of opening a person's or an address's page. Its free-text detail often
     names the person or the case ("strategy meeting for J.S."), so it travels in a body: a
     URL is kept in browser history and in the logs of every proxy on the way."""
+
+
+AS_AT_ROLES = ("manager", "admin")
+"""Who may open a page as it stood at an earlier time: a case review is a manager's to hold
+(from the audit of their organisation); a practitioner works from the page as it stands."""
+AS_AT_EXAMPLE = "2026-04-03T17:00:00Z"
+AS_AT_DESCRIPTION = (
+    "The page as it stood at this time (RFC 3339: an ISO 8601 date and time with a zone, e.g. "
+    + AS_AT_EXAMPLE
+    + "): the records, the identity map (merges and splits) and the alerts MAST had stored "
+    "then, exactly as the API answered at that time. For managers and administrators (403 "
+    "for other roles, audited); not a time, or a time without a zone, is refused with 422 "
+    "saying what to send. A time later than now is read as now (the answer's `as_at` says "
+    "the time used); one before 1900 as 1900, when nothing was stored (404). Records "
+    "deleted since (retention, or a partner's retraction) are not shown. Audited as "
+    "`view_person_as_at` or `view_address_as_at`, with the time used. Leave it out for the "
+    "page as it stands."
+)
+
+
+class PageAsAtRequest(PageRequest):
+    """The purpose of opening a person's or an address's page, and optionally the time it
+    is to be shown as it stood at."""
+
+    as_at: Annotated[
+        str | None,
+        Field(
+            max_length=40,
+            description=AS_AT_DESCRIPTION,
+            examples=[AS_AT_EXAMPLE],
+            json_schema_extra={"format": "date-time"},
+        ),
+    ] = None
 
 
 class PersonSearchRequest(Purposeful):
@@ -173,16 +216,97 @@ class AddressResult(BaseModel):
     people: list[Resident]
 
 
-SEARCH_PERSONS = Audited("search_persons")
-SEARCH_ADDRESSES = Audited("search_addresses")
-VIEW_PERSON = Audited("view_person", asked=("person_id",), person="person_id")
-VIEW_ADDRESS = Audited("view_address", asked=("address_id",), address="address_id")
-VIEW_HISTORY = Audited("view_identity_history", asked=("person_id",), person="person_id")
+SEARCH_PERSONS = Audited(look_ups.SEARCH_PERSONS)
+SEARCH_ADDRESSES = Audited(look_ups.SEARCH_ADDRESSES)
+VIEW_PERSON = Audited(look_ups.VIEW_PERSON, asked=("person_id",), person="person_id")
+VIEW_ADDRESS = Audited(look_ups.VIEW_ADDRESS, asked=("address_id",), address="address_id")
+VIEW_HISTORY = Audited(look_ups.VIEW_HISTORY, asked=("person_id",), person="person_id")
+VIEW_PERSON_AS_AT = look_ups.VIEW_PERSON_AS_AT
+"""The audit action of a person page opened as it stood at an earlier time (a refusal
+before the time was read, e.g. a missing purpose, is recorded as ``view_person``)."""
+VIEW_ADDRESS_AS_AT = look_ups.VIEW_ADDRESS_AS_AT
 
 PurposeParam = Annotated[
     str | None, Query(description=PURPOSE_DESCRIPTION, json_schema_extra={PURPOSES: True})
 ]
+AsAtParam = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description=AS_AT_DESCRIPTION,
+        examples=[AS_AT_EXAMPLE],
+        json_schema_extra={"format": "date-time"},
+    ),
+]
 SubjectId = Annotated[str, Path(max_length=64)]
+
+
+@dataclass(frozen=True)
+class PageAsked:
+    """A page asked for: the person's or address's id, and the time it is to be shown as it
+    stood at (None: as it stands)."""
+
+    subject_id: str
+    as_at: datetime | None = None
+
+
+def audit_time(at: datetime) -> str:
+    """A time as the audit records it (``asked.data_as_at``), to the millisecond, in UTC:
+    the form ``as_at`` takes back."""
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+RFC_3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
+"""A time as ``as_at`` takes it: RFC 3339's date-time (what the document's ``format:
+date-time`` promises), and the same without a zone, refused with its own sentence."""
+
+
+def _as_at(
+    trail: Trail,
+    raw: str | None,
+    action: str,
+    *,
+    person_ids: Sequence[str] = (),
+    address_ids: Sequence[str] = (),
+) -> datetime | None:
+    """The time a page is asked as at, in UTC to the millisecond (None: as it stands).
+    Refused, and the refusal audited under ``action``: from a role that holds no case
+    reviews (403); not a time, or a time without a zone (422, with what to send instead).
+    Any RFC 3339 time is taken (the document declares ``format: date-time``), so a time
+    later than now is read as now (a page cannot stand at a time not yet come; the answer
+    says the time used), and one before 1900 as 1900 (DateTime64's range starts there; MAST
+    stored nothing older), which finds nothing."""
+    if raw is None:
+        return None
+    recorded: dict[str, Any] = {
+        "action": action,
+        "person_ids": person_ids,
+        "address_ids": address_ids,
+        "asked": {"person_id": person_ids[0]} if person_ids else {"address_id": address_ids[0]},
+    }
+    if trail.who.role not in AS_AT_ROLES:
+        trail.refuse(
+            status.HTTP_403_FORBIDDEN,
+            "a page as it stood at an earlier time is for case reviews by managers: "
+            "leave as_at out to see the page as it stands",
+            **recorded,
+        )
+    text = raw.strip().upper()  # RFC 3339 allows a small t and z
+    form = RFC_3339.fullmatch(text)
+    at: datetime | None = None
+    if form is not None:
+        with suppress(ValueError):  # a 30th of February, an hour 24
+            at = datetime.fromisoformat(text)
+    if at is None or at.tzinfo is None:
+        problem = "has no time zone" if at is not None else "is not a time"
+        trail.refuse(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"as_at {problem}: write a date and time with a zone (RFC 3339), e.g. {AS_AT_EXAMPLE}",
+            **recorded,
+        )
+    now = Reader(trail.ctx.client, trail.ctx.lock).data_time()
+    # compared before any conversion, which a time near year 1 or 9999 would overflow
+    return to_the_millisecond(min(max(at, EARLIEST), now).astimezone(UTC))
 
 
 @auditing(SEARCH_PERSONS)
@@ -209,7 +333,7 @@ DETAIL_IN_URL = (
 )
 
 
-def _declare_view(
+def declare_view(
     trail: Trail,
     purpose: str | None,
     detail: str,
@@ -233,20 +357,27 @@ def _declare_view(
 
 @auditing(VIEW_PERSON)
 def _person_view(
-    ctx: Context, who: SignedIn, person_id: SubjectId, raw: Request, purpose: PurposeParam = None
-) -> Declared[str]:
+    ctx: Context,
+    who: SignedIn,
+    person_id: SubjectId,
+    raw: Request,
+    purpose: PurposeParam = None,
+    as_at: AsAtParam = None,
+) -> Declared[PageAsked]:
     trail = Trail(ctx, who, VIEW_PERSON)
-    _declare_view(trail, purpose, "", raw, person_ids=[person_id])
-    return Declared(trail, person_id)
+    declare_view(trail, purpose, "", raw, person_ids=[person_id])
+    at = _as_at(trail, as_at, VIEW_PERSON_AS_AT, person_ids=[person_id])
+    return Declared(trail, PageAsked(person_id, at))
 
 
 @auditing(VIEW_PERSON)
 def _person_view_posted(
-    ctx: Context, who: SignedIn, person_id: SubjectId, body: PageRequest
-) -> Declared[str]:
+    ctx: Context, who: SignedIn, person_id: SubjectId, body: PageAsAtRequest
+) -> Declared[PageAsked]:
     trail = Trail(ctx, who, VIEW_PERSON)
-    _declare_view(trail, body.purpose, body.purpose_detail.strip(), None, person_ids=[person_id])
-    return Declared(trail, person_id)
+    declare_view(trail, body.purpose, body.purpose_detail.strip(), None, person_ids=[person_id])
+    at = _as_at(trail, body.as_at, VIEW_PERSON_AS_AT, person_ids=[person_id])
+    return Declared(trail, PageAsked(person_id, at))
 
 
 @auditing(VIEW_HISTORY)
@@ -254,7 +385,7 @@ def _history_view(
     ctx: Context, who: SignedIn, person_id: SubjectId, raw: Request, purpose: PurposeParam = None
 ) -> Declared[str]:
     trail = Trail(ctx, who, VIEW_HISTORY)
-    _declare_view(trail, purpose, "", raw, person_ids=[person_id])
+    declare_view(trail, purpose, "", raw, person_ids=[person_id])
     return Declared(trail, person_id)
 
 
@@ -263,36 +394,43 @@ def _history_view_posted(
     ctx: Context, who: SignedIn, person_id: SubjectId, body: PageRequest
 ) -> Declared[str]:
     trail = Trail(ctx, who, VIEW_HISTORY)
-    _declare_view(trail, body.purpose, body.purpose_detail.strip(), None, person_ids=[person_id])
+    declare_view(trail, body.purpose, body.purpose_detail.strip(), None, person_ids=[person_id])
     return Declared(trail, person_id)
 
 
 @auditing(VIEW_ADDRESS)
 def _address_view(
-    ctx: Context, who: SignedIn, address_id: SubjectId, raw: Request, purpose: PurposeParam = None
-) -> Declared[str]:
+    ctx: Context,
+    who: SignedIn,
+    address_id: SubjectId,
+    raw: Request,
+    purpose: PurposeParam = None,
+    as_at: AsAtParam = None,
+) -> Declared[PageAsked]:
     trail = Trail(ctx, who, VIEW_ADDRESS)
-    _declare_view(trail, purpose, "", raw, address_ids=[address_id])
-    return Declared(trail, address_id)
+    declare_view(trail, purpose, "", raw, address_ids=[address_id])
+    at = _as_at(trail, as_at, VIEW_ADDRESS_AS_AT, address_ids=[address_id])
+    return Declared(trail, PageAsked(address_id, at))
 
 
 @auditing(VIEW_ADDRESS)
 def _address_view_posted(
-    ctx: Context, who: SignedIn, address_id: SubjectId, body: PageRequest
-) -> Declared[str]:
+    ctx: Context, who: SignedIn, address_id: SubjectId, body: PageAsAtRequest
+) -> Declared[PageAsked]:
     trail = Trail(ctx, who, VIEW_ADDRESS)
-    _declare_view(trail, body.purpose, body.purpose_detail.strip(), None, address_ids=[address_id])
-    return Declared(trail, address_id)
+    declare_view(trail, body.purpose, body.purpose_detail.strip(), None, address_ids=[address_id])
+    at = _as_at(trail, body.as_at, VIEW_ADDRESS_AS_AT, address_ids=[address_id])
+    return Declared(trail, PageAsked(address_id, at))
 
 
 PersonSearchAsked = Annotated[Declared[PersonSearchRequest], Depends(_person_search)]
 AddressSearchAsked = Annotated[Declared[AddressSearchRequest], Depends(_address_search)]
-PersonView = Annotated[Declared[str], Depends(_person_view)]
-PersonViewPosted = Annotated[Declared[str], Depends(_person_view_posted)]
+PersonView = Annotated[Declared[PageAsked], Depends(_person_view)]
+PersonViewPosted = Annotated[Declared[PageAsked], Depends(_person_view_posted)]
 HistoryView = Annotated[Declared[str], Depends(_history_view)]
 HistoryViewPosted = Annotated[Declared[str], Depends(_history_view_posted)]
-AddressView = Annotated[Declared[str], Depends(_address_view)]
-AddressViewPosted = Annotated[Declared[str], Depends(_address_view_posted)]
+AddressView = Annotated[Declared[PageAsked], Depends(_address_view)]
+AddressViewPosted = Annotated[Declared[PageAsked], Depends(_address_view_posted)]
 
 
 def _typed(request: Purposeful) -> dict[str, Any]:
@@ -389,6 +527,14 @@ def _result(match: PersonMatch) -> PersonResult:
     )
 
 
+AS_AT_REFUSED = (
+    "A steward or the data protection officer (who open no pages), or `as_at` asked by a "
+    "role other than manager or admin; audited."
+)
+NOT_THEN = (
+    "No such {kind} (audited as `not_found`); with `as_at`, none had been stored by then "
+    "(audited as `not_found` under the as-at action)."
+)
 PERSON_PAGE = "A person: records per agency, timeline, open cases, contacts, alerts"
 ADDRESS_PAGE = "An address: the people linked to it, its events and alerts"
 
@@ -396,7 +542,7 @@ ADDRESS_PAGE = "An address: the people linked to it, its events and alerts"
 @router.get(
     "/persons/{person_id}",
     summary=PERSON_PAGE,
-    responses=refusals(404, _404="No such person (audited as `not_found`)."),
+    responses=refusals(403, 404, _403=AS_AT_REFUSED, _404=NOT_THEN.format(kind="person")),
 )
 def get_person(view: PersonView) -> PersonPage:
     """The purpose code in the query; a ``purpose_detail`` there is refused (use the POST)."""
@@ -406,7 +552,7 @@ def get_person(view: PersonView) -> PersonPage:
 @router.post(
     "/persons/{person_id}/view",
     summary=PERSON_PAGE + " (the purpose and its detail in the body)",
-    responses=refusals(400, 404, 413, _404="No such person (audited as `not_found`)."),
+    responses=refusals(403, 400, 404, 413, _403=AS_AT_REFUSED, _404=NOT_THEN.format(kind="person")),
 )
 def view_person(view: PersonViewPosted) -> PersonPage:
     """The same page as the GET, opened with a purpose whose detail stays out of URLs."""
@@ -423,18 +569,34 @@ def _no_such_person(trail: Trail, person_id: str) -> NoReturn:
     )
 
 
-def _person_page(view: Declared[str]) -> PersonPage:
-    trail, person_id = view.trail, view.asked
-    page = Records(trail.ctx.client, trail.ctx.lock).person(person_id)
+def _person_page(view: Declared[PageAsked]) -> PersonPage:
+    """The page read as at the time asked, or as at the moment of reading (every row the
+    sink had stored by then); the audit records that time as ``data_as_at``, so the same
+    page can be opened again (``as_at``) exactly as it was shown."""
+    trail, person_id, as_at = view.trail, view.asked.subject_id, view.asked.as_at
+    records = Records(trail.ctx.client, trail.ctx.lock)
+    data_as_at = as_at or records.data_time()
+    action = VIEW_PERSON_AS_AT if as_at else None
+    page = records.person(person_id, data_as_at)
     if page is None:
+        if as_at:
+            trail.refuse(
+                status.HTTP_404_NOT_FOUND,
+                "no such person at that time",
+                outcome="not_found",
+                action=action,
+                asked={"person_id": person_id, "data_as_at": audit_time(as_at)},
+                person_ids=[person_id],
+            )
         _no_such_person(trail, person_id)
     trail.record(
-        asked={"person_id": person_id},
+        action=action,
+        asked={"person_id": person_id, "data_as_at": audit_time(data_as_at)},
         person_ids=[page["person_id"], *page["merged_ids"]],
         address_ids=[a["address_id"] for a in page["addresses"]],
         event_ids=[i["event_id"] for i in page["interactions"]],
     )
-    return PersonPage.model_validate(page)
+    return PersonPage.model_validate({**page, "as_at": as_at})
 
 
 PERSON_HISTORY = (
@@ -484,7 +646,7 @@ def _person_history(view: Declared[str]) -> PersonHistory:
 @router.get(
     "/addresses/{address_id}",
     summary=ADDRESS_PAGE,
-    responses=refusals(404, _404="No such address (audited as `not_found`)."),
+    responses=refusals(403, 404, _403=AS_AT_REFUSED, _404=NOT_THEN.format(kind="address")),
 )
 def get_address(view: AddressView) -> AddressPage:
     """The purpose code in the query; a ``purpose_detail`` there is refused (use the POST)."""
@@ -494,28 +656,37 @@ def get_address(view: AddressView) -> AddressPage:
 @router.post(
     "/addresses/{address_id}/view",
     summary=ADDRESS_PAGE + " (the purpose and its detail in the body)",
-    responses=refusals(400, 404, 413, _404="No such address (audited as `not_found`)."),
+    responses=refusals(
+        403, 400, 404, 413, _403=AS_AT_REFUSED, _404=NOT_THEN.format(kind="address")
+    ),
 )
 def view_address(view: AddressViewPosted) -> AddressPage:
     """The same page as the GET, opened with a purpose whose detail stays out of URLs."""
     return _address_page(view)
 
 
-def _address_page(view: Declared[str]) -> AddressPage:
-    trail, address_id = view.trail, view.asked
-    page = Records(trail.ctx.client, trail.ctx.lock).address(address_id)
+def _address_page(view: Declared[PageAsked]) -> AddressPage:
+    """As ``_person_page``: read as at a time, which the audit records."""
+    trail, address_id, as_at = view.trail, view.asked.subject_id, view.asked.as_at
+    records = Records(trail.ctx.client, trail.ctx.lock)
+    data_as_at = as_at or records.data_time()
+    action = VIEW_ADDRESS_AS_AT if as_at else None
+    asked = {"address_id": address_id, "data_as_at": audit_time(data_as_at)}
+    page = records.address(address_id, data_as_at)
     if page is None:
         trail.refuse(
             status.HTTP_404_NOT_FOUND,
-            "no such address",
+            "no such address at that time" if as_at else "no such address",
             outcome="not_found",
-            asked={"address_id": address_id},
+            action=action,
+            asked=asked if as_at else {"address_id": address_id},
             address_ids=[address_id],
         )
     trail.record(
-        asked={"address_id": address_id},
+        action=action,
+        asked=asked,
         person_ids=[p["person_id"] for p in page["people"]],
         address_ids=[address_id],
         event_ids=[i["event_id"] for i in page["interactions"]],
     )
-    return AddressPage.model_validate(page)
+    return AddressPage.model_validate({**page, "as_at": as_at})

@@ -66,3 +66,11 @@ export function section(title, ...content) {
 export function subjectLink(kind, id, ...text) {
   return h("a", { href: `#/${kind}/${encodeURIComponent(id)}` }, ...text);
 }
+
+/** A link to a person or an address page as it stood at `at` (an ISO time; none: as it
+ * stands). The time and the id are no one's personal details, so they may sit in the URL. */
+export function subjectLinkAt(kind, id, at, ...text) {
+  if (!at) return subjectLink(kind, id, ...text);
+  const href = `#/${kind}/${encodeURIComponent(id)}/${encodeURIComponent(at)}`;
+  return h("a", { href }, ...text);
+}

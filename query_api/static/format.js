@@ -42,6 +42,14 @@ export function when(iso) {
   return date && time ? `${date} ${time[1]}` : date;
 }
 
+/** An ISO timestamp to the second, as "3 Apr 2026 17:00:05 UTC" (a page as it stood). */
+export function exactly(iso) {
+  const instant = new Date(String(iso || ""));
+  if (Number.isNaN(instant.getTime())) return String(iso || "");
+  const text = instant.toISOString();
+  return `${day(text)} ${text.slice(11, 19)} UTC`;
+}
+
 // Dates of birth as partners write them, read as MAST's resolver reads them
 // (mast_core/normalise/dates.py, parse_birth_date): ISO, day first, compact, or with the
 // month's name; a month over 12 with a day of 12 or less is day and month swapped; a year

@@ -4,6 +4,7 @@
 import { onUnauthorised } from "./api.js";
 import { errorBox } from "./dom.js";
 import { label } from "./format.js";
+import { renderAccessReview } from "./page-access-review.js";
 import { renderAddress } from "./page-address.js";
 import { renderAddressSearch } from "./page-addresses.js";
 import { renderAlerts } from "./page-alerts.js";
@@ -11,10 +12,12 @@ import { renderAudit } from "./page-audit.js";
 import { renderDisputes } from "./page-disputes.js";
 import { refreshCount, renderNotifications, resetCount } from "./page-notifications.js";
 import { renderPerson } from "./page-person.js";
+import { renderRetention } from "./page-retention.js";
 import { renderSearch } from "./page-search.js";
 import { renderSignIn } from "./page-signin.js";
 import { renderStats } from "./page-stats.js";
-import { forget, isManager, isSteward, session, token } from "./state.js";
+import { renderSubjectAccess } from "./page-subject-access.js";
+import { forget, isDpo, isManager, isSteward, session, token } from "./state.js";
 import { navigate } from "./view.js";
 
 const PAGES = {
@@ -27,16 +30,20 @@ const PAGES = {
   audit: renderAudit,
   disputes: renderDisputes,
   notifications: renderNotifications,
+  "access-review": renderAccessReview,
+  retention: renderRetention,
+  "subject-access": renderSubjectAccess,
 };
 
 /** Which navigation items each role sees (`data-role` in index.html). */
 const SHOWN = {
-  "look-up": () => !isSteward(),
-  manager: isManager,
+  "look-up": () => !isSteward() && !isDpo(),
+  manager: () => isManager() || isDpo(),
   steward: isSteward,
+  dpo: isDpo,
 };
 
-const home = () => (isSteward() ? "disputes" : "search");
+const home = () => (isSteward() ? "disputes" : isDpo() ? "access-review" : "search");
 
 function signOut(message) {
   forget();
@@ -65,7 +72,7 @@ async function start() {
 
 function route() {
   if (!session.me) return;
-  const [, page, id] = window.location.hash.split("/");
+  const [, page, id, at] = window.location.hash.split("/"); // at: a page as it stood then
   for (const link of document.querySelectorAll("#nav a")) {
     link.toggleAttribute("aria-current", link.getAttribute("href") === `#/${page}`);
   }
@@ -73,7 +80,7 @@ function route() {
   const view = navigate();
   const render = PAGES[page] || PAGES[home()];
   Promise.resolve()
-    .then(() => render(view, id ? decodeURIComponent(id) : ""))
+    .then(() => render(view, id ? decodeURIComponent(id) : "", at ? decodeURIComponent(at) : ""))
     .catch((error) => view.show("Something went wrong", errorBox(error.message)));
 }
 

@@ -1,5 +1,7 @@
-// An address: the people linked to it, its alerts, timeline and interactions.
-import { errorBox, section, subjectLink } from "./dom.js";
+// An address: the people linked to it, its alerts, timeline and interactions; opened with a
+// time (`#/address/<id>/<time>`, from the audit), as it stood then (as-at.js).
+import { asAtBanner, viewBody } from "./as-at.js";
+import { errorBox, section, subjectLinkAt } from "./dom.js";
 import { addressText, birthDate, fullName, label } from "./format.js";
 import { purposeGate, purposeLine } from "./purpose.js";
 import { alertsSection, interactionsSection } from "./sections.js";
@@ -7,28 +9,29 @@ import { currentPurpose } from "./state.js";
 import { num, table } from "./table.js";
 import { timelineSection } from "./timeline.js";
 
-export async function renderAddress(view, id) {
+export async function renderAddress(view, id, at = "") {
   const purpose = currentPurpose();
-  if (!purpose) return purposeGate(view, "Open an address", () => renderAddress(view, id));
+  if (!purpose) return purposeGate(view, "Open an address", () => renderAddress(view, id, at));
   view.loading();
   let page;
   try {
     page = await view.api(`/addresses/${encodeURIComponent(id)}/view`, {
       method: "POST",
-      body: purpose,
+      body: viewBody(purpose, at),
     });
   } catch (error) {
     return view.show("Address", errorBox(error.message));
   }
   view.show(
     addressText(page.address),
+    asAtBanner("address", id, page),
     purposeLine(purpose),
     section(
       "People linked to this address",
       table({
         columns: ["Name", "Date of birth", "Known to", num("Events")],
         rows: page.people.map((p) => [
-          subjectLink("person", p.person_id, fullName(p)),
+          subjectLinkAt("person", p.person_id, page.as_at, fullName(p)),
           birthDate(p.date_of_birth),
           p.agencies.map(label).join(", "),
           p.events,

@@ -1,5 +1,6 @@
-// The audit, for managers: who looked at what, for what purpose; filters and CSV export.
-import { errorBox, field, h } from "./dom.js";
+// The audit, for managers: who looked at what, for what purpose; filters and CSV export; and
+// for each person or address page shown, a link that opens it as it stood then.
+import { errorBox, field, h, subjectLinkAt } from "./dom.js";
 import { label, when } from "./format.js";
 import { purposeLabel } from "./purpose.js";
 import { isManager, session } from "./state.js";
@@ -49,12 +50,38 @@ export function renderAudit(view) {
   load();
 }
 
+/** The page each view action shows. */
+const PAGE_OF = {
+  view_person: "person",
+  view_person_as_at: "person",
+  view_address: "address",
+  view_address_as_at: "address",
+};
+
+/** A link to the page a view showed, as it stood when it was shown (the API records the
+ * time its data stood at, `data_as_at`); nothing for other entries or refusals, nor for a
+ * reader of the audit who opens no pages (the data protection officer). */
+function asItStood(entry) {
+  const kind = PAGE_OF[entry.action];
+  if (!kind || entry.outcome !== "shown" || !isManager()) return "";
+  let asked;
+  try {
+    asked = typeof entry.asked === "string" ? JSON.parse(entry.asked) : entry.asked;
+  } catch (_) {
+    return "";
+  }
+  const id = asked?.[`${kind}_id`];
+  const at = asked?.data_as_at;
+  if (!id || !at) return "";
+  return subjectLinkAt(kind, id, at, "Open as it stood");
+}
+
 function auditTable(entries) {
   if (!entries.length) return h("p", {}, "No entries match.");
   return table({
     caption: `${entries.length} entries, newest first`,
     attrs: { class: "audit" },
-    columns: ["When", "User", "Action", "Outcome", "Purpose", "Asked", "People shown"],
+    columns: ["When", "User", "Action", "Outcome", "Purpose", "Asked", "People shown", "Page"],
     rows: entries.map((e) => [
       when(e.at),
       e.username,
@@ -67,6 +94,7 @@ function auditTable(entries) {
         typeof e.asked === "string" ? e.asked : JSON.stringify(e.asked),
       ),
       e.person_ids.join(", "),
+      asItStood(e),
     ]),
   });
 }

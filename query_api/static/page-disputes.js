@@ -1,7 +1,9 @@
 // Disputes: the stewards' queue. Each dispute shows the records a practitioner marked as
 // not this person beside the person's other records (the minimum dataset: no contacts, no
 // case status), the evidence that linked them, and the two decisions with a note: split
-// (a correction the resolver applies) or keep.
+// (a correction the resolver applies) or keep. The resolver's possible matches (records it
+// kept for review) are in the same queue, the two people side by side with the evidence, and
+// a steward decides merge (the same person) or different.
 import { errorBox, field, h } from "./dom.js";
 import { addressText, birthDate, day, fullName, label, when } from "./format.js";
 import { num, table } from "./table.js";
@@ -34,11 +36,13 @@ export async function renderDisputes(view) {
       view.fill(
         results,
         ...(disputes.length
-          ? disputes.map((d) => disputeCard(view, d))
-          : [h("p", {}, "No disputes to show.")]),
+          ? disputes.map((d) =>
+              d.kind === "possible_match" ? possibleCard(view, d) : disputeCard(view, d),
+            )
+          : [h("p", {}, "Nothing to show.")]),
       );
       const open = disputes.filter((d) => d.status === "open").length;
-      view.announce(`${disputes.length} disputes, ${open} open`);
+      view.announce(`${disputes.length} in the queue, ${open} open`);
     } catch (error) {
       view.fill(results, errorBox(error.message));
     }
@@ -52,9 +56,11 @@ export async function renderDisputes(view) {
     h(
       "p",
       {},
-      "Records a practitioner marked as not the person whose page showed them. Compare them " +
+      "Records a practitioner marked as not the person whose page showed them: compare them " +
         "with the person's other records and the evidence that linked them, then split them " +
-        "off or keep them, with a note. Every decision is recorded in the audit.",
+        "off or keep them, with a note. Possible matches: records MAST kept for review " +
+        "because they resemble another person; compare the two and decide whether they are " +
+        "the same person. Every decision is recorded in the audit.",
     ),
     form,
     results,
@@ -62,7 +68,84 @@ export async function renderDisputes(view) {
   await load();
 }
 
-const STATUS_WORDS = { open: "Open", split: "Split", kept: "Kept" };
+const STATUS_WORDS = {
+  open: "Open",
+  split: "Split",
+  kept: "Kept",
+  merged: "Merged",
+  different: "Different people",
+};
+const DECISION_WORDS = {
+  split: "Split",
+  keep: "Kept",
+  merge: "Merged: the same person",
+  different: "Marked as different people",
+};
+
+function possibleCard(view, d) {
+  const headingId = `possible-${d.dispute_id}`;
+  const side = (id, title, records, empty) =>
+    h(
+      "section",
+      // scrolls sideways on a narrow screen: focusable, so a keyboard can scroll it too
+      { "aria-labelledby": id, tabindex: "0" },
+      h("h3", { id }, title),
+      records.length ? recordTable(records, title) : h("p", {}, empty),
+    );
+  const kept = d.record ? [d.record, ...d.person_records] : d.person_records;
+  return h(
+    "article",
+    { class: "card dispute", "aria-labelledby": headingId, "data-dispute": d.dispute_id },
+    h("h2", { id: headingId }, `${STATUS_WORDS[d.status]}: possible match ${d.dispute_id}`),
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, "Kept for review"),
+      h(
+        "dd",
+        {},
+        d.record
+          ? `${label(d.record.agency)} record ${d.record.event_id}, ${when(d.found_at)}`
+          : `${when(d.found_at)} (the record is no longer held)`,
+      ),
+      h("dt", {}, "Why"),
+      h("dd", {}, `${d.reason} (weight ${signed(d.match_weight)})`),
+    ),
+    h(
+      "div",
+      { class: "side-by-side" },
+      side(
+        `${headingId}-person`,
+        `Person ${d.person_id}: the record kept for review first (${kept.length})`,
+        kept,
+        "No records held.",
+      ),
+      side(
+        `${headingId}-candidate`,
+        `Person ${d.candidate_person_id}, who it may be (${d.candidate_records.length})`,
+        d.candidate_records,
+        "No records held.",
+      ),
+    ),
+    d.evidence.length
+      ? table({
+          caption: `Evidence for possible match ${d.dispute_id}`,
+          columns: ["Field", "Agreement", num("Weight")],
+          rows: d.evidence.map((c) => [label(c.field), label(c.level), signed(c.weight)]),
+        })
+      : h("p", { class: "hint" }, "No evidence by field was stored."),
+    d.decision
+      ? decided(d.decision)
+      : decisionForm(view, d, headingId, [
+          ["merge", "Same person: merge them", "The resolver merges the two people."],
+          [
+            "different",
+            "Different people",
+            "The resolver never links them; later records stay apart.",
+          ],
+        ]),
+  );
+}
 
 function disputeCard(view, d) {
   const headingId = `dispute-${d.dispute_id}`;
@@ -205,14 +288,14 @@ function decided(decision) {
   return h(
     "p",
     { class: "decision" },
-    h("strong", {}, decision.decision === "split" ? "Split" : "Kept"),
+    h("strong", {}, DECISION_WORDS[decision.decision] || decision.decision),
     ` by ${decision.decided_by} (${label(decision.decided_org)}) on ${when(decision.decided_at)}: `,
     decision.note,
     decision.correction_id ? ` Correction ${decision.correction_id} sent to the resolver.` : "",
   );
 }
 
-function decisionForm(view, d, headingId) {
+function decisionForm(view, d, headingId, choices = null) {
   const name = `${headingId}-decision`;
   const choice = (value, text, hint, disabled) =>
     h(
@@ -234,16 +317,24 @@ function decisionForm(view, d, headingId) {
     h(
       "fieldset",
       {},
-      h("legend", { id: `${name}-legend` }, `Decision on dispute ${d.dispute_id}`),
-      choice(
-        "split",
-        "Split: these records are not this person",
-        d.split.possible
-          ? `Undoes ${d.split.merge_ids.join(", ")} for the resolver.`
-          : `Not possible: ${d.split.explanation}.`,
-        !d.split.possible,
+      h(
+        "legend",
+        { id: `${name}-legend` },
+        `Decision on ${choices ? "possible match" : "dispute"} ${d.dispute_id}`,
       ),
-      choice("keep", "Keep: they are this person", "Nothing changes."),
+      ...(choices
+        ? choices.map(([value, text, hint]) => choice(value, text, hint, false))
+        : [
+            choice(
+              "split",
+              "Split: these records are not this person",
+              d.split.possible
+                ? `Undoes ${d.split.merge_ids.join(", ")} for the resolver.`
+                : `Not possible: ${d.split.explanation}.`,
+              !d.split.possible,
+            ),
+            choice("keep", "Keep: they are this person", "Nothing changes."),
+          ]),
     ),
     field("Note", note, "Why you decided so (recorded with the decision)."),
     h("button", { type: "submit" }, "Record decision"),
@@ -253,7 +344,7 @@ function decisionForm(view, d, headingId) {
     event.preventDefault();
     const decision = new FormData(form).get(name);
     if (!decision || !note.value.trim()) {
-      view.fill(outcome, errorBox("Choose split or keep, and write a note."));
+      view.fill(outcome, errorBox("Choose a decision, and write a note."));
       return;
     }
     try {
@@ -265,7 +356,7 @@ function decisionForm(view, d, headingId) {
       summary.tabIndex = -1;
       view.fill(part, summary);
       if (view.live) summary.focus();
-      view.announce(`${made.decision === "split" ? "Split" : "Keep"} recorded`);
+      view.announce(`${DECISION_WORDS[made.decision]}: recorded`);
     } catch (error) {
       view.fill(outcome, errorBox(error.message));
     }

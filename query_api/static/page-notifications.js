@@ -9,6 +9,10 @@ import { when } from "./format.js";
 /** Each kind's heading, and the word for what happened at its time. */
 const KINDS = {
   corrected_person: { title: "A person you viewed has been corrected", happened: "Corrected" },
+  viewed_by_other_agency: {
+    title: "Another organisation viewed a person you have an open case for",
+    happened: "Viewed",
+  },
 };
 const ANY_KIND = { title: "Notification", happened: "At" };
 const RECHECK_MS = 60_000;

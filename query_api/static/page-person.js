@@ -1,32 +1,39 @@
 // A person: details, alerts (with who follows each up), open cases, the timeline, addresses,
 // records by agency and why each is theirs, the history of merges and splits, every
-// interaction, and a way to say that some of them are not this person's.
+// interaction, and a way to say that some of them are not this person's. Opened with a time
+// (`#/person/<id>/<time>`, from the audit), the page as it stood then (as-at.js).
+import { asAtBanner, viewBody } from "./as-at.js";
 import { disputeForm } from "./dispute-form.js";
-import { errorBox, h, section, subjectLink } from "./dom.js";
-import { addressText, birthDate, day, fullName } from "./format.js";
+import { errorBox, h, section, subjectLinkAt } from "./dom.js";
+import { addressText, birthDate, day, fullName, label, when } from "./format.js";
 import { purposeGate, purposeLine } from "./purpose.js";
 import { alertsSection, interactionsSection, openCases, recordsSection } from "./sections.js";
-import { currentPurpose } from "./state.js";
+import { currentPurpose, session } from "./state.js";
+import { table } from "./table.js";
 import { timelineSection } from "./timeline.js";
 import { historyError, historyLoading, historySection } from "./why.js";
 
-export async function renderPerson(view, id) {
+export async function renderPerson(view, id, at = "") {
   const purpose = currentPurpose();
-  if (!purpose) return purposeGate(view, "Open a person", () => renderPerson(view, id));
+  if (!purpose) return purposeGate(view, "Open a person", () => renderPerson(view, id, at));
   view.loading();
   let page;
   try {
     page = await view.api(`/persons/${encodeURIComponent(id)}/view`, {
       method: "POST",
-      body: purpose,
+      body: viewBody(purpose, at),
     });
   } catch (error) {
     return view.show("Person", errorBox(error.message));
   }
   const d = page.details;
-  const history = h("div", {}, historyLoading());
+  const history = h("div", {}, page.as_at ? null : historyLoading());
+  // for the organisation holding one of the person's open cases: who else looked lately
+  const ours = !page.as_at && page.open_cases.some((c) => c.agency === session.me.organisation);
+  const othersLooked = h("div");
   view.show(
     fullName(d),
+    asAtBanner("person", id, page),
     h(
       "dl",
       { class: "facts" },
@@ -46,6 +53,7 @@ export async function renderPerson(view, id) {
       addresses: page.addresses,
     }),
     openCases(page.open_cases),
+    othersLooked,
     timelineSection(page.timeline),
     section(
       "Addresses",
@@ -57,7 +65,7 @@ export async function renderPerson(view, id) {
               h(
                 "li",
                 {},
-                subjectLink("address", a.address_id, addressText(a)),
+                subjectLinkAt("address", a.address_id, page.as_at, addressText(a)),
                 ` — last seen ${day(a.last_seen)}`,
               ),
             ),
@@ -67,9 +75,12 @@ export async function renderPerson(view, id) {
     recordsSection(page.records),
     history,
     interactionsSection(page.interactions),
-    // records that are someone else's: a steward decides (a split goes through the pipeline)
-    disputeForm(page.person_id, page.interactions, { view, purpose }),
+    // records that are someone else's: a steward decides (a split goes through the pipeline);
+    // not on a page as it stood, which is for reading
+    page.as_at ? null : disputeForm(page.person_id, page.interactions, { view, purpose }),
   );
+  if (page.as_at) return; // the history of merges and splits is the history as it stands
+  if (ours) showOtherViews(view, id, purpose, othersLooked);
   // the merges, asked for with the same purpose (and so audited as a look-up of their own)
   try {
     const merges = await view.api(`/persons/${encodeURIComponent(id)}/history/view`, {
@@ -79,5 +90,36 @@ export async function renderPerson(view, id) {
     view.fill(history, historySection(merges));
   } catch (error) {
     view.fill(history, historyError(error.message));
+  }
+}
+
+/** "Recent views by other agencies", asked with the page's purpose (audited on its own). */
+async function showOtherViews(view, id, purpose, into) {
+  try {
+    const seen = await view.api(`/persons/${encodeURIComponent(id)}/views-by-other-agencies/view`, {
+      method: "POST",
+      body: purpose,
+    });
+    if (!seen.case_holder) return;
+    view.fill(
+      into,
+      section(
+        "Recent views by other agencies",
+        seen.views.length
+          ? table({
+              caption: "Who of other organisations opened this page lately",
+              columns: ["When", "Who", "Organisation", "Purpose"],
+              rows: seen.views.map((v) => [
+                when(v.at),
+                `${v.username} (${v.role})`,
+                label(v.organisation),
+                v.purpose || "—",
+              ]),
+            })
+          : h("p", {}, "No one from another organisation has opened it lately."),
+      ),
+    );
+  } catch (error) {
+    view.fill(into, errorBox(error.message));
   }
 }

@@ -18,6 +18,10 @@ export const isManager = () => ["manager", "admin"].includes(session.me?.role);
 /** A steward works the disputes queue, and opens no searches, pages or alerts. */
 export const isSteward = () => session.me?.role === "steward";
 
+/** The data protection officer reviews access (and the audit of every organisation), and
+ * opens no searches, pages or alerts. */
+export const isDpo = () => session.me?.role === "dpo";
+
 /** The purpose declared for this session's look-ups, or null before one is. */
 export function currentPurpose() {
   const saved = store.getItem("mast.purpose");

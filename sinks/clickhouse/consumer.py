@@ -21,7 +21,15 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message
 
-from mast_core.avro import ALERT, IDENTITY_MERGE, IDENTITY_SPLIT, RESOLVED_INTERACTION, codec
+from mast_core.avro import (
+    ALERT,
+    EVENT_RETRACTION,
+    IDENTITY_MERGE,
+    IDENTITY_SPLIT,
+    POSSIBLE_MATCH,
+    RESOLVED_INTERACTION,
+    codec,
+)
 from mast_core.errors import MastError
 from mast_core.settings import Settings
 from messaging.clients import make_consumer, make_producer
@@ -77,7 +85,13 @@ class ClickHouseSink:
             settings.identity_splits_topic: Route(
                 "identity_splits", codec(IDENTITY_SPLIT).decode, writer.write_splits
             ),
+            settings.retractions_topic: Route(
+                "event_retractions", codec(EVENT_RETRACTION).decode, writer.write_retractions
+            ),
             settings.alerts_topic: Route("alerts", codec(ALERT).decode, writer.write_alerts),
+            settings.possible_matches_topic: Route(
+                "possible_matches", codec(POSSIBLE_MATCH).decode, writer.write_possible_matches
+            ),
             settings.dead_letter_topic: Route(
                 "dead_letters", decode_dead_letter, writer.write_dead_letters
             ),

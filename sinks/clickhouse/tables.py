@@ -54,6 +54,11 @@ class ResolvedRow(NamedTuple):
     """JSON list of {field, level, weight}: the per-field contributions behind
     ``match_weight`` (empty list for a record linked by no comparison); '' for a record
     stored before resolved-interaction schema v4 carried them (migration 0014)."""
+    sensitivity: str | None = None
+    """REFUGE, ADOPTION, WITNESS or OTHER: the partner marked the record to be shielded
+    (interaction schema v3, migration 0018); None for an ordinary record."""
+    stored_at: datetime | None = None
+    """When the sink stored the row (migration 0020; see ``STORED_AT``)."""
 
 
 PERSON_KEYS = "person_keys"
@@ -117,6 +122,15 @@ class AliasRow(NamedTuple):
     surviving_person_id: str
     merge_id: str
     merged_at: datetime
+    stored_at: datetime | None = None
+    """When the sink stored the row (migration 0021; see ``STORED_AT``)."""
+
+
+PERSON_ALIAS_VERSIONS = "person_alias_versions"
+"""Every version of ``person_aliases`` the sink wrote, append-only (migration 0025), with the
+same columns (``AliasRow``): the current table keeps only each id's latest once its parts
+merge, and a page as at an earlier time (``query_api.reads``) needs the version in force
+then."""
 
 
 IDENTITY_SPLITS = "identity_splits"
@@ -134,6 +148,58 @@ class SplitRow(NamedTuple):
     split_at: datetime
 
 
+EVENT_RETRACTIONS = "event_retractions"
+
+
+class RetractionRow(NamedTuple):
+    """A partner's retraction of one of its events, ids only (migration 0019): the audit
+    that it happened, and the tombstone that keeps the withdrawn record's rows out."""
+
+    retraction_id: str
+    agency: str
+    retracted_event_id: str
+    retracting_event_id: str
+    kind: str
+    """WITHDRAWN, or CORRECTED (the retracting event carries the corrected record)."""
+    person_id: str
+    merge_ids_undone: list[str]
+    retracted_at: datetime
+
+
+RETRACTION_COLUMNS: tuple[str, ...] = RetractionRow._fields
+DETAIL_TABLES_BY_EVENT: tuple[str, ...] = (
+    "resolved_interactions",
+    "address_interactions",
+    "person_keys",
+)
+"""The tables whose rows hold one event's details, keyed by (agency, event_id): a retraction
+deletes its rows from each (``address_keys``, keyed by the written address, is handled on
+its own: a form another record shares stays)."""
+
+
+POSSIBLE_MATCHES = "possible_matches"
+
+
+class PossibleMatchRow(NamedTuple):
+    """A record the resolver kept for review beside an identity it may be (migration 0022):
+    ids, the score and its evidence only. The stewards' queue shows it
+    (``query_api.possible_matches``)."""
+
+    possible_id: str
+    agency: str
+    event_id: str
+    person_id: str
+    candidate_person_id: str
+    match_weight: float
+    reason: str
+    evidence: str
+    """JSON list of {field, level, weight}."""
+    found_at: datetime
+
+
+POSSIBLE_MATCH_COLUMNS: tuple[str, ...] = PossibleMatchRow._fields
+
+
 ALERTS = "alerts"
 
 
@@ -149,6 +215,22 @@ class AlertRow(NamedTuple):
     evidence_event_ids: list[str]
     summary: str
     raised_at: datetime
+    stored_at: datetime | None = None
+    """When the sink stored the row (migration 0021; see ``STORED_AT``)."""
+
+
+ALERT_VERSIONS = "alert_versions"
+"""Every version of each alert the sink wrote, append-only (migration 0025), with the same
+columns (``AlertRow``): an alert raised again under its id replaces its earlier version in
+``alerts`` once the parts merge; a page as at a time (``query_api.records``) reads this."""
+
+
+STORED_AT = "stored_at"
+"""The column of the rows a person or address page reads (resolved interactions, person
+aliases, alerts) that says when the sink stored each (migrations 0020, 0021): a row built with
+``stored_at=None`` is stamped by ``SinkWriter`` as it inserts it, under the lock the API
+reads under, so a page read as at a time (``query_api.records``) sees exactly the rows that
+were in then. Not a field of the Avro records: the sink's own."""
 
 
 DEAD_LETTERS = "dead_letters"
@@ -235,6 +317,11 @@ class AlertActionRow(NamedTuple):
     """``acknowledged`` or ``assigned`` by a user; ``withdrawn`` by MAST."""
     assignee: str
     """The user assigned; for a withdrawal, the split that undid the link it relied on."""
+    stored_at: datetime | None = None
+    """When the sink stored the row (migration 0025; stamped by ``SinkWriter._insert``, see
+    ``STORED_AT``): a page as at a time leaves off the alerts withdrawn by then. NULL in the
+    table for a row stored otherwise (the API's own actions, rows older than the column),
+    read as stored at ``at``."""
 
 
 WITHDRAWN = "withdrawn"
@@ -319,6 +406,21 @@ class NotificationSeenRow(NamedTuple):
     seen_at: datetime
 
 
+ACCESS_REVIEW_OUTCOMES = "access_review_outcomes"
+
+
+class AccessReviewOutcomeRow(NamedTuple):
+    """What a data protection officer decided about one unusual-access finding (migration
+    0024). Findings are derived from the audit log (``mast_core.access_review``)."""
+
+    finding_id: str
+    outcome: str
+    note: str
+    reviewed_by: str
+    organisation: str
+    reviewed_at: datetime
+
+
 # Column lists -----------------------------------------------------------------------------------
 
 RESOLVED_COLUMNS: tuple[str, ...] = ResolvedRow._fields
@@ -338,8 +440,11 @@ TABLES: dict[str, type[tuple[Any, ...]]] = {
     ADDRESS_KEYS: AddressKeyRow,
     IDENTITY_MERGES: MergeRow,
     PERSON_ALIASES: AliasRow,
+    PERSON_ALIAS_VERSIONS: AliasRow,
     IDENTITY_SPLITS: SplitRow,
+    EVENT_RETRACTIONS: RetractionRow,
     ALERTS: AlertRow,
+    ALERT_VERSIONS: AlertRow,
     DEAD_LETTERS: DeadLetterRow,
     LINKAGE_PARAMETERS: ParameterSetRow,
     USERS: UserRow,
@@ -350,7 +455,9 @@ TABLES: dict[str, type[tuple[Any, ...]]] = {
     PARTNER_KEYS: PartnerKeyRow,
     DISPUTES: DisputeRow,
     DISPUTE_DECISIONS: DisputeDecisionRow,
+    POSSIBLE_MATCHES: PossibleMatchRow,
     NOTIFICATIONS_SEEN: NotificationSeenRow,
+    ACCESS_REVIEW_OUTCOMES: AccessReviewOutcomeRow,
 }
 """Every table whose rows MAST writes, by name, with its row type."""
 

@@ -12,11 +12,12 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
+import sinks.clickhouse.retractions as retractions
 from mast_core.linkage.address_search import address_search_keys
 from mast_core.normalise.addresses import normalise_address
 from sinks.clickhouse.tables import (
@@ -25,6 +26,7 @@ from sinks.clickhouse.tables import (
     ALERT_ACTION_COLUMNS,
     ALERT_ACTIONS,
     ALERT_COLUMNS,
+    ALERT_VERSIONS,
     ALERTS,
     ALIAS_COLUMNS,
     DEAD_LETTER_COLUMNS,
@@ -34,12 +36,16 @@ from sinks.clickhouse.tables import (
     LINKAGE_PARAMETERS,
     MERGE_COLUMNS,
     PARAMETER_SET_COLUMNS,
+    PERSON_ALIAS_VERSIONS,
     PERSON_ALIASES,
     PERSON_KEY_COLUMNS,
     PERSON_KEYS,
+    POSSIBLE_MATCH_COLUMNS,
+    POSSIBLE_MATCHES,
     RESOLVED_COLUMNS,
     RESOLVED_INTERACTIONS,
     SPLIT_COLUMNS,
+    STORED_AT,
     WITHDRAWN,
     WITHDRAWN_BY,
     AddressKeyRow,
@@ -50,6 +56,7 @@ from sinks.clickhouse.tables import (
     MergeRow,
     ParameterSetRow,
     PersonKeyRow,
+    PossibleMatchRow,
     ResolvedRow,
     SplitRow,
 )
@@ -104,6 +111,7 @@ def resolved_row(record: dict[str, Any]) -> ResolvedRow:
         resolved_at=record["resolved_at"],
         parameters_version=record.get("parameters_version") or "",
         match_contributions=_contributions(record.get("match_contributions")),
+        sensitivity=event.get("sensitivity"),
     )
 
 
@@ -177,7 +185,23 @@ def merge_row(record: dict[str, Any]) -> MergeRow:
 
 def alert_row(record: dict[str, Any]) -> AlertRow:
     """The Avro alert record's fields are the table's columns, by the same names."""
-    return AlertRow(**{column: record[column] for column in ALERT_COLUMNS})
+    return AlertRow(**{column: record[column] for column in ALERT_COLUMNS if column != STORED_AT})
+
+
+def stamped(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> Sequence[tuple[Any, ...]]:
+    """Rows of a table with a ``stored_at`` column (``tables.STORED_AT``), those without one
+    stamped with the time now, to the millisecond the column keeps. Called under the lock
+    the API reads under, so a page read as at a time ``T`` (``query_api.records``) never
+    counts a row stamped at or before ``T`` that was not yet in when it was read."""
+    if STORED_AT not in columns:
+        return rows
+    position = list(columns).index(STORED_AT)
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return [
+        row if row[position] is not None else (*row[:position], now, *row[position + 1 :])
+        for row in rows
+    ]
 
 
 def dead_letter_row(record: dict[str, Any]) -> DeadLetterRow:
@@ -188,6 +212,29 @@ def dead_letter_row(record: dict[str, Any]) -> DeadLetterRow:
 def parameter_set_row(record: dict[str, Any]) -> ParameterSetRow:
     """A decoded linkage-parameters message (``messaging.parameter_sets``) as its row."""
     return ParameterSetRow(**{column: record[column] for column in PARAMETER_SET_COLUMNS})
+
+
+def alias_key(row: AliasRow) -> str:
+    """One alias version, as its batch's token counts it: the id, where it points, and the
+    merge (or split) and time that made it so. The same on every replay; two versions of
+    one id (a merge, its split, the merge made again) differ."""
+    return "|".join(
+        (row.retired_person_id, row.surviving_person_id, row.merge_id, row.merged_at.isoformat())
+    )
+
+
+def alert_key(row: AlertRow) -> str:
+    """One version of an alert, as its batch's token counts it: an alert raised again under
+    its id with more evidence is a new version, not a replay of the first."""
+    return "|".join(
+        (
+            row.alert_id,
+            row.raised_at.isoformat(),
+            row.window_end.isoformat(),
+            json.dumps(row.counts_by_agency, sort_keys=True),
+            ",".join(row.evidence_event_ids),
+        )
+    )
 
 
 def batch_token(table: str, keys: Sequence[str]) -> str:
@@ -220,6 +267,7 @@ class SinkWriter:
         if not rows:
             return
         with self.lock:
+            rows = stamped(rows, columns)
             self.client.insert(
                 table,
                 rows,
@@ -227,7 +275,32 @@ class SinkWriter:
                 settings={"insert_deduplication_token": batch_token(table, keys)},
             )
 
+    def _insert_versioned(
+        self,
+        tables: tuple[str, str],
+        rows: Sequence[tuple[Any, ...]],
+        columns: Sequence[str],
+        keys: list[str],
+    ) -> None:
+        """Insert rows into a table that keeps each key's latest version (read with FINAL)
+        and into its append-only table of every version (read as at a time), both under one
+        hold of the lock and stamped once: a read never finds a version in one and not the
+        other, and both say the same ``stored_at``. Each insert carries its own table's
+        token, so a batch read again adds nothing to either."""
+        if not rows:
+            return
+        with self.lock:
+            rows = stamped(rows, columns)
+            for table in tables:
+                self.client.insert(
+                    table,
+                    rows,
+                    column_names=list(columns),
+                    settings={"insert_deduplication_token": batch_token(table, keys)},
+                )
+
     def write_resolved(self, records: Sequence[dict[str, Any]]) -> int:
+        records = retractions.without_retracted(self, records)  # read again, or late
         rows = [resolved_row(record) for record in records]
         self._insert(
             RESOLVED_INTERACTIONS,
@@ -260,8 +333,17 @@ class SinkWriter:
 
     def write_alerts(self, records: Sequence[dict[str, Any]]) -> int:
         rows = [alert_row(record) for record in records]
-        self._insert(ALERTS, rows, ALERT_COLUMNS, [row.alert_id for row in rows])
+        self._insert_versioned(
+            (ALERTS, ALERT_VERSIONS), rows, ALERT_COLUMNS, [alert_key(row) for row in rows]
+        )
+        retractions.withdraw_late_alerts(self, rows)
         return len(rows)
+
+    def write_retractions(self, records: Sequence[dict[str, Any]]) -> int:
+        """Partners' retractions: each withdrawn record's rows deleted wherever they hold its
+        details, the alerts it was evidence for withdrawn, and the retraction kept, ids only
+        (``sinks.clickhouse.retractions``)."""
+        return retractions.write_retractions(self, records)
 
     def write_dead_letters(self, records: Sequence[dict[str, Any]]) -> int:
         rows = [dead_letter_row(record) for record in records]
@@ -273,6 +355,21 @@ class SinkWriter:
         rows = [parameter_set_row(record) for record in records]
         keys = [f"{row.version}|{row.published_at.isoformat()}" for row in rows]
         self._insert(LINKAGE_PARAMETERS, rows, PARAMETER_SET_COLUMNS, keys)
+        return len(rows)
+
+    def write_possible_matches(self, records: Sequence[dict[str, Any]]) -> int:
+        """Store the records kept for review beside the identity each may be (the
+        stewards' queue reads them); a repeat collapses on ``possible_id``."""
+        rows = [
+            PossibleMatchRow(
+                **{c: record[c] for c in POSSIBLE_MATCH_COLUMNS if c != "evidence"},
+                evidence=json.dumps(record.get("evidence") or []),
+            )
+            for record in records
+        ]
+        self._insert(
+            POSSIBLE_MATCHES, rows, POSSIBLE_MATCH_COLUMNS, [row.possible_id for row in rows]
+        )
         return len(rows)
 
     def write_merges(self, records: Sequence[dict[str, Any]]) -> int:
@@ -298,11 +395,11 @@ class SinkWriter:
                 )
         rows = [merge_row(record) for record in records]
         self._insert(IDENTITY_MERGES, rows, MERGE_COLUMNS, [row.merge_id for row in rows])
-        self._insert(
-            PERSON_ALIASES,
+        self._insert_versioned(
+            (PERSON_ALIASES, PERSON_ALIAS_VERSIONS),
             alias_rows,
             ALIAS_COLUMNS,
-            [f"{r.retired_person_id}|{r.surviving_person_id}" for r in alias_rows],
+            [alias_key(r) for r in alias_rows],
         )
         return len(records)
 
@@ -344,11 +441,11 @@ class SinkWriter:
             if now != was:
                 changed.append(AliasRow(old, now, merge_id or rows[-1].split_id, at))
                 aliases[old] = now
-        self._insert(
-            PERSON_ALIASES,
+        self._insert_versioned(
+            (PERSON_ALIASES, PERSON_ALIAS_VERSIONS),
             changed,
             ALIAS_COLUMNS,
-            [f"{r.retired_person_id}|{r.surviving_person_id}|{r.merge_id}" for r in changed],
+            [alias_key(r) for r in changed],
         )
         self._withdraw_alerts(rows, aliases)
         return len(records)

@@ -76,9 +76,15 @@ def test_the_demo_serves_and_its_credentials_work(tmp_path):
         assert run.returncode == 0, run.stdout + run.stderr
         base = f"http://127.0.0.1:{api_port}"
         assert f"MAST is serving at {base}/" in run.stdout
-        listed = r"^\s+(\S+\.(?:practitioner|manager|steward))\s+(\S+)"
+        listed = r"^\s+(\S+\.(?:practitioner|manager|steward|dpo))\s+(\S+)"
         users = dict(re.findall(listed, run.stdout, re.M))
-        assert {"asc.practitioner", "asc.manager", "police.manager", "data.steward"} <= set(users)
+        assert {
+            "asc.practitioner",
+            "asc.manager",
+            "police.manager",
+            "data.steward",
+            "partnership.dpo",
+        } <= set(users)
 
         token = _token(base, "asc.practitioner", users["asc.practitioner"])
         purpose = {"purpose": "self_neglect_review"}

@@ -11,7 +11,6 @@ import pytest
 
 from mast_core.linkage.parameters import Parameters
 from messaging.parameter_sets import decode_parameter_set, encode_parameter_set
-from sinks.clickhouse.retention import apply_retention, current_ttl_days
 from sinks.clickhouse.writer import SinkWriter
 from tests.factories import event_dict
 
@@ -123,26 +122,6 @@ def test_alerts_and_dead_letters_are_stored_once(clickhouse):
     assert (
         _count(clickhouse, f"SELECT count() FROM dead_letters WHERE source_topic = 't-{run}'") == 1
     )
-
-
-def test_retention_is_a_ttl_set_once(clickhouse):
-    changed = apply_retention(clickhouse, 400)
-    assert current_ttl_days(clickhouse, "resolved_interactions") == 400
-    assert current_ttl_days(clickhouse, "alerts") == 400
-    assert apply_retention(clickhouse, 400) == []
-    personal = {
-        "resolved_interactions",
-        "address_interactions",
-        "person_keys",
-        "address_keys",
-        "alerts",
-        "dead_letters",
-    }
-    assert set(changed) <= personal
-    # every table that holds personal details from partners is under the TTL
-    assert all(current_ttl_days(clickhouse, table) == 400 for table in personal)
-    with pytest.raises(ValueError, match="MAST_RETENTION_DAYS"):
-        apply_retention(clickhouse, 0)
 
 
 def test_a_parameter_set_is_stored_once_by_version(clickhouse):

@@ -62,10 +62,12 @@ def test_interaction_fields_are_exactly_the_design_contract():
 
 def test_data_written_with_the_previous_interaction_schema_is_read_by_the_current_one():
     interaction = codec(INTERACTION)
-    assert interaction.current.version == 2
+    assert interaction.current.version >= 2  # v3 added retracts_event_id and sensitivity
     record = parse_event(event_dict()).to_record()
     record["subject"].pop("nhs_number")
     record["subject"]["address"].pop("uprn")
+    record.pop("retracts_event_id")  # v3's fields
+    record.pop("sensitivity")
     old_bytes = interaction.encode(record, version=1)
     assert old_bytes[2:HEADER_LENGTH] == interaction.versions[0].fingerprint
     decoded = decode_interaction(old_bytes)
@@ -74,6 +76,10 @@ def test_data_written_with_the_previous_interaction_schema_is_read_by_the_curren
     assert decoded.subject.address is not None
     assert decoded.subject.address.uprn is None
     assert decoded.subject.address.postcode == "WS1 2AB"
+
+
+V3_FIELDS = ("retracts_event_id", "sensitivity")
+"""Interaction fields added in v3: an older writer's strict schema has no place for them."""
 
 
 @pytest.mark.parametrize("record_type", RECORD_TYPES)
@@ -211,7 +217,8 @@ def test_an_envelope_reuses_the_inner_bytes_and_equals_a_full_encoding():
 
     # bytes from an older interaction version cannot be spliced in: encoded in full instead
     older = codec(INTERACTION).encode(
-        dict(event.to_record()) | {"subject": {"given_name": "Ann"}},
+        {k: v for k, v in event.to_record().items() if k not in V3_FIELDS}
+        | {"subject": {"given_name": "Ann"}},
         version=1,
     )
     slow = encoder.encode(older, tail, record)

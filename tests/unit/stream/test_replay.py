@@ -168,7 +168,7 @@ def test_a_checkpoint_of_another_resolver_layout_is_refused(tmp_path):
     path = tmp_path / "stage.checkpoint"
     ResolutionStage.fresh().save(path)
     version, state = read_state(path)
-    state["_resolver_state_format"] = STATE_FORMAT - 1
+    state["_resolver_state_format"] = STATE_FORMAT - 2  # 3, the one before, is upgraded
     write_state(path, version, state)
-    with pytest.raises(CheckpointError, match=f"resolver state {STATE_FORMAT - 1}"):
+    with pytest.raises(CheckpointError, match=f"resolver state {STATE_FORMAT - 2}"):
         ResolutionStage.load(path)

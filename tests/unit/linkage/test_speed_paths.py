@@ -1,0 +1,99 @@
+"""The resolver's shortcuts for speed (issue 11) must give exactly the answers of the long
+way round: keys computed once, cached weights, levels kept for judging the redo queue
+again. Each test sets the shortcut against the long way on the same input."""
+
+from __future__ import annotations
+
+import random
+
+from mast_core.linkage import Resolver
+from mast_core.linkage.blocking import BlockIndex, filed_keys, lookup_keys
+from mast_core.linkage.comparison import compare
+from mast_core.linkage.learning import LearningSchedule
+from mast_core.linkage.parameters import Parameters
+from mast_core.linkage.scoring import Scorer
+from tests.factories import person_event, profile
+
+
+def test_lookup_keys_from_the_filed_keys_are_the_keys_computed_afresh():
+    for fields in (
+        {},
+        {"dob": None},
+        {"dob": None, "given": None},
+        {"postcode": None, "line1": None},
+        {"given": "Peggy", "family": "Smith-Jones", "record": "R1", "nhs": "9434765919"},
+    ):
+        record = profile(**fields)
+        assert lookup_keys(record, filed_keys(record)) == lookup_keys(record), fields
+
+
+def test_cached_weights_follow_the_name_counts_when_they_fall_as_well_as_rise():
+    scorer = Scorer(Parameters.default())
+    a, b = profile(family="Quarmby"), profile(family="Quarmby", given="Peggy")
+    levels, swapped = compare(a, b)
+    for _ in range(50):
+        scorer.observe(profile(family="Quarmby"))
+    counted = scorer.weight_of(a, b, levels, swapped)
+    # a retraction takes a record's names back out of the counts without ``observe``
+    scorer.name_counts["family_name"]["quarmby"] -= 49
+    scorer.total -= 49
+    fresh = Scorer(Parameters.default())
+    fresh.name_counts = scorer.name_counts
+    fresh.total = scorer.total
+    assert scorer.weight_of(a, b, levels, swapped) == fresh.weight_of(a, b, levels, swapped)
+    assert scorer.weight_of(a, b, levels, swapped) > counted  # rarer now: stronger
+
+
+def test_a_block_keeps_each_identitys_two_latest_records_and_its_cap():
+    index = BlockIndex(cap=5)
+    owner = [0, 0, 1, 0, 2, 0, 1, 1, 3, 4, 5]
+    for item in range(len(owner)):
+        index.add("k", item, owner)
+    # identity 0's oldest records (0, 1, 3) went as its newer ones came; then the cap
+    assert index.candidates("k") == [6, 7, 8, 9, 10]
+    assert "k" in index.capped
+    merged = BlockIndex(cap=40)
+    for item in range(4):
+        merged.add("m", item, [0, 1, 0, 1])
+    owner_after_merge = [0, 0, 0, 0, 0]  # the two identities merged: four records of one
+    merged.add("m", 4, owner_after_merge)
+    assert merged.candidates("m") == [1, 2, 3, 4]  # only the oldest one goes, as before
+
+
+def test_judging_the_redo_queue_from_kept_levels_decides_as_comparing_afresh():
+    rng = random.Random(5)
+    families = ["Thornbury", "Thornberry", "Wren", "Quarmby", "Smith"]
+    givens = ["Margaret", "Peggy", "Anne", "Ann", "John", "Jon"]
+    events = [
+        person_event(
+            given=rng.choice(givens),
+            family=rng.choice(families),
+            dob=f"19{rng.randint(50, 52)}-0{rng.randint(1, 3)}-1{rng.randint(1, 3)}",
+            line1=f"{rng.randint(1, 4)} Alder Street",
+            event_id=f"e{number}",
+        )
+        for number in range(400)
+    ]
+    # re-estimates after 100, 200 and 400 records: the queue is judged again each time
+    schedule = LearningSchedule(first_after=100, min_training_pairs=10)
+    kept, afresh = Resolver(learning=schedule), Resolver(learning=schedule)
+    afresh._redo_levels = lambda: _Forgetful()  # type: ignore[method-assign]
+    for event in events:
+        kept.resolve(event)
+        afresh.resolve(event)
+    kept.settle(events[-1])
+    afresh.settle(events[-1])
+    assert kept.stats.relearnt == afresh.stats.relearnt >= 3
+    assert kept.redo_queue == afresh.redo_queue
+    assert kept.stats.redo_links == afresh.stats.redo_links
+    assert [kept.person_of(i.person_id) for i in kept.identities] == [
+        afresh.person_of(i.person_id) for i in afresh.identities
+    ]
+    assert kept.stats.comparisons < afresh.stats.comparisons  # the kept levels were used
+
+
+class _Forgetful(dict):  # type: ignore[type-arg]
+    """Keeps no levels: every pair judged again is compared afresh."""
+
+    def setdefault(self, key, default=None):  # type: ignore[no-untyped-def]
+        return {}
