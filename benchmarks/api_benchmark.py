@@ -74,7 +74,11 @@ WHERE person_id >= {low:String} AND person_id < {high:String}
 """
 
 _INSERT_INTERACTIONS = f"""
-INSERT INTO resolved_interactions
+INSERT INTO resolved_interactions (event_id, person_id, address_id, agency, event_type,
+    event_time, occurred_at, source_system, source_record_id, given_name, family_name,
+    date_of_birth, gender, address_line1, address_line2, town, postcode, uprn, nhs_number,
+    case_status, contact_name, contact_team, contact_phone, contact_email, match_weight,
+    match_reason, resolved_at)
 SELECT e.event_id, e.person_id, e.address_id, e.agency, e.event_type, e.event_time,
        e.event_time, concat(lower(e.agency), '-system'), concat('R', e.person_id),
        p.given, p.family, p.dob, p.gender, p.line1, NULL, p.town, p.postcode, NULL, p.nhs,
