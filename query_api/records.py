@@ -366,7 +366,7 @@ class Records(Reader):
         return named(columns, self.rows(sql, parameters))
 
 
-def _contributions(stored: str) -> list[Contribution] | None:
+def stored_contributions(stored: str) -> list[Contribution] | None:
     """A JSON list of {field, level, weight} as stored; None for '' (not known: stored
     before the contributions were)."""
     if not stored:
@@ -390,7 +390,7 @@ def _why(event: dict[str, Any], *, merged_later: bool) -> dict[str, Any]:
     """Why a record belongs to the person, from what the resolver stored with it."""
     return _why_of(
         explain_record(
-            _contributions(event["match_contributions"]),
+            stored_contributions(event["match_contributions"]),
             event["match_weight"],
             event["match_reason"],
             merged_later=merged_later,
@@ -405,7 +405,7 @@ def _merge_entry(merge: dict[str, Any], agencies: dict[str, set[str]]) -> dict[s
     which may be anyone's: its agency is not shown."""
     event_id = merge["triggered_by_event_id"]
     found = agencies.get(event_id or "", set())
-    evidence = _contributions(merge["evidence"]) or []
+    evidence = stored_contributions(merge["evidence"]) or []
     return {
         "kind": "merge",
         "merge_id": merge["merge_id"],

@@ -13,12 +13,11 @@ looked, and the contacts on records) are replaced by their organisation, as the 
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from mast_core.linkage.explanation import explain_link, explain_record
-from mast_core.linkage.scoring import Contribution
 from query_api.reads import Reader
+from query_api.records import stored_contributions
 from sinks.clickhouse.tables import (
     ALERT_ACTIONS,
     ALERT_COLUMNS,
@@ -100,12 +99,6 @@ _ACCESSES = (
 )
 
 
-def _contributions(stored: str) -> list[Contribution] | None:
-    if not stored:
-        return None
-    return [Contribution(c["field"], c["level"], float(c["weight"])) for c in json.loads(stored)]
-
-
 def _staff(name: str, organisation: str, copy: Copy) -> str:
     """A practitioner as the copy names them: in the person's copy, by organisation only."""
     return f"a member of staff of {organisation}" if copy == "person" else name
@@ -140,7 +133,7 @@ class SubjectAccess(Reader):
 
 def _record(row: dict[str, Any], current: str, copy: Copy) -> dict[str, Any]:
     why = explain_record(
-        _contributions(row["match_contributions"]),
+        stored_contributions(row["match_contributions"]),
         row["match_weight"],
         row["match_reason"],
         merged_later=row["person_id"] != current,
@@ -177,7 +170,7 @@ def _record(row: dict[str, Any], current: str, copy: Copy) -> dict[str, Any]:
 
 
 def _link(merge: dict[str, Any]) -> dict[str, Any]:
-    contributions = _contributions(merge["evidence"]) or []
+    contributions = stored_contributions(merge["evidence"]) or []
     return {
         "merge_id": merge["merge_id"],
         "at": merge["merged_at"],
