@@ -170,6 +170,18 @@ class Settings(BaseSettings):
         description="How many days of other organisations' views a case holder is told of.",
     )
 
+    break_glass_minutes: int = Field(
+        default=15,
+        gt=0,
+        le=24 * 60,
+        description="How long a break-glass into a shielded person or address lasts.",
+    )
+    break_glass_notice_days: int = Field(
+        default=90,
+        gt=0,
+        description="How many days of break-glass a reviewer's queue and notifications read.",
+    )
+
     triage_organisation: str | None = Field(
         default=None,
         description="The partnership's triage team (an agency code, e.g. OTHER): its users may "

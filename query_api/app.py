@@ -22,6 +22,7 @@ from query_api.routes import (
     alerts,
     audit,
     auth,
+    break_glass,
     disputes,
     ingest,
     notifications,
@@ -29,6 +30,7 @@ from query_api.routes import (
     persons,
     reference,
     retention,
+    shields,
     stats,
     subject_access,
 )
@@ -79,6 +81,8 @@ def create_app(
         app.include_router(other_agency_views.router, **stewards_refused)
         app.include_router(alerts.router, **stewards_refused)
         app.include_router(disputes.router)
+        app.include_router(break_glass.router)  # each route says who may
+        app.include_router(shields.router)  # stewards and managers decide
         app.include_router(notifications.router)  # any signed-in role, each their own
         app.include_router(access_review.router)  # the data protection officer
         app.include_router(retention.router)  # managers, admins, the data protection officer

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from query_api.reads import Reader
+from query_api.shielding import Shielding
 from sinks.clickhouse.tables import (
     DISPUTE_DECISIONS,
     DISPUTES,
@@ -55,6 +56,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "address_line2",
     "town",
     "postcode",
+    "address_id",
     "match_reason",
     "match_weight",
 )
@@ -279,7 +281,9 @@ class Disputes(Reader):
     def _records(
         self, where: str, parameters: dict[str, Any], limit: str = ""
     ) -> list[dict[str, Any]]:
-        return named(RECORD_COLUMNS, self.rows(_RECORDS + where + _LATEST + limit, parameters))
+        records = named(RECORD_COLUMNS, self.rows(_RECORDS + where + _LATEST + limit, parameters))
+        Shielding(self.client, self.lock).withhold(records)  # a steward never sees one
+        return records
 
     # Deciding --------------------------------------------------------------------------------
     def decide(self, row: DisputeDecisionRow) -> None:

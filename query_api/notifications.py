@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from clickhouse_connect.driver.client import Client
 
+from query_api.break_glass import BreakGlassReviews
 from query_api.cases import case_spans
 from query_api.look_ups import SHOWN_PERSON
 from query_api.other_views import views_by_others
@@ -54,10 +55,11 @@ from sinks.clickhouse.tables import NOTIFICATIONS_SEEN, NotificationSeenRow
 if TYPE_CHECKING:
     from query_api.context import ApiContext
 
-Kind = Literal["corrected_person", "viewed_by_other_agency"]
+Kind = Literal["corrected_person", "viewed_by_other_agency", "break_glass"]
 """The kinds of notification. A new kind is a value here and a source in ``SOURCES``."""
 CORRECTED_PERSON: Kind = "corrected_person"
 VIEWED_BY_OTHER_AGENCY: Kind = "viewed_by_other_agency"
+BREAK_GLASS: Kind = "break_glass"
 
 MAX_DEPTH = 12
 """How many merges away from a split's two ids are followed (a chain of merges is short)."""
@@ -65,7 +67,7 @@ MAX_DEPTH = 12
 
 @dataclass(frozen=True)
 class Link:
-    kind: Literal["person"]
+    kind: Literal["person", "break_glass_review"]
     id: str
     label: str
 
@@ -270,8 +272,33 @@ def views_by_other_agencies(reader: Notifications, who: Principal) -> list[Notic
     return notices
 
 
+def break_glass_to_review(reader: Notifications, who: Principal) -> list[Notice]:
+    """A notice for each break-glass the user reviews (a manager of an organisation that
+    holds the shielded record, or the data protection officer) and nobody has reviewed
+    yet: the review queue, as a notification, the moment the glass is broken."""
+    grants = BreakGlassReviews(reader.client, reader.lock).grants(who, reader.break_glass_days)
+    return [
+        Notice(
+            notification_id=notification_id(BREAK_GLASS, grant["grant_id"], who.username),
+            kind=BREAK_GLASS,
+            at=grant["granted_at"],
+            message=(
+                f"{grant['username']} ({grant['role']}, {grant['organisation']}) broke the "
+                f"glass into a shielded {grant['subject_kind'].lower()} on "
+                f"{day_text(grant['granted_at'])} at "
+                f"{grant['granted_at'].astimezone(UTC):%H:%M} UTC, for the purpose "
+                f"{grant['purpose'] or 'not stated'}: review it."
+            ),
+            links=(Link("break_glass_review", grant["grant_id"], "The break-glass review"),),
+            viewed_at=None,
+        )
+        for grant in grants
+        if grant["outcome"] is None
+    ]
+
+
 Source = Callable[["Notifications", Principal], list[Notice]]
-SOURCES: tuple[Source, ...] = (corrected_people, views_by_other_agencies)
+SOURCES: tuple[Source, ...] = (corrected_people, views_by_other_agencies, break_glass_to_review)
 """Every kind's source, each asked in turn."""
 
 
@@ -284,10 +311,12 @@ class Notifications(Reader):
         *,
         quiet_purposes: Iterable[str],
         lead_agency_days: int,
+        break_glass_days: int = 90,
     ) -> None:
         super().__init__(client, lock)
         self.quiet_purposes = tuple(quiet_purposes)
         self.lead_agency_days = lead_agency_days
+        self.break_glass_days = break_glass_days
 
     @classmethod
     def of(cls, ctx: ApiContext) -> Notifications:
@@ -298,6 +327,7 @@ class Notifications(Reader):
             ctx.lock,
             quiet_purposes=settings.lead_agency_quiet_purposes,
             lead_agency_days=settings.lead_agency_notice_days,
+            break_glass_days=settings.break_glass_notice_days,
         )
 
     def for_user(self, who: Principal) -> list[Notice]:

@@ -148,6 +148,32 @@ class AgencyContact(Contact):
     agency: str
 
 
+class HeldByEntry(BaseModel):
+    """An agency holding a record of a shielded person, and whom to call there."""
+
+    agency: str
+    team: str | None
+    phone: str | None
+    sentence: str = Field(description='"A record is held by POLICE — contact Team, phone".')
+
+
+class BreakGlassBanner(BaseModel):
+    """Shown on a page opened by break-glass (``query_api.shielding``): why, and until
+    when."""
+
+    grant_id: str
+    reason: str
+    granted_at: datetime
+    expires_at: datetime
+    message: str = Field(description="The banner's text.")
+
+
+BREAK_GLASS_FIELD = (
+    "Set when the page is of a shielded {kind}, opened under the caller's break-glass in "
+    "force (POST /api/v1/break-glass): the banner to show. Null otherwise."
+)
+
+
 class PersonPage(BaseModel):
     person_id: str = Field(description="The person's current id.")
     requested_id: str = Field(description="The id asked for: a retired id opens its person.")
@@ -160,6 +186,15 @@ class PersonPage(BaseModel):
     open_cases: list[OpenCase]
     alerts: list[Alert]
     as_at: datetime | None = Field(default=None, description=AS_AT_FIELD.format(view="view_person"))
+    withheld_addresses: int = Field(
+        default=0,
+        description="Addresses of this person's records not shown because they are "
+        "shielded (someone who has a record there is): their records are listed without an "
+        "address, and alerts about those addresses are left out.",
+    )
+    break_glass: BreakGlassBanner | None = Field(
+        default=None, description=BREAK_GLASS_FIELD.format(kind="person")
+    )
 
 
 class TriggeringEvent(BaseModel):
@@ -231,4 +266,7 @@ class AddressPage(BaseModel):
     alerts: list[Alert]
     as_at: datetime | None = Field(
         default=None, description=AS_AT_FIELD.format(view="view_address")
+    )
+    break_glass: BreakGlassBanner | None = Field(
+        default=None, description=BREAK_GLASS_FIELD.format(kind="address")
     )

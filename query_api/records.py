@@ -31,6 +31,7 @@ from mast_core.linkage.explanation import Explanation, explain_link, explain_rec
 from mast_core.linkage.scoring import Contribution
 from query_api.cases import spans
 from query_api.reads import AS_AT, Reader
+from query_api.shielding import Shielding
 from sinks.clickhouse.tables import (
     ALERT_ACTIONS,
     ALERT_COLUMNS,
@@ -113,7 +114,13 @@ def _at(as_at: datetime | None) -> dict[str, Any]:
 
 class Records(Reader):
     # Person -----------------------------------------------------------------------------------
-    def person(self, person_id: str, as_at: datetime | None = None) -> dict[str, Any] | None:
+    def person(
+        self, person_id: str, as_at: datetime | None = None, *, show_shielded: bool = False
+    ) -> dict[str, Any] | None:
+        """The page of a person (None when no record was resolved to the id by ``as_at``).
+        Addresses that are shielded now (``query_api.shielding``) are taken off their
+        records before anything is built from them, so no part of the page shows one,
+        unless ``show_shielded`` (the person is shielded and the caller broke the glass)."""
         current = self.current_person(person_id, as_at)
         ids = sorted(self.owners([current], as_at), key=lambda i: (i != current, i))
         events = self._events(
@@ -123,6 +130,7 @@ class Records(Reader):
         )
         if not events:
             return None
+        withheld = 0 if show_shielded else Shielding(self.client, self.lock).withhold(events)
         for event in events:
             event["why"] = _why(event, merged_later=event["person_id"] != current)
         if len(events) < INTERACTION_LIMIT:
@@ -151,6 +159,7 @@ class Records(Reader):
             "interactions": [{**_interaction(e), "why": e["why"]} for e in events],
             "open_cases": _open_cases(events),
             "alerts": self.alerts(ids, addresses, as_at),
+            "withheld_addresses": withheld,
         }
 
     def history(self, person_id: str) -> dict[str, Any] | None:
@@ -322,6 +331,8 @@ class Records(Reader):
             {"addresses": addresses, "evidence": evidence},
             lambda event: str(event["address_id"]),
         )
+        shielding = Shielding(self.client, self.lock)
+        hidden = {*shielding.people(sorted(belongs)), *shielding.addresses(addresses)}
         about: dict[str, dict[str, Any]] = {}
         for alert in alerts:
             person = alert["subject_kind"] == "PERSON"
@@ -337,9 +348,10 @@ class Records(Reader):
                     contacts.setdefault(event["agency"], _interaction(event)["contact"])
             about[alert["alert_id"]] = {
                 "subject_person" if person else "subject_address": (
-                    shown(events[0]) if events else None
+                    shown(events[0]) if events and subject not in hidden else None
                 ),
                 "contacts": contacts,
+                "shielded": subject in hidden,
             }
         return about
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from mast_core.linkage.explanation import explain_link, explain_record
 from query_api.reads import Reader
 from query_api.records import stored_contributions
+from query_api.shielding import Shielding
 from sinks.clickhouse.tables import (
     ALERT_ACTIONS,
     ALERT_COLUMNS,
@@ -52,6 +53,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "town",
     "postcode",
     "uprn",
+    "address_id",
     "nhs_number",
     "case_status",
     "contact_name",
@@ -105,13 +107,19 @@ def _staff(name: str, organisation: str, copy: Copy) -> str:
 
 
 class SubjectAccess(Reader):
-    def report(self, person_id: str, copy: Copy) -> dict[str, Any] | None:
-        """The report, or None for an id no record was resolved to."""
+    def report(
+        self, person_id: str, copy: Copy, *, show_shielded: bool = False
+    ) -> dict[str, Any] | None:
+        """The report, or None for an id no record was resolved to. Shielded addresses
+        are withheld from the records (``query_api.shielding``) unless ``show_shielded``:
+        the person is shielded and the officer broke the glass."""
         current = self.current_person(person_id)
         ids = sorted(self.owners([current]), key=lambda i: (i != current, i))
         records = named(RECORD_COLUMNS, self.rows(_RECORDS, {"ids": ids}))
         if not records:
             return None
+        if not show_shielded:
+            Shielding(self.client, self.lock).withhold(records)
         return {
             "person_id": current,
             "requested_id": person_id,

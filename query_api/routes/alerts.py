@@ -96,6 +96,11 @@ class AlertItem(Alert):
         "the latest interaction there wrote it). Null for a PERSON alert, or when no "
         "interaction at the address is held.",
     )
+    shielded: bool = Field(
+        False,
+        description="The person or address the alert is about is shielded: it is not named "
+        "(`subject_person` and `subject_address` are null); its page needs break-glass.",
+    )
     owners: list[str] = Field(
         [],
         description="The organisations that may act on it (besides administrators): the "

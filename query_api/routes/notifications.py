@@ -30,11 +30,13 @@ NAME_SOMETHING = (
 
 
 class NotificationLink(BaseModel):
-    kind: Literal["person"] = Field(
+    kind: Literal["person", "break_glass_review"] = Field(
         description="What the link opens: `person`, a person's page (opened, as every person "
-        "page, with a declared purpose: GET /persons/{id} or POST /persons/{id}/view)."
+        "page, with a declared purpose: GET /persons/{id} or POST /persons/{id}/view); "
+        "`break_glass_review`, one break-glass in the review queue (GET "
+        "/break-glass/reviews, POST /break-glass/{id}/review)."
     )
-    id: str = Field(description="The person's current id.")
+    id: str = Field(description="The person's current id, or the break-glass grant's.")
     label: str = Field(description="What the link is, in words (never a name).")
 
 
@@ -45,13 +47,16 @@ class Notification(BaseModel):
     notification_id: str = Field(
         description="The same every time the notification is listed (for marking it seen)."
     )
-    kind: Literal["corrected_person", "viewed_by_other_agency"] = Field(
+    kind: Literal["corrected_person", "viewed_by_other_agency", "break_glass"] = Field(
         description="`corrected_person`: a person the caller viewed was two people's records "
         "joined by mistake, and a steward has put them apart. `viewed_by_other_agency`: "
         "someone of another organisation opened the page of a person the caller's "
         "organisation holds an open case for (who, organisation, purpose, when; told to the "
         "case holder's practitioners and managers; views for the purposes in "
-        "MAST_LEAD_AGENCY_QUIET_PURPOSES tell no one). More kinds may be added."
+        "MAST_LEAD_AGENCY_QUIET_PURPOSES tell no one). `break_glass`: someone broke the "
+        "glass into a shielded record the caller reviews (managers of the organisations "
+        "holding it, and the data protection officer), until it is reviewed. More kinds "
+        "may be added."
     )
     at: datetime = Field(
         description="When it happened (for a correction, the split; for a view, the view)."
@@ -125,7 +130,9 @@ class MarkedSeen(BaseModel):
         "or a person search's results, as the audit records) while two people's records "
         "were merged into it, before a steward split them. `viewed_by_other_agency` (to "
         "practitioners and managers): someone of another organisation opened the page of a "
-        "person the caller's organisation had an open case for then. Audited as "
+        "person the caller's organisation had an open case for then. `break_glass` (to "
+        "the managers of the organisations holding the record and the data protection "
+        "officer): a break-glass into a shielded record not yet reviewed. Audited as "
         "`list_notifications` with the people the links name."
     ),
 )
@@ -184,4 +191,6 @@ def mark_notifications_seen(
 
 def _people(notices: list[Notice]) -> list[str]:
     """The people the notifications' links name, once each."""
-    return list(dict.fromkeys(link.id for n in notices for link in n.links))
+    return list(
+        dict.fromkeys(link.id for n in notices for link in n.links if link.kind == "person")
+    )

@@ -32,7 +32,7 @@ from query_api.answers import refusals
 from query_api.audited import Audited, Declared, Trail, auditing, declared_purpose
 from query_api.bodies import RequestBody
 from query_api.context import Context, SignedIn
-from query_api.pages import AddressPage, PersonHistory, PersonPage
+from query_api.pages import AddressPage, HeldByEntry, PersonHistory, PersonPage
 from query_api.reads import EARLIEST, Reader, to_the_millisecond
 from query_api.records import Records
 from query_api.search import (
@@ -43,6 +43,8 @@ from query_api.search import (
     PersonQuery,
     PersonSearch,
 )
+from query_api.shield_guard import banner, guard_address, guard_person, held_by
+from query_api.shielding import Grant, Shielding
 
 router = APIRouter(prefix="/api/v1", tags=["search"], responses=refusals(401, 422))
 BODY_REFUSALS = refusals(400, 413)
@@ -162,16 +164,32 @@ class PersonSearchRequest(Purposeful):
 
 
 class PersonResult(BaseModel):
+    """A person found. A shielded person (``query_api.shielding``) is shown only as held by
+    agencies, with whom to call: names, date of birth, postcode and town are null."""
+
     person_id: str
     confidence: float
     match_weight: float
     given_name: str | None
     family_name: str | None
     date_of_birth: str | None
-    postcode: str | None
+    postcode: str | None = Field(
+        description="Of the latest record; null when the person has a record at a shielded "
+        "address (it could be that one)."
+    )
     town: str | None
     agencies: list[str]
     records: int
+    shielded: bool = Field(
+        default=False,
+        description="The person is shielded: open their page only by break-glass in an "
+        "emergency (POST /api/v1/break-glass).",
+    )
+    held_by: list[HeldByEntry] = Field(
+        default_factory=list,
+        description='For a shielded person: "a record is held by AGENCY — contact TEAM, '
+        'PHONE", per agency.',
+    )
 
 
 def _address_search_rules(schema: dict[str, Any]) -> None:
@@ -471,7 +489,24 @@ def search_persons(search: PersonSearchAsked) -> list[PersonResult]:
         person_ids=[m.person_id for m in matches],
         event_ids=[e for m in matches for e in m.event_ids],
     )
-    return [_result(match) for match in matches]
+    return shielded_results(trail, [_result(match) for match in matches])
+
+
+def shielded_results(trail: Trail, results: list[PersonResult]) -> list[PersonResult]:
+    """Search results as a searcher may see them: a shielded person as held by agencies
+    only, and no postcode or town of anyone with a record at a shielded address."""
+    shielding = Shielding(trail.ctx.client, trail.ctx.lock)
+    shields = shielding.people([r.person_id for r in results])
+    nearby = shielding.with_shielded_address([r.person_id for r in results])
+    for result in results:
+        shield = shields.get(result.person_id)
+        if shield is not None:
+            result.given_name = result.family_name = result.date_of_birth = None
+            result.postcode = result.town = None
+            result.shielded, result.held_by = True, held_by(shield)
+        elif result.person_id in nearby:
+            result.postcode = result.town = None
+    return results
 
 
 @router.post(
@@ -492,6 +527,8 @@ def search_addresses(search: AddressSearchAsked) -> list[AddressResult]:
             asked=_typed(request),
         )
     matches = AddressSearch(trail.ctx.client, trail.ctx.lock).search(query)
+    shielded = Shielding(trail.ctx.client, trail.ctx.lock).addresses(m.address_id for m in matches)
+    matches = [m for m in matches if m.address_id not in shielded]  # never found by search
     trail.record(
         asked=_typed(request),
         person_ids=[p["person_id"] for m in matches for p in m.people],
@@ -577,7 +614,9 @@ def _person_page(view: Declared[PageAsked]) -> PersonPage:
     records = Records(trail.ctx.client, trail.ctx.lock)
     data_as_at = as_at or records.data_time()
     action = VIEW_PERSON_AS_AT if as_at else None
-    page = records.person(person_id, data_as_at)
+    asked = {"person_id": person_id, "data_as_at": audit_time(data_as_at)}
+    grant = guard_person(trail, person_id, action=action, asked=asked)
+    page = records.person(person_id, data_as_at, show_shielded=grant is not None)
     if page is None:
         if as_at:
             trail.refuse(
@@ -591,12 +630,17 @@ def _person_page(view: Declared[PageAsked]) -> PersonPage:
         _no_such_person(trail, person_id)
     trail.record(
         action=action,
-        asked={"person_id": person_id, "data_as_at": audit_time(data_as_at)},
+        asked=_with_grant(asked, grant),
         person_ids=[page["person_id"], *page["merged_ids"]],
         address_ids=[a["address_id"] for a in page["addresses"]],
         event_ids=[i["event_id"] for i in page["interactions"]],
     )
-    return PersonPage.model_validate({**page, "as_at": as_at})
+    return PersonPage.model_validate({**page, "as_at": as_at, "break_glass": banner(grant)})
+
+
+def _with_grant(asked: dict[str, Any], grant: Grant | None) -> dict[str, Any]:
+    """What a view records as asked: with the break-glass it was opened under, if any."""
+    return asked if grant is None else {**asked, "break_glass": grant.grant_id}
 
 
 PERSON_HISTORY = (
@@ -626,11 +670,12 @@ def view_person_history(view: HistoryViewPosted) -> PersonHistory:
 
 def _person_history(view: Declared[str]) -> PersonHistory:
     trail, person_id = view.trail, view.asked
+    grant = guard_person(trail, person_id)
     history = Records(trail.ctx.client, trail.ctx.lock).history(person_id)
     if history is None:
         _no_such_person(trail, person_id)
     trail.record(
-        asked={"person_id": person_id},
+        asked=_with_grant({"person_id": person_id}, grant),
         person_ids=[history["person_id"], *history["merged_ids"]],
         event_ids=sorted(
             {
@@ -672,6 +717,7 @@ def _address_page(view: Declared[PageAsked]) -> AddressPage:
     data_as_at = as_at or records.data_time()
     action = VIEW_ADDRESS_AS_AT if as_at else None
     asked = {"address_id": address_id, "data_as_at": audit_time(data_as_at)}
+    grant = guard_address(trail, address_id, action=action, asked=asked)
     page = records.address(address_id, data_as_at)
     if page is None:
         trail.refuse(
@@ -684,9 +730,9 @@ def _address_page(view: Declared[PageAsked]) -> AddressPage:
         )
     trail.record(
         action=action,
-        asked=asked,
+        asked=_with_grant(asked, grant),
         person_ids=[p["person_id"] for p in page["people"]],
         address_ids=[address_id],
         event_ids=[i["event_id"] for i in page["interactions"]],
     )
-    return AddressPage.model_validate({**page, "as_at": as_at})
+    return AddressPage.model_validate({**page, "as_at": as_at, "break_glass": banner(grant)})

@@ -18,7 +18,9 @@ from query_api.audited import Trail, audit_of
 from query_api.bodies import RequestBody
 from query_api.csv_export import csv_response
 from query_api.routes.persons import SubjectId
-from query_api.search import NarrowQuery, PersonQuery, PersonSearch
+from query_api.search import NarrowQuery, PersonMatch, PersonQuery, PersonSearch
+from query_api.shield_guard import guard_person
+from query_api.shielding import Shielding
 from query_api.stewards import DPO
 from query_api.subject_access import CSV_COLUMNS, Copy, SubjectAccess, csv_rows
 
@@ -113,6 +115,12 @@ class Candidate(BaseModel):
     town: str | None
     records: int
     confidence: float
+    shielded: bool = Field(
+        default=False,
+        description="The person is shielded: their report needs break-glass (POST "
+        "/api/v1/break-glass), and names, date of birth, postcode and town are null. Postcode "
+        "and town are null too for anyone with a record at a shielded address.",
+    )
 
 
 class SubjectSearch(RequestBody):
@@ -153,19 +161,30 @@ def search_subject(
     except (InvalidEvent, NarrowQuery) as exc:
         trail.refuse(422, str(exc), asked={"typed": typed})
     trail.record(asked={"typed": typed}, person_ids=[m.person_id for m in matches])
+    shielding = Shielding(trail.ctx.client, trail.ctx.lock)
+    shielded = shielding.people(m.person_id for m in matches)
+    nearby = shielding.with_shielded_address(m.person_id for m in matches)
     return [
-        Candidate(
-            person_id=m.person_id,
-            given_name=m.given_name,
-            family_name=m.family_name,
-            date_of_birth=m.date_of_birth,
-            postcode=m.postcode,
-            town=m.town,
-            records=m.records,
-            confidence=m.confidence,
-        )
+        _candidate(m, shielded=m.person_id in shielded, nearby=m.person_id in nearby)
         for m in matches
     ]
+
+
+def _candidate(match: PersonMatch, *, shielded: bool, nearby: bool) -> Candidate:
+    """A person found, as the officer may see them before any break-glass: a shielded
+    person by id and count of records only; no postcode or town of anyone with a record at
+    a shielded address."""
+    return Candidate(
+        person_id=match.person_id,
+        given_name=None if shielded else match.given_name,
+        family_name=None if shielded else match.family_name,
+        date_of_birth=None if shielded else match.date_of_birth,
+        postcode=None if shielded or nearby else match.postcode,
+        town=None if shielded or nearby else match.town,
+        records=match.records,
+        confidence=match.confidence,
+        shielded=shielded,
+    )
 
 
 @router.get(
@@ -209,7 +228,10 @@ def subject_access_report(
 ) -> SubjectAccessReport | Response:
     asked = {"person_id": person_id, "copy": copy, "format": format}
     _dpo(trail, **asked)
-    report = SubjectAccess(trail.ctx.client, trail.ctx.lock).report(person_id, copy)
+    grant = guard_person(trail, person_id, asked=asked)
+    report = SubjectAccess(trail.ctx.client, trail.ctx.lock).report(
+        person_id, copy, show_shielded=grant is not None
+    )
     if report is None:
         trail.refuse(
             404, "no such person", asked=asked, outcome="not_found", person_ids=[person_id]

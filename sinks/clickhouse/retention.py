@@ -101,6 +101,24 @@ RETENTION: tuple[TableRetention, ...] = (
         "reviewed_at",
     ),
     TableRetention(
+        "break_glass",
+        "each break-glass into a shielded record: who, why, when, until when",
+        "audit",
+        "granted_at",
+    ),
+    TableRetention(
+        "break_glass_reviews",
+        "the outcome of reviewing each break-glass, with the reviewer's note",
+        "audit",
+        "reviewed_at",
+    ),
+    TableRetention(
+        "shields",
+        "which person and address ids a steward or manager shielded or lifted, and why: kept, "
+        "because a shield that expired would show a hidden address again",
+        "kept",
+    ),
+    TableRetention(
         "notifications_seen",
         "which notifications each user has seen (ids only)",
         "audit",

@@ -421,6 +421,55 @@ class AccessReviewOutcomeRow(NamedTuple):
     reviewed_at: datetime
 
 
+SHIELDS = "shields"
+
+
+class ShieldRow(NamedTuple):
+    """A steward's or manager's shield on a person or address id, or its lifting (migration
+    0026; ``query_api.shielding``)."""
+
+    subject_kind: str
+    subject_id: str
+    action: str
+    reason: str
+    decided_by: str
+    organisation: str
+    at: datetime
+
+
+BREAK_GLASS = "break_glass"
+
+
+class BreakGlassRow(NamedTuple):
+    """Time-limited access to one shielded person or address (migration 0026)."""
+
+    grant_id: str
+    username: str
+    organisation: str
+    role: str
+    subject_kind: str
+    subject_id: str
+    owners: list[str]
+    reason: str
+    purpose: str
+    granted_at: datetime
+    expires_at: datetime
+
+
+BREAK_GLASS_REVIEWS = "break_glass_reviews"
+
+
+class BreakGlassReviewRow(NamedTuple):
+    """What a reviewer decided about one break-glass (migration 0026)."""
+
+    grant_id: str
+    outcome: str
+    note: str
+    reviewed_by: str
+    organisation: str
+    reviewed_at: datetime
+
+
 # Column lists -----------------------------------------------------------------------------------
 
 RESOLVED_COLUMNS: tuple[str, ...] = ResolvedRow._fields
@@ -458,6 +507,9 @@ TABLES: dict[str, type[tuple[Any, ...]]] = {
     POSSIBLE_MATCHES: PossibleMatchRow,
     NOTIFICATIONS_SEEN: NotificationSeenRow,
     ACCESS_REVIEW_OUTCOMES: AccessReviewOutcomeRow,
+    SHIELDS: ShieldRow,
+    BREAK_GLASS: BreakGlassRow,
+    BREAK_GLASS_REVIEWS: BreakGlassReviewRow,
 }
 """Every table whose rows MAST writes, by name, with its row type."""
 
