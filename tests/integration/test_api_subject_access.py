@@ -248,4 +248,6 @@ def test_the_officer_finds_the_person_a_request_is_about(story) -> None:
         "town",
         "records",
         "confidence",
+        "shielded",
     }
+    assert found.json()[0]["shielded"] is False
