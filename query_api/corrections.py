@@ -1,5 +1,5 @@
 """Publishing a steward's decision as a ``correction`` record on the corrections topic, for
-the resolver to apply in order with the events (schemas/avro/correction/v1.avsc): a SPLIT
+the resolver to apply in order with the events (schemas/avro/correction/v2.avsc): a SPLIT
 for a dispute, a CONFIRM_MATCH or MARK_DIFFERENT for a possible match.
 
 The producer is MAST's own (``messaging.clients``: idempotent, acks=all), keyed by the
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,14 +44,18 @@ def split_correction(
     merge_ids: list[str],
     organisation: str,
     decided_at: datetime,
+    records: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """A SPLIT correction: undo ``merge_ids`` (latest first) on ``person_id``."""
+    """A SPLIT correction: undo ``merge_ids`` (latest first) on ``person_id``, and detach
+    ``records`` ((agency, event id) of records linked to the person directly, which no
+    merge brought: each leaves for an identity of its own)."""
     return {
         "correction_id": correction_id(dispute_id, SPLIT),
         "kind": SPLIT,
         "person_id": person_id,
         "merge_ids": list(merge_ids),
         "other_person_id": None,
+        "records": [{"agency": agency, "event_id": event_id} for agency, event_id in records],
         "dispute_id": dispute_id,
         "decided_by_organisation": organisation,
         "decided_at": decided_at,

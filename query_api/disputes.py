@@ -8,8 +8,9 @@ contacts or case status: ``RECORD_COLUMNS`` is all that is read.
 
 Which merge a split undoes. ``resolved_interactions`` keeps each record with the person id
 it was resolved to when it arrived (``held_as`` here), and merges never rewrite it. A record
-held as the person's current id was linked to them directly: no merge brought it, and this
-version cannot split it off. A record held as an id merged into the person came with the
+held as the person's current id was linked to them directly: no merge brought it, and a
+split detaches it instead (``mast_core.linkage.detach``: an identity of its own, never linked
+to the person again). A record held as an id merged into the person came with the
 merge that retired that id: the latest row of ``identity_merges`` whose
 ``retired_person_id`` is that id (in a chain c → b → a, c's records came with the merge
 that retired c; ``person_aliases`` would name the later merge that re-pointed c to a, which
@@ -319,17 +320,3 @@ def missing_sentence(missing: Sequence[str]) -> str:
     shown = ", ".join(missing[:SHOWN_MISSING])
     more = f" and {len(missing) - SHOWN_MISSING} more" if len(missing) > SHOWN_MISSING else ""
     return f"not records on this person's page: {shown}{more}"
-
-
-def directly_linked_sentence(keys: Sequence[Key]) -> str:
-    names = [f"{event_id} ({agency})" for agency, event_id in keys[:SHOWN_MISSING]]
-    more = f" and {len(keys) - SHOWN_MISSING} more" if len(keys) > SHOWN_MISSING else ""
-    if len(keys) == 1:
-        return (
-            f"record {names[0]} was linked to this person directly, not by a merge; it "
-            "cannot be split off yet"
-        )
-    return (
-        f"records {', '.join(names)}{more} were linked to this person directly, not by a "
-        "merge; they cannot be split off yet"
-    )

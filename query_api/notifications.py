@@ -362,9 +362,11 @@ class Notifications(Reader):
     def splits(self) -> list[_Split]:
         """Every split, with the time its merge was made (read by merge id, the merges'
         sort key). A split whose merge is not held is left out: nothing says since when
-        the person was shown merged."""
+        the person was shown merged. A detach (records linked to a person directly, taken
+        off it: no merge) counts from when the earliest of its records was linked."""
         rows = self.rows(
-            "SELECT split_id, merge_id, surviving_person_id, restored_person_id, split_at "
+            "SELECT split_id, merge_id, surviving_person_id, restored_person_id, split_at, "
+            "detached_agencies, detached_event_ids "
             "FROM identity_splits FINAL ORDER BY split_at, split_id",
             {},
         )
@@ -374,13 +376,29 @@ class Notifications(Reader):
             self.rows(
                 "SELECT merge_id, min(merged_at) FROM identity_merges "
                 "WHERE merge_id IN {ids:Array(String)} GROUP BY merge_id",
-                {"ids": sorted({str(row[1]) for row in rows})},
+                {"ids": sorted({str(row[1]) for row in rows} - {""})},
             )
         )
+        for split, merge, *_ids, _at, agencies, events in rows:
+            if not merge and events:
+                linked = self.rows(
+                    "SELECT minOrNull(resolved_at) FROM resolved_interactions "
+                    "WHERE (agency, event_id) IN {keys:Array(Tuple(String, String))}",
+                    {"keys": list(zip(agencies, events, strict=True))},
+                )
+                if linked and linked[0][0] is not None:
+                    merged_at[f"detach:{split}"] = linked[0][0]
         return [
-            _Split(str(split), str(merge), str(surviving), str(restored), merged_at[merge], at)
-            for split, merge, surviving, restored, at in rows
-            if merge in merged_at
+            _Split(
+                str(split),
+                str(merge),
+                str(surviving),
+                str(restored),
+                merged_at[merge or f"detach:{split}"],
+                at,
+            )
+            for split, merge, surviving, restored, at, _agencies, _events in rows
+            if (merge or f"detach:{split}") in merged_at
         ]
 
     def merges_around(self, person_ids: set[str], *, until: datetime) -> dict[str, list[_Merge]]:

@@ -221,15 +221,22 @@ class MergeEntry(BaseModel):
 class SplitEntry(BaseModel):
     """A merge undone by a steward's decision on a dispute: the restored id is a person of
     its own again, with the records the merge had moved, and the two are never merged
-    again. The merge stays in the history before it."""
+    again. The merge stays in the history before it. Or records detached: linked to the
+    person directly (no merge brought them), they went to a new identity, the restored
+    id, never linked to the person again."""
 
     kind: Literal["split"]
     split_id: str
-    merge_id: str = Field(description="The merge undone.")
+    merge_id: str = Field(description="The merge undone; empty for records detached.")
     at: datetime
     surviving_person_id: str
     restored_person_id: str
     moved_records: int = Field(description="Distinct records that went back to the restored id.")
+    detached_event_ids: list[str] = Field(
+        default_factory=list,
+        description="Records detached (their event ids; `merge_id` is empty): linked to "
+        "the person directly, they went to the restored id, a new identity.",
+    )
     correction_id: str
 
 

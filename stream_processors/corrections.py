@@ -18,7 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from mast_core.errors import MastError
+from mast_core.escalation.engine import Withdrawal
+from mast_core.events import event_key
+from mast_core.linkage.detach import Detach, Detached
 from mast_core.linkage.resolver import ResolverError, Split
+from mast_core.linkage.retraction import left_to
 from stream_processors.resolution import ResolutionStage, merge_record
 
 log = logging.getLogger(__name__)
@@ -65,10 +69,11 @@ def apply_correction(
     """Apply one decoded ``correction`` record to the stage's resolver.
 
     SPLIT undoes each merge named (the records it moved go back to the identity it retired,
-    and the two are never merged again); MARK_DIFFERENT records that two identities are not
-    one person. Parts that cannot be applied are skipped and said; when nothing could be,
-    ``CorrectionNotApplied`` is raised for the dead-letter topic. A correction applied
-    before (the same id) changes nothing.
+    and the two are never merged again) and detaches each record named (``records``: linked
+    to the person directly, so no merge brought it; ``detach_records``); MARK_DIFFERENT
+    records that two identities are not one person. Parts that cannot be applied are skipped
+    and said; when nothing could be, ``CorrectionNotApplied`` is raised for the dead-letter
+    topic. A correction applied before (the same id) changes nothing.
     """
     stage.clock.now = received_at
     resolver = stage.resolver
@@ -87,8 +92,10 @@ def apply_correction(
                 continue
             output.splits.append(split_record(split, correction, received_at))
             output.alerts.extend(alerts_after_split(stage, split))
+        if correction.get("records"):
+            detach_records(stage, correction, received_at, output)
         if not output.splits:
-            why = "; ".join(output.skipped) or "no merges named"
+            why = "; ".join(output.skipped) or "no merges or records named"
             raise CorrectionNotApplied(
                 f"split {correction['correction_id']}: nothing to undo ({why})"
             )
@@ -111,6 +118,93 @@ def apply_correction(
     return output
 
 
+def detach_records(
+    stage: ResolutionStage,
+    correction: dict[str, Any],
+    received_at: datetime,
+    output: CorrectionOutput,
+) -> None:
+    """The records a SPLIT names (``records``): linked to the person directly, they leave
+    for identities of their own (``Resolver.detach``). Each new identity is published as an
+    ``identity_split`` with no merge and the records it took (``detached``), for the sink to
+    move their rows; a merge a record bridged, undone, as any split. Escalation forgets each
+    record as the person's, as it forgets a partner's withdrawn record, and raises again
+    under new ids what the person's records left still meet."""
+    resolver = stage.resolver
+    keys = [event_key(r["agency"], r["event_id"]) for r in correction["records"]]
+    try:
+        detach = resolver.detach(correction["person_id"], keys, correction["correction_id"])
+    except ResolverError as error:
+        output.skipped.append(f"detach: {error}")
+        return
+    output.skipped.extend(detach.skipped)
+    for split in detach.splits:
+        output.splits.append(split_record(split, correction, received_at))
+    by_key = {event_key(r["agency"], r["event_id"]): r for r in correction["records"]}
+    for moved in detach.detached:
+        records = [by_key[key] for key in moved.event_keys]
+        seed = f"{moved.person_id}|{correction['correction_id']}"
+        output.splits.append(
+            {
+                "split_id": "S" + hashlib.blake2b(seed.encode(), digest_size=8).hexdigest(),
+                "merge_id": "",
+                "surviving_person_id": detach.person_id,
+                "restored_person_id": moved.person_id,
+                "correction_id": correction["correction_id"],
+                "moved_records": 1,
+                "detached": [{"agency": r["agency"], "event_id": r["event_id"]} for r in records],
+                "split_at": received_at,
+            }
+        )
+        output.alerts.extend(_forget_detached(stage, detach, moved, records, correction))
+
+
+def _forget_detached(
+    stage: ResolutionStage,
+    detach: Detach,
+    moved: Detached,
+    records: list[dict[str, Any]],
+    correction: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Escalation forgets the detached records as the person's (``EscalationEngine.forget``,
+    as for a withdrawn record): they no longer count towards the person's alerts, and what
+    the records left still meet is raised again, saying so. The detached records start the
+    new person's escalation history with their next record (docs/alerts.md)."""
+    resolver = stage.resolver
+    holder = resolver._current(resolver.identity_by_person[detach.person_id])
+    births, homes = left_to(resolver, [holder])
+    identity = resolver.identities[resolver.identity_by_person[moved.person_id]]
+    profile = resolver.profiles[identity.members[0]]
+    splits = [(s.kept_person_id, s.restored_person_id, s.merge_id) for s in detach.splits]
+    alerts = []
+    for number, record in enumerate(records):
+        withdrawal = Withdrawal(
+            agency=record["agency"],
+            event_id=record["event_id"],
+            person_id=detach.previous_person_id,
+            address_id=profile.address_id,
+            date_of_birth=profile.dob.as_date() if profile.dob else None,
+            births_left=births,
+            homes_left=homes,
+            withdrawn_by=f"{correction['correction_id']}|{moved.person_id}",
+            detached=True,
+        )
+        owner = _owner(resolver, detach.person_id)
+        for alert in stage.engine.forget(withdrawal, splits if number == 0 else (), owner):
+            alerts.append(alert.to_record())
+    return alerts
+
+
+def _owner(resolver: Any, fallback: str) -> Any:
+    def owner_of(person_id: str) -> str:
+        try:
+            return str(resolver.person_of(person_id))
+        except ResolverError:  # not an id the resolver knows: the record stays where it is
+            return fallback
+
+    return owner_of
+
+
 def split_record(split: Split, correction: dict[str, Any], split_at: datetime) -> dict[str, Any]:
     """The Avro ``identity_split`` record: its id derives from the merge and the correction,
     so a replay publishes the same record."""
@@ -122,6 +216,7 @@ def split_record(split: Split, correction: dict[str, Any], split_at: datetime) -
         "restored_person_id": split.restored_person_id,
         "correction_id": correction["correction_id"],
         "moved_records": split.restored_profiles,
+        "detached": [],
         "split_at": split_at,
     }
 

@@ -94,6 +94,9 @@ class Withdrawal:
     withdrawn_by: str
     """The retraction's id: an alert raised again in a period the withdrawn record's alert
     held takes an id derived from it too."""
+    detached: bool = False
+    """Not withdrawn by its partner but detached from the person by a steward (the record
+    is someone else's): alerts raised again say so."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,7 +513,7 @@ class EscalationEngine:
         for kept, restored, merge_id in splits:
             alerts.extend(self.split(kept, restored, whom, merge_id))
             people |= {kept, restored}
-        cause = _Cause(self.clock(), withdrawn=True)
+        cause = _Cause(self.clock(), withdrawn=not w.detached, corrected=w.detached)
         for who in sorted({whom(p) for p in people}):
             timeline = self.timelines.get(("person", who))
             if timeline:

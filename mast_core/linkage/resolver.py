@@ -11,6 +11,7 @@ founded them, so the same input in the same order gives the same ids.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from mast_core.events import InteractionEvent
 from mast_core.linkage.addresses import AddressResolver
 from mast_core.linkage.blocking import BlockIndex, filed_keys, lookup_keys
 from mast_core.linkage.comparison import FIELDS, PARTNER_RECORD, compare
+from mast_core.linkage.detach import Detach, detach_records
 from mast_core.linkage.explanation import (
     AMBIGUOUS,
     EXACT_REPEAT,
@@ -701,6 +703,12 @@ class Resolver:
         from mast_core.linkage.confirmation import confirm_match
 
         return confirm_match(self, person_a, person_b, correction_id)
+
+    def detach(self, person_id: str, event_keys: Sequence[str], correction_id: str) -> Detach:
+        """A steward detached these events' records from ``person_id``: records linked to
+        the person directly, which no split can take back. ``mast_core.linkage.detach``
+        says how."""
+        return detach_records(self, person_id, event_keys, correction_id)
 
     def retract(self, event_key: str) -> Retraction:
         """Take the record of the event with this key (``InteractionEvent.key``) out of the

@@ -154,7 +154,7 @@ def retract_record(resolver: Resolver, event_key: str) -> Retraction:
             del state.shared[number]
         else:
             state.shared[number] = others - 1
-        births, homes = _left(resolver, [holder])
+        births, homes = left_to(resolver, [holder])
         return Retraction(
             person_id,
             removed=False,
@@ -178,7 +178,7 @@ def retract_record(resolver: Resolver, event_key: str) -> Retraction:
         for split in splits
         for person in (split.kept_person_id, split.restored_person_id)
     ]
-    births, homes = _left(resolver, parted)
+    births, homes = left_to(resolver, parted)
     return Retraction(
         identity.person_id,
         splits,
@@ -192,7 +192,7 @@ def retract_record(resolver: Resolver, event_key: str) -> Retraction:
     )
 
 
-def _left(resolver: Resolver, identities: list[int]) -> tuple[frozenset[date], frozenset[str]]:
+def left_to(resolver: Resolver, identities: list[int]) -> tuple[frozenset[date], frozenset[str]]:
     """The dates of birth and addresses the records of these identities carry."""
     births: set[date] = set()
     homes: set[str] = set()

@@ -32,7 +32,6 @@ from query_api.disputes import (
     Disputes,
     Key,
     Plan,
-    directly_linked_sentence,
     missing_sentence,
     new_dispute_id,
 )
@@ -174,8 +173,9 @@ class SplitPlan(BaseModel):
     possible: bool
     merge_ids: list[str] = Field(description="The merges a split would undo, latest first.")
     directly_linked: list[str] = Field(
-        description="Disputed records (event ids) linked directly, which a split cannot "
-        "separate yet."
+        description="Disputed records (event ids) linked to the person directly, not by a "
+        "merge: a split detaches each, to an identity of its own that is never linked to "
+        "the person again."
     )
     explanation: str | None = Field(description="Why a split is not possible, when it is not.")
 
@@ -519,9 +519,7 @@ def _split_plan(plan: Plan, *, open_: bool) -> SplitPlan:
     explanation = None
     if not open_:
         explanation = "the dispute has been decided"
-    elif plan.directly_linked:
-        explanation = directly_linked_sentence(plan.directly_linked)
-    elif not plan.merge_ids:
+    elif not plan.merge_ids and not plan.directly_linked:
         explanation = NOTHING_TO_SPLIT
     return SplitPlan(
         possible=explanation is None,
@@ -557,9 +555,11 @@ DisputeId = Annotated[str, Path(max_length=64)]
     description=(
         "Stewards only (403 for everyone else, audited). The decisions each kind of entry "
         "accepts (another is 422, audited):\n\n"
-        "- **dispute** (`D…`): `split` publishes a SPLIT correction (the merges that brought "
-        "the disputed records, latest first); `keep` publishes nothing. A disputed record "
-        "linked to the person directly, not by a merge, cannot be split off yet: 409.\n"
+        "- **dispute** (`D…`): `split` publishes a SPLIT correction: the merges that brought "
+        "the disputed records, latest first, are undone, and each disputed record linked to "
+        "the person directly (no merge brought it) is detached, to an identity of its own "
+        "that is never linked to the person again; `keep` publishes nothing. A dispute "
+        "whose records are no longer the person's is 409.\n"
         "- **possible match** (`Q…`): `merge` publishes a CONFIRM_MATCH correction for the "
         "two people as they are now (the resolver merges them: an ordinary merge, explained "
         "by their best-agreeing records, in the person's history); `different` publishes a "
@@ -580,8 +580,8 @@ DisputeId = Annotated[str, Path(max_length=64)]
         503,
         _403="Not a steward (audited).",
         _404="No such dispute or possible match (audited as `not_found`).",
-        _409="Already decided; a split that cannot be made (a record linked directly); a "
-        "possible match resolved since (audited).",
+        _409="Already decided; a split with nothing to split (the records are no longer the "
+        "person's); a possible match resolved since (audited).",
         _503="Kafka did not acknowledge the correction: nothing was recorded; send the "
         "decision again.",
     ),
@@ -626,21 +626,18 @@ def decide_dispute(
             plans, _merges = store.plans([dispute])
             plan = plans[0]
             recorded["person_ids"] = _involved(plan.current, [*people, *plan.ids])
-            problem = (
-                directly_linked_sentence(plan.directly_linked)
-                if plan.directly_linked
-                else None
-                if plan.merge_ids
-                else NOTHING_TO_SPLIT
-            )
-            if problem is not None:
-                asked["problems"] = [
-                    "event_ids: linked_directly" if plan.directly_linked else "event_ids: apart"
-                ]
-                trail.refuse(status.HTTP_409_CONFLICT, problem, asked=asked, **recorded)
+            if not plan.merge_ids and not plan.directly_linked:
+                asked["problems"] = ["event_ids: apart"]
+                trail.refuse(status.HTTP_409_CONFLICT, NOTHING_TO_SPLIT, asked=asked, **recorded)
             correction = split_correction(
-                dispute_id, plan.current, plan.merge_ids, trail.who.organisation, decided_at
+                dispute_id,
+                plan.current,
+                plan.merge_ids,
+                trail.who.organisation,
+                decided_at,
+                plan.directly_linked,
             )
+            asked["detached"] = [event_id for _agency, event_id in plan.directly_linked]
             failed = ctx.corrections().publish(correction)
             if failed is not None:
                 asked["problems"] = ["kafka: not_acknowledged"]

@@ -137,7 +137,8 @@ IDENTITY_SPLITS = "identity_splits"
 
 
 class SplitRow(NamedTuple):
-    """A merge undone by a steward's correction (migration 0016)."""
+    """A merge undone by a steward's correction (migration 0016), or records detached from
+    a person they were linked to directly (``merge_id`` empty; migration 0027)."""
 
     split_id: str
     merge_id: str
@@ -145,6 +146,8 @@ class SplitRow(NamedTuple):
     restored_person_id: str
     correction_id: str
     moved_records: int
+    detached_agencies: list[str]
+    detached_event_ids: list[str]
     split_at: datetime
 
 

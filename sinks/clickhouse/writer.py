@@ -20,6 +20,7 @@ from clickhouse_connect.driver.client import Client
 import sinks.clickhouse.retractions as retractions
 from mast_core.linkage.address_search import address_search_keys
 from mast_core.normalise.addresses import normalise_address
+from sinks.clickhouse.detaches import move_detached
 from sinks.clickhouse.tables import (
     ADDRESS_KEY_COLUMNS,
     ADDRESS_KEYS,
@@ -180,6 +181,16 @@ def merge_row(record: dict[str, Any]) -> MergeRow:
         match_weight=record["match_weight"],
         evidence=json.dumps(record["evidence"]),
         merged_at=record["merged_at"],
+    )
+
+
+def split_row(record: dict[str, Any]) -> SplitRow:
+    """A split as stored: a detach (no merge) names the records it moved in two arrays."""
+    detached = record.get("detached") or []
+    return SplitRow(
+        **{c: record[c] for c in SPLIT_COLUMNS if not c.startswith("detached_")},
+        detached_agencies=[r["agency"] for r in detached],
+        detached_event_ids=[r["event_id"] for r in detached],
     )
 
 
@@ -412,10 +423,9 @@ class SinkWriter:
         the rows before it stay, superseded."""
         if not records:
             return 0
-        rows = [
-            SplitRow(**{column: record[column] for column in SPLIT_COLUMNS}) for record in records
-        ]
+        rows = [split_row(record) for record in records]
         self._insert(IDENTITY_SPLITS, rows, SPLIT_COLUMNS, [row.split_id for row in rows])
+        move_detached(self, rows)
         with self.lock:
             merges = self.client.query(
                 "SELECT merge_id, surviving_person_id, retired_person_id FROM identity_merges "

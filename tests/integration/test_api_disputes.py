@@ -328,29 +328,33 @@ def test_records_of_several_merges_are_undone_latest_first(api, scene, kafka):
     assert correction["merge_ids"] == [scene.latest_merge, scene.first_merge]
 
 
-def test_a_directly_linked_record_cannot_be_split_and_keep_publishes_nothing(api, scene, kafka):
+def test_a_directly_linked_record_is_detached_by_a_split(api, scene, kafka):
     raised = _raise(api, scene.person, scene.event("police"), scene.event("fire"))
     dispute = raised.json()
     item = _queue_item(api, dispute["dispute_id"])
-    assert item["split"]["possible"] is False
+    assert item["split"]["possible"] is True
     assert item["split"]["directly_linked"] == [scene.event("police")]
-    refused = _decide(api, dispute["dispute_id"], "split")
-    assert refused.status_code == 409
-    assert refused.json()["detail"] == (
-        f"record {scene.event('police')} (POLICE) was linked to this person directly, not by "
-        "a merge; it cannot be split off yet"
-    )
-    assert _queue_item(api, dispute["dispute_id"])["status"] == "open"  # not decided
+    decided = _decide(api, dispute["dispute_id"], "split")
+    assert decided.status_code == 200, decided.text
+    [correction] = _corrections(kafka, dispute["dispute_id"])
+    assert correction["kind"] == "SPLIT"
+    assert correction["records"] == [{"agency": "POLICE", "event_id": scene.event("police")}]
+    assert correction["merge_ids"] == decided.json()["merge_ids"]  # the fire record's merge
+    assert _queue_item(api, dispute["dispute_id"])["status"] == "split"
+    entries = _audit(api, STEWARD_ORG, api.steward_name)
+    [decision] = [e for e in entries if e["action"] == "decide_dispute"]
+    assert decision["outcome"] == "shown"
+    assert scene.event("police") in decision["asked"]
+
+
+def test_keep_publishes_nothing(api, scene, kafka):
+    raised = _raise(api, scene.person, scene.event("police"))
+    dispute = raised.json()
     kept = _decide(api, dispute["dispute_id"], "keep")
     assert kept.status_code == 200, kept.text
     assert (kept.json()["correction_id"], kept.json()["merge_ids"]) == (None, [])
     assert _corrections(kafka, dispute["dispute_id"]) == []
     assert _queue_item(api, dispute["dispute_id"])["status"] == "kept"
-    entries = _audit(api, STEWARD_ORG, api.steward_name)
-    decisions = [e for e in entries if e["action"] == "decide_dispute"]
-    assert [e["outcome"] for e in decisions] == ["refused", "shown"]
-    assert "linked_directly" in decisions[0]["asked"]
-    assert decisions[0]["event_ids"] == [scene.event("police"), scene.event("fire")]
 
 
 def test_records_not_on_the_page_are_refused_by_name(api, scene):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mast_core.avro import CORRECTION, IDENTITY_MERGE, codec
+from mast_core.linkage.resolver import _identity_id
 from messaging.clients import make_producer
 from producers.publisher import InteractionPublisher
 from tests.factories import bridge_trio, person_event
@@ -74,3 +75,85 @@ def test_a_split_decided_by_a_steward_parts_the_two_people(pipeline_settings, wo
     assert people[again.event_id] in (surviving, retired)
     assert worker.query("SELECT count() FROM identity_splits FINAL") == [[1]]
     assert worker.query("SELECT count() FROM identity_merges FINAL") == [[1]]  # never again
+
+
+def test_a_record_linked_directly_is_detached_by_a_split(pipeline_settings, worker):
+    """A record that matched the person on arrival (no merge brought it) leaves for an
+    identity of its own: its rows move in every table, the person keeps the rest, a record
+    with its details follows it and never rejoins the person, and a replay after SIGKILL
+    reaches the same state."""
+    settings = pipeline_settings
+    worker.start()
+    publisher = InteractionPublisher(settings)
+    first = person_event(given="Hester", family="Wrenfield", agency="HEALTH", event_id="h1")
+    wrong = person_event(
+        given="Hester",
+        family="Wrenfield",
+        agency="POLICE",
+        event_id="p1",
+        line1="40 Mill Lane",
+        postcode="WS2 9PQ",
+    )
+    for n, event in enumerate((first, wrong), start=1):
+        assert publisher.publish([event]).failed == []
+        _resolved(worker, n, f"event {n}")
+    worker.wait_for(
+        lambda s: s["counts"].get("sink_resolved_interactions", 0) >= 2, 60, "both stored"
+    )
+    person = _identity_id("P", first.key)  # the id a record starting an identity gets
+    correction = codec(CORRECTION).encode(
+        {
+            "correction_id": "C-e2e-detach",
+            "kind": "SPLIT",
+            "person_id": person,
+            "merge_ids": [],
+            "other_person_id": None,
+            "records": [{"agency": "POLICE", "event_id": "p1"}],
+            "dispute_id": "D-e2e-detach",
+            "decided_by_organisation": "PARTNERSHIP",
+            "decided_at": datetime.now(UTC),
+        }
+    )
+    producer = make_producer(settings)
+    producer.produce(settings.corrections_topic, value=correction, key=b"C-e2e-detach")
+    assert producer.flush(30) == 0
+    worker.wait_for(lambda s: s["counts"].get("sink_identity_splits", 0) >= 1, 90, "the detach")
+
+    again = person_event(
+        given="Hester",
+        family="Wrenfield",
+        agency="POLICE",
+        event_id="p2",
+        line1="40 Mill Lane",
+        postcode="WS2 9PQ",
+    )
+    assert publisher.publish([again]).failed == []
+    _resolved(worker, 3, "the record after the detach")
+    worker.wait_for(
+        lambda s: s["counts"].get("sink_resolved_interactions", 0) >= 3, 60, "it stored"
+    )
+    worker.kill()  # SIGKILL: the restart replays the log from its checkpoint
+    worker.start()
+    worker.wait_for(
+        lambda s: bool(s["consumer_lag"]) and not any(s["consumer_lag"].values()),
+        90,
+        "the replay",
+    )
+    assert worker.stop() == 0
+
+    rows = worker.query(
+        "SELECT DISTINCT agency, event_id, person_id FROM resolved_interactions ORDER BY event_id"
+    )
+    held = {event_id: person_id for _agency, event_id, person_id in rows}
+    assert len(rows) == 3  # one person per record: the old rows of p1 are gone
+    assert held["h1"] == person
+    assert held["p1"] != person and held["p2"] == held["p1"]
+    for table in ("person_keys", "address_interactions"):
+        owners = worker.query(f"SELECT DISTINCT person_id FROM {table} WHERE event_id = 'p1'")
+        assert owners == [[held["p1"]]], table
+    [[merge_id, surviving, restored, agencies, events]] = worker.query(
+        "SELECT merge_id, surviving_person_id, restored_person_id, detached_agencies, "
+        "detached_event_ids FROM identity_splits FINAL"
+    )
+    assert (merge_id, surviving, restored) == ("", person, held["p1"])
+    assert (agencies, events) == (["POLICE"], ["p1"])

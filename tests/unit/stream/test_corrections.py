@@ -143,3 +143,36 @@ def test_the_same_correction_published_twice_is_applied_once(settings):
     pipeline.resolve(correction, 2, RECEIVED + 61, HEADERS)  # the API's retry after a lost ack
     assert len(publisher.on(settings.identity_splits_topic)) == 1
     assert publisher.on(settings.dead_letter_topic) == []
+
+
+def test_a_split_detaches_a_record_linked_directly_and_replays_the_same(settings):
+    """The bridging record linked to the survivor directly: detaching it publishes the merge
+    it bridged undone and a detach naming it, and a replay publishes the same."""
+    outputs = []
+    for _run in range(2):
+        pipeline, publisher, merge = _merged(settings)
+        surviving = merge["surviving_person_id"]
+        records = [{"agency": "POLICE", "event_id": "c"}]
+        correction = _correction(person_id=surviving, records=records)
+        pipeline.resolve(correction, 1, RECEIVED + 60, HEADERS)
+        splits = [
+            codec(IDENTITY_SPLIT).decode(v) for v in publisher.on(settings.identity_splits_topic)
+        ]
+        outputs.append(publisher.sent)
+        assert [s["merge_id"] for s in splits] == [merge["merge_id"], ""]
+        detach = splits[1]
+        assert detach["detached"] == records and detach["surviving_person_id"] == surviving
+        resolver = pipeline.stage.resolver  # type: ignore[union-attr]
+        assert resolver.person_of(detach["restored_person_id"]) == detach["restored_person_id"]
+        assert publisher.on(settings.dead_letter_topic) == []
+    assert outputs[0] == outputs[1]
+
+
+def test_a_detach_naming_nothing_the_resolver_knows_is_a_dead_letter(settings):
+    pipeline, publisher, merge = _merged(settings)
+    records = [{"agency": "FIRE", "event_id": "nowhere"}]
+    correction = _correction(person_id=merge["surviving_person_id"], records=records)
+    pipeline.resolve(correction, 1, RECEIVED + 60, HEADERS)
+    (letter,) = [decode_dead_letter(v) for v in publisher.on(settings.dead_letter_topic)]
+    assert letter["reason"] == "correction_not_applied"
+    assert "nowhere" not in letter["detail"]  # ids of partners' events are not repeated

@@ -1,0 +1,54 @@
+"""Records a steward detached from a person, in ClickHouse: each record's rows move from the
+person to the new identity the resolver gave it (``mast_core.linkage.detach``), in every
+table that files a record under its person (``DETAIL_TABLES_BY_EVENT``).
+
+``person_id`` is in those tables' sort keys, so a row cannot be updated in place: each is
+copied under the new id (stamped ``stored_at`` now, where the table has it: a page as it
+stood before the detach does not show the record as the new identity's), then the old rows
+are deleted by a mutation that is waited for and names ids only. Both steps select by
+agency, event id and ``person_id`` other than the new one, so a detach written again (the
+sink reads at least once) copies and deletes nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sinks.clickhouse.tables import DETAIL_TABLES_BY_EVENT, RESOLVED_INTERACTIONS, SplitRow
+
+if TYPE_CHECKING:
+    from sinks.clickhouse.writer import SinkWriter
+
+_SYNC = {"mutations_sync": 2}
+_STAMPED = (RESOLVED_INTERACTIONS,)
+"""The tables of ``DETAIL_TABLES_BY_EVENT`` with a ``stored_at`` (migration 0020)."""
+_WHERE = "agency = {agency:String} AND event_id = {event_id:String} AND person_id != {to:String}"
+
+
+def move_detached(writer: SinkWriter, splits: Sequence[SplitRow]) -> int:
+    """Move the rows of every record the detaches among ``splits`` name; how many records."""
+    moved = 0
+    client = writer.client
+    for split in splits:
+        if split.merge_id or not split.detached_event_ids:
+            continue  # a merge undone: the aliases say who is whom
+        for agency, event_id in zip(split.detached_agencies, split.detached_event_ids, strict=True):
+            target = {"agency": agency, "event_id": event_id, "to": split.restored_person_id}
+            with writer.lock:
+                for table in DETAIL_TABLES_BY_EVENT:
+                    replaced = "{to:String} AS person_id" + (
+                        ", now64(3) AS stored_at" if table in _STAMPED else ""
+                    )
+                    # the rows chosen in a subquery: in the outer SELECT, ``person_id`` in a
+                    # WHERE would name the replaced value (ClickHouse lets aliases shadow)
+                    client.command(
+                        f"INSERT INTO {table} SELECT * REPLACE ({replaced}) FROM "  # noqa: S608 - constant names, values bound
+                        f"(SELECT * FROM {table} WHERE {_WHERE})",
+                        target,
+                    )
+                    client.command(
+                        f"ALTER TABLE {table} DELETE WHERE {_WHERE}", target, settings=_SYNC
+                    )
+            moved += 1
+    return moved
