@@ -13,7 +13,7 @@ sink reads at least once) copies and deletes nothing more.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sinks.clickhouse.tables import DETAIL_TABLES_BY_EVENT, RESOLVED_INTERACTIONS, SplitRow
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 _SYNC = {"mutations_sync": 2}
 _STAMPED = (RESOLVED_INTERACTIONS,)
 """The tables of ``DETAIL_TABLES_BY_EVENT`` with a ``stored_at`` (migration 0020)."""
+_FED_BY_VIEW = ("address_interactions",)
+"""Filled by a materialized view from ``resolved_interactions`` (migration 0010): the copy
+into that table makes its rows; only the old ones are deleted here."""
 _WHERE = "agency = {agency:String} AND event_id = {event_id:String} AND person_id != {to:String}"
 
 
@@ -37,6 +40,11 @@ def move_detached(writer: SinkWriter, splits: Sequence[SplitRow]) -> int:
             target = {"agency": agency, "event_id": event_id, "to": split.restored_person_id}
             with writer.lock:
                 for table in DETAIL_TABLES_BY_EVENT:
+                    if table in _FED_BY_VIEW:
+                        client.command(
+                            f"ALTER TABLE {table} DELETE WHERE {_WHERE}", target, settings=_SYNC
+                        )
+                        continue
                     replaced = "{to:String} AS person_id" + (
                         ", now64(3) AS stored_at" if table in _STAMPED else ""
                     )
@@ -52,3 +60,33 @@ def move_detached(writer: SinkWriter, splits: Sequence[SplitRow]) -> int:
                     )
             moved += 1
     return moved
+
+
+def with_detached(
+    writer: SinkWriter, records: Sequence[dict[str, Any]]
+) -> Sequence[dict[str, Any]]:
+    """Resolved records as they stand after any detach of their events: a record read again
+    after its event was detached (a redelivery, or the resolution stage replaying from a
+    checkpoint taken before the correction) is stored under the identity it was detached to,
+    not back under the person. The latest detach of an event wins."""
+    if not records:
+        return records
+    ids = sorted({r["interaction"]["event_id"] for r in records})
+    with writer.lock:
+        found = writer.client.query(
+            "SELECT agency, event_id, argMax(restored_person_id, split_at) FROM ("
+            "SELECT arrayJoin(arrayZip(detached_agencies, detached_event_ids)) AS detached, "
+            "detached.1 AS agency, detached.2 AS event_id, restored_person_id, split_at "
+            "FROM identity_splits WHERE merge_id = '' "
+            "AND hasAny(detached_event_ids, {ids:Array(String)})) GROUP BY agency, event_id",
+            parameters={"ids": ids},
+        ).result_rows
+    moved = {(str(agency), str(event_id)): str(to) for agency, event_id, to in found}
+    if not moved:
+        return records
+    return [
+        {**r, "person_id": moved[key]}
+        if (key := (r["interaction"]["agency"], r["interaction"]["event_id"])) in moved
+        else r
+        for r in records
+    ]

@@ -20,7 +20,7 @@ from clickhouse_connect.driver.client import Client
 import sinks.clickhouse.retractions as retractions
 from mast_core.linkage.address_search import address_search_keys
 from mast_core.normalise.addresses import normalise_address
-from sinks.clickhouse.detaches import move_detached
+from sinks.clickhouse.detaches import move_detached, with_detached
 from sinks.clickhouse.tables import (
     ADDRESS_KEY_COLUMNS,
     ADDRESS_KEYS,
@@ -312,6 +312,7 @@ class SinkWriter:
 
     def write_resolved(self, records: Sequence[dict[str, Any]]) -> int:
         records = retractions.without_retracted(self, records)  # read again, or late
+        records = with_detached(self, records)  # likewise, after a steward's detach
         rows = [resolved_row(record) for record in records]
         self._insert(
             RESOLVED_INTERACTIONS,

@@ -129,3 +129,44 @@ def test_a_split_restores_the_retired_person_and_those_merged_into_it(settings, 
     # a later merge of the restored person into another still applies
     sink.write_merges([_merge(f"{run}-m4", d, b, T0 + timedelta(minutes=5))])
     assert _people(clickhouse, run)[f"{run}-c"] == a  # d is a's, so b's records are a's again
+
+
+def test_a_detach_moves_the_records_rows_and_a_redelivery_follows_it(settings, clickhouse):
+    """Records detached from a person (no merge): their rows move to the new identity in
+    every table, the person's other records stay, the detach written again changes nothing,
+    and the record read again (a redelivery) is stored under the new identity, never back
+    under the person; the person's history lists the detach."""
+    run = uuid.uuid4().hex[:8]
+    person, new = f"P{run}a", f"P{run}n"
+    writer = SinkWriter(clickhouse)
+    moved, stays = _resolved(f"{run}-1", person), _resolved(f"{run}-2", person)
+    moved["address_id"] = f"A{run}"
+    writer.write_resolved([moved, stays])
+    detach = {
+        "split_id": f"S{run}",
+        "merge_id": "",
+        "surviving_person_id": person,
+        "restored_person_id": new,
+        "correction_id": f"C{run}",
+        "moved_records": 1,
+        "detached": [{"agency": moved["interaction"]["agency"], "event_id": f"{run}-1"}],
+        "split_at": T0 + timedelta(days=1),
+    }
+    writer.write_splits([detach])
+    writer.write_splits([detach])  # read again: nothing more
+    writer.write_resolved([moved])  # a redelivery of the record, resolved before the detach
+
+    def holders(table: str) -> list[tuple[str, str]]:
+        rows = clickhouse.query(
+            f"SELECT DISTINCT event_id, person_id FROM {table} WHERE event_id LIKE '{run}-%' "
+            "ORDER BY event_id, person_id"
+        ).result_rows
+        return [(str(e), str(p)) for e, p in rows]
+
+    assert holders("resolved_interactions") == [(f"{run}-1", new), (f"{run}-2", person)]
+    assert {p for e, p in holders("address_interactions") if e == f"{run}-1"} == {new}
+    history = Records(clickhouse).history(person)
+    assert history is not None
+    [entry] = [e for e in history["entries"] if e["kind"] == "split"]
+    assert (entry["restored_person_id"], entry["merge_id"]) == (new, "")
+    assert PersonHistory.model_validate(history).entries[0].detached_event_ids == [f"{run}-1"]
