@@ -286,6 +286,31 @@ class Disputes(Reader):
         Shielding(self.client, self.lock).withhold(records)  # a steward never sees one
         return records
 
+    def correction_states(self, decisions: Iterable[dict[str, Any]]) -> dict[str, str]:
+        """What became of the corrections these decisions published, by correction id:
+        ``refused`` when the resolver could not apply one (its dead letter names it, as
+        ``stream_processors.corrections`` words it), ``applied`` when a split's records
+        (``identity_splits``, by correction) are stored; a correction not in the map has not
+        shown its effect yet, or shows none that can be read (``different``)."""
+        ids = sorted({d["correction_id"] for d in decisions if d.get("correction_id")})
+        if not ids:
+            return {}
+        states = {
+            str(row[0]): "applied"
+            for row in self.rows(
+                "SELECT DISTINCT correction_id FROM identity_splits "
+                "WHERE correction_id IN {ids:Array(String)}",
+                {"ids": ids},
+            )
+        }
+        for (detail,) in self.rows(
+            "SELECT detail FROM dead_letters WHERE reason = 'correction_not_applied' "
+            "AND multiSearchAny(detail, {ids:Array(String)})",
+            {"ids": ids},
+        ):
+            states.update({cid: "refused" for cid in ids if cid in str(detail)})
+        return states
+
     # Deciding --------------------------------------------------------------------------------
     def decide(self, row: DisputeDecisionRow) -> None:
         with self.lock:

@@ -107,6 +107,9 @@ class DecisionRequest(RequestBody):
     note: Sentence
 
 
+CorrectionState = Literal["pending", "applied", "refused"]
+
+
 class Decision(BaseModel):
     dispute_id: str = Field(description="The queue entry decided: a dispute or a possible match.")
     decision: DecisionKind
@@ -119,6 +122,14 @@ class Decision(BaseModel):
         "different); null for keep."
     )
     merge_ids: list[str] = Field(description="The merges the split undoes, latest first.")
+    correction_state: CorrectionState | None = Field(
+        default=None,
+        description="What became of the correction: `pending` (published; the resolver "
+        "has not applied it yet, or its effect is not stored yet), `applied` (the split is "
+        "stored, or the two people of a confirmed match are one person now) or `refused` "
+        "(the resolver could not apply it: the people changed since; an operator sees the "
+        "dead letter). Null for keep, and for `different` until refused.",
+    )
 
 
 class LinkContribution(BaseModel):
@@ -390,15 +401,18 @@ def list_disputes(
     if kind in ("dispute", "all"):
         disputes = store.listed(status_, limit)
         plans, merges = store.plans(disputes)
+        states = store.correction_states(d["decision"] for d in disputes if d["decision"])
         for d, plan in zip(disputes, plans, strict=True):
-            item = _item(store, d, plan, merges)
+            item = _item(store, d, plan, merges, states)
             items.append(item)
             people.update([item.person_id, *item.person_ids])
             events += [r.event_id for r in [*item.disputed, *item.other_records]]
     if kind in ("possible_match", "all"):
         possible = PossibleMatches(trail.ctx.client, trail.ctx.lock)
-        for entry in possible.entries(status_, limit):
-            match = _possible_item(entry)
+        entries = possible.entries(status_, limit)
+        states = store.correction_states(e.decision for e in entries if e.decision)
+        for entry in entries:
+            match = _possible_item(entry, states)
             items.append(match)
             people.update([*match.person_ids, *match.candidate_person_ids])
             shown = [match.record] if match.record else []
@@ -409,7 +423,7 @@ def list_disputes(
     return items
 
 
-def _possible_item(entry: Entry) -> PossibleMatchItem:
+def _possible_item(entry: Entry, states: dict[str, str]) -> PossibleMatchItem:
     """A possible match as the queue shows it: each record by ``_record`` (minimum dataset),
     linked as seen from its own side."""
     row, decision = entry.row, entry.decision
@@ -431,12 +445,23 @@ def _possible_item(entry: Entry) -> PossibleMatchItem:
         reason=row["reason"],
         evidence=[LinkContribution(**c) for c in row["evidence"]],
         found_at=row["found_at"],
-        decision=None if decision is None else _decision(decision),
+        decision=None
+        if decision is None
+        else _decision(
+            decision,
+            "applied"
+            if decision["decision"] == MERGE and entry.person == entry.candidate
+            else states.get(decision["correction_id"]),
+        ),
     )
 
 
 def _item(
-    store: Disputes, dispute: dict[str, Any], plan: Plan, merges: dict[str, dict[str, Any]]
+    store: Disputes,
+    dispute: dict[str, Any],
+    plan: Plan,
+    merges: dict[str, dict[str, Any]],
+    states: dict[str, str],
 ) -> DisputeItem:
     decision = dispute["decision"]
     shown = [r for r in plan.records.values()]
@@ -471,7 +496,9 @@ def _item(
             for m in sorted(evidence.values(), key=lambda m: m["merged_at"], reverse=True)
         ],
         split=_split_plan(plan, open_=decision is None),
-        decision=None if decision is None else _decision(decision),
+        decision=None
+        if decision is None
+        else _decision(decision, states.get(decision["correction_id"])),
     )
 
 
@@ -529,8 +556,14 @@ def _split_plan(plan: Plan, *, open_: bool) -> SplitPlan:
     )
 
 
-def _decision(row: dict[str, Any]) -> Decision:
+def _decision(row: dict[str, Any], state: str | None = None) -> Decision:
+    """A decision as the queue shows it. ``state``: what became of its correction, as read
+    (``Disputes.correction_states``); a correction neither applied nor refused yet is
+    ``pending``, and one whose effect cannot be read (``different``) is left null."""
+    if state is None and row["correction_id"] and row["decision"] in ("split", MERGE):
+        state = "pending"
     return Decision(
+        correction_state=state,  # type: ignore[arg-type]  # one of CorrectionState
         dispute_id=row["dispute_id"],
         decision=row["decision"],
         note=row["note"],

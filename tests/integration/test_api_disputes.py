@@ -18,6 +18,7 @@ from mast_core.avro import CORRECTION, codec
 from mast_core.settings import Settings
 from query_api.app import create_app
 from query_api.context import ApiContext
+from sinks.clickhouse.tables import DEAD_LETTERS, DeadLetterRow
 from sinks.clickhouse.writer import SinkWriter
 from tests.factories import letters
 from tests.integration.signing_in import signed_in
@@ -340,7 +341,27 @@ def test_a_directly_linked_record_is_detached_by_a_split(api, scene, kafka):
     assert correction["kind"] == "SPLIT"
     assert correction["records"] == [{"agency": "POLICE", "event_id": scene.event("police")}]
     assert correction["merge_ids"] == decided.json()["merge_ids"]  # the fire record's merge
-    assert _queue_item(api, dispute["dispute_id"])["status"] == "split"
+    item = _queue_item(api, dispute["dispute_id"])
+    assert item["status"] == "split"
+    assert item["decision"]["correction_state"] == "pending"  # no resolver runs here
+    # the resolver could not apply it: its dead letter names the correction
+    api.context.client.insert(
+        DEAD_LETTERS,
+        [
+            DeadLetterRow(
+                "mast.interactions-accepted",
+                0,
+                int(uuid.uuid4().int % 1_000_000),
+                "correction_not_applied",
+                None,
+                f"split {correction['correction_id']}: nothing to undo (records changed)",
+                b"",
+                datetime.now(UTC),
+            )
+        ],
+        column_names=DeadLetterRow._fields,
+    )
+    assert _queue_item(api, dispute["dispute_id"])["decision"]["correction_state"] == "refused"
     entries = _audit(api, STEWARD_ORG, api.steward_name)
     [decision] = [e for e in entries if e["action"] == "decide_dispute"]
     assert decision["outcome"] == "shown"
