@@ -37,6 +37,9 @@ from query_api.stewards import DPO
 router = APIRouter(prefix="/api/v1", tags=["shielding"], responses=refusals(401, 422))
 
 MAY_BREAK_GLASS = ("practitioner", "manager", "admin", DPO)
+SUBJECT_ACCESS_REQUEST = "subject_access_request"
+"""The purpose of the data protection officer's break-glass into a shielded person's
+subject access report (the report's own purpose), besides the configured look-up purposes."""
 """Who may break the glass: anyone who opens pages (a steward opens none)."""
 ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^\S+$"}
 
@@ -111,7 +114,9 @@ def subject_of(body: Any) -> tuple[SubjectKind, str] | None:
     description=(
         "For practitioners, managers, administrators and the data protection officer (403 "
         "for a steward, audited). Give one of `person_id` and `address_id`, a `reason` and "
-        "a purpose. The subject must be shielded (404 otherwise: nothing to break into). "
+        "a purpose (the data protection officer may also give `subject_access_request`, for "
+        "the person's subject access report). The subject must be shielded (404 otherwise: "
+        "nothing to break into). "
         "The caller may then open that person's pages (person, history, subject access) or "
         "that address's page until `expires_at`, each showing a banner and recording the "
         "grant in its audit entry. Audited as `break_glass` with the reason, and sent at "
@@ -148,7 +153,10 @@ def break_glass(
             asked={**asked, "problems": ["role"]},
             **named,
         )
-    trail.require_purpose(body.purpose, body.purpose_detail, **named)
+    if trail.who.role == DPO and body.purpose == SUBJECT_ACCESS_REQUEST:
+        trail.purpose, trail.detail = SUBJECT_ACCESS_REQUEST, body.purpose_detail
+    else:
+        trail.require_purpose(body.purpose, body.purpose_detail, **named)
     if subject is None:
         trail.refuse(
             status.HTTP_422_UNPROCESSABLE_CONTENT,

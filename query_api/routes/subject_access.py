@@ -17,9 +17,10 @@ from query_api.answers import refusals
 from query_api.audited import Trail, audit_of
 from query_api.bodies import RequestBody
 from query_api.csv_export import csv_response
+from query_api.pages import BreakGlassBanner
 from query_api.routes.persons import SubjectId
 from query_api.search import NarrowQuery, PersonMatch, PersonQuery, PersonSearch
-from query_api.shield_guard import guard_person
+from query_api.shield_guard import banner, guard_person
 from query_api.shielding import Shielding
 from query_api.stewards import DPO
 from query_api.subject_access import CSV_COLUMNS, Copy, SubjectAccess, csv_rows
@@ -103,6 +104,11 @@ class SubjectAccessReport(BaseModel):
     alerts: list[SubjectAlert] = Field(description="Alerts about the person (not addresses').")
     accesses: list[SubjectAccessEntry] = Field(
         description="Every audited look-up that named the person, oldest first."
+    )
+    break_glass: BreakGlassBanner | None = Field(
+        default=None,
+        description="Set when the person is shielded and the report was made under the "
+        "officer's break-glass in force: the banner to show. Null otherwise.",
     )
 
 
@@ -236,7 +242,10 @@ def subject_access_report(
         trail.refuse(
             404, "no such person", asked=asked, outcome="not_found", person_ids=[person_id]
         )
-    trail.record(asked=asked, person_ids=report["ids"])
+    trail.record(
+        asked=asked if grant is None else {**asked, "break_glass": grant.grant_id},
+        person_ids=report["ids"],
+    )
     if format == "csv":
         rows = csv_rows(report)
         return csv_response(
@@ -244,4 +253,4 @@ def subject_access_report(
             ([row[c] for c in CSV_COLUMNS] for row in rows),
             f"subject-access-{report['person_id']}.csv",
         )
-    return SubjectAccessReport.model_validate(report)
+    return SubjectAccessReport.model_validate({**report, "break_glass": banner(grant)})

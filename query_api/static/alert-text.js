@@ -6,8 +6,9 @@ const kindPath = (alert) => (alert.subject_kind === "PERSON" ? "person" : "addre
 
 /** The subject in words: "Edna Wren, born 4 Mar 1950", or the address. Uses the API's
  * `subject_person` / `subject_address` when it sends them; otherwise only the MAST id is
- * known. */
+ * known. A shielded subject is never named: "Shielded person (MAST id …)". */
 export function subjectText(alert) {
+  if (alert.shielded) return `Shielded ${kindPath(alert)} (MAST id ${alert.subject_id})`;
   const person = alert.subject_person;
   const address = alert.subject_address;
   if (alert.subject_kind === "PERSON" && person) {
@@ -18,9 +19,13 @@ export function subjectText(alert) {
   return `${label(alert.subject_kind)} (MAST id ${alert.subject_id})`;
 }
 
-/** A link to the subject's page, named as `subjectText` names it. */
-export const subjectLinkOf = (alert) =>
-  subjectLink(kindPath(alert), alert.subject_id, subjectText(alert));
+/** A link to the subject's page, named as `subjectText` names it; for a shielded subject,
+ * with a word that its page opens only by break-glass. */
+export function subjectLinkOf(alert) {
+  const link = subjectLink(kindPath(alert), alert.subject_id, subjectText(alert));
+  if (!alert.shielded) return link;
+  return [link, h("div", { class: "hint" }, "Not named: opened only by break-glass.")];
+}
 
 /** For each agency that owns the alert, whom to call there: the API's `contacts` when it
  * sends them; otherwise the contact of that agency's latest interaction among the alert's

@@ -9,15 +9,26 @@ import { renderAddress } from "./page-address.js";
 import { renderAddressSearch } from "./page-addresses.js";
 import { renderAlerts } from "./page-alerts.js";
 import { renderAudit } from "./page-audit.js";
+import { renderBreakGlass } from "./page-break-glass.js";
 import { renderDisputes } from "./page-disputes.js";
 import { refreshCount, renderNotifications, resetCount } from "./page-notifications.js";
 import { renderPerson } from "./page-person.js";
 import { renderRetention } from "./page-retention.js";
 import { renderSearch } from "./page-search.js";
+import { renderShields } from "./page-shields.js";
 import { renderSignIn } from "./page-signin.js";
 import { renderStats } from "./page-stats.js";
 import { renderSubjectAccess } from "./page-subject-access.js";
-import { forget, isDpo, isManager, isSteward, session, token } from "./state.js";
+import {
+  forget,
+  isDpo,
+  isManager,
+  isReviewer,
+  isSteward,
+  seesShields,
+  session,
+  token,
+} from "./state.js";
 import { navigate } from "./view.js";
 
 const PAGES = {
@@ -33,6 +44,8 @@ const PAGES = {
   "access-review": renderAccessReview,
   retention: renderRetention,
   "subject-access": renderSubjectAccess,
+  "break-glass": renderBreakGlass,
+  shields: renderShields,
 };
 
 /** Which navigation items each role sees (`data-role` in index.html). */
@@ -41,6 +54,8 @@ const SHOWN = {
   manager: () => isManager() || isDpo(),
   steward: isSteward,
   dpo: isDpo,
+  reviewer: isReviewer,
+  shields: seesShields,
 };
 
 const home = () => (isSteward() ? "disputes" : isDpo() ? "access-review" : "search");

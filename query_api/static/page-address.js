@@ -1,6 +1,8 @@
 // An address: the people linked to it, its alerts, timeline and interactions; opened with a
-// time (`#/address/<id>/<time>`, from the audit), as it stood then (as-at.js).
+// time (`#/address/<id>/<time>`, from the audit), as it stood then (as-at.js). A shielded
+// address is refused with whom to call, and opened only by break-glass (break-glass.js).
 import { asAtBanner, viewBody } from "./as-at.js";
+import { breakGlassBanner, isShielded, shieldedNotice } from "./break-glass.js";
 import { errorBox, section, subjectLinkAt } from "./dom.js";
 import { addressText, birthDate, fullName, label } from "./format.js";
 import { purposeGate, purposeLine } from "./purpose.js";
@@ -20,10 +22,16 @@ export async function renderAddress(view, id, at = "") {
       body: viewBody(purpose, at),
     });
   } catch (error) {
-    return view.show("Address", errorBox(error.message));
+    if (!isShielded(error)) return view.show("Address", errorBox(error.message));
+    const reopen = () => renderAddress(view, id, at);
+    return view.show(
+      "Shielded address",
+      ...shieldedNotice(view, { kind: "address", id, error, purpose, reopen }),
+    );
   }
   view.show(
     addressText(page.address),
+    breakGlassBanner(page),
     asAtBanner("address", id, page),
     purposeLine(purpose),
     section(

@@ -1,5 +1,6 @@
 // Alerts: filters; the organisation's own first; new ones marked; what each is about in
-// words; who follows it up; acknowledge and assign where the user may act.
+// words (a shielded person or address is not named); who follows it up; acknowledge and
+// assign where the user may act.
 
 import { agencies } from "./agencies.js";
 import { followUp, subjectLinkOf } from "./alert-text.js";
@@ -83,11 +84,7 @@ function alertCells(view, a, reload) {
     }
   };
   return [
-    [
-      a.new ? h("strong", { class: "new" }, "New ") : null,
-      when(a),
-      h("div", { class: "hint" }, `raised ${day(a.raised_at)}`),
-    ],
+    [a.new ? h("strong", { class: "new" }, "New ") : null, when(a)],
     a.severity,
     label(a.rule_id),
     subjectLinkOf(a),

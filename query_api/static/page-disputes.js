@@ -75,6 +75,12 @@ const STATUS_WORDS = {
   merged: "Merged",
   different: "Different people",
 };
+const CORRECTION_STATE_WORDS = {
+  pending: "Not applied yet: the resolver has not taken it in, or its effect is not stored yet.",
+  applied: "Applied: the people are as decided.",
+  refused:
+    "Not applied: the resolver could not apply it (the people changed meanwhile). An operator has the details; look at the entry again.",
+};
 const DECISION_WORDS = {
   split: "Split",
   keep: "Kept",
@@ -292,6 +298,7 @@ function decided(decision) {
     ` by ${decision.decided_by} (${label(decision.decided_org)}) on ${when(decision.decided_at)}: `,
     decision.note,
     decision.correction_id ? ` Correction ${decision.correction_id} sent to the resolver.` : "",
+    decision.correction_state ? ` ${CORRECTION_STATE_WORDS[decision.correction_state]}` : "",
   );
 }
 

@@ -1,7 +1,8 @@
 // Notifications: what changed in something the user looked at (docs/api.md, "Notifications").
 // Each says what happened in words (ids and dates only, never a name) and links to the pages
-// as they are now, which ask for a purpose as every person page does. Opening this page marks
-// the notifications it shows as seen; the navigation shows how many are not seen yet.
+// as they are now, which ask for a purpose as every person page does (a break-glass to
+// review links to the review queue). Opening this page marks the notifications it shows as
+// seen; the navigation shows how many are not seen yet.
 import { api } from "./api.js";
 import { errorBox, h, subjectLink } from "./dom.js";
 import { when } from "./format.js";
@@ -12,6 +13,10 @@ const KINDS = {
   viewed_by_other_agency: {
     title: "Another organisation viewed a person you have an open case for",
     happened: "Viewed",
+  },
+  break_glass: {
+    title: "A shielded record was opened by break-glass: review it",
+    happened: "Opened",
   },
 };
 const ANY_KIND = { title: "Notification", happened: "At" };
@@ -74,8 +79,8 @@ export async function renderNotifications(view) {
     h(
       "p",
       {},
-      "What has changed in records you looked at. Each link opens the page as it is now; " +
-        "you declare a purpose to open it, as always.",
+      "What has changed in records you looked at, and what you are asked to review. Each " +
+        "link opens the page as it is now; you declare a purpose to open a person, as always.",
     ),
     ...(notifications.length
       ? notifications.map(notificationCard)
@@ -130,5 +135,9 @@ function notificationCard(n) {
 
 function linkTo(link) {
   const text = `${link.label} (${link.id})`;
-  return link.kind === "person" ? subjectLink("person", link.id, text) : text;
+  if (link.kind === "person") return subjectLink("person", link.id, text);
+  if (link.kind === "break_glass_review") {
+    return h("a", { href: `#/break-glass/${encodeURIComponent(link.id)}` }, text);
+  }
+  return text;
 }

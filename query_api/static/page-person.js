@@ -1,8 +1,10 @@
 // A person: details, alerts (with who follows each up), open cases, the timeline, addresses,
 // records by agency and why each is theirs, the history of merges and splits, every
 // interaction, and a way to say that some of them are not this person's. Opened with a time
-// (`#/person/<id>/<time>`, from the audit), the page as it stood then (as-at.js).
+// (`#/person/<id>/<time>`, from the audit), the page as it stood then (as-at.js). A shielded
+// person is refused with whom to call, and opened only by break-glass (break-glass.js).
 import { asAtBanner, viewBody } from "./as-at.js";
+import { breakGlassBanner, isShielded, shieldedNotice } from "./break-glass.js";
 import { disputeForm } from "./dispute-form.js";
 import { errorBox, h, section, subjectLinkAt } from "./dom.js";
 import { addressText, birthDate, day, fullName, label, when } from "./format.js";
@@ -24,7 +26,12 @@ export async function renderPerson(view, id, at = "") {
       body: viewBody(purpose, at),
     });
   } catch (error) {
-    return view.show("Person", errorBox(error.message));
+    if (!isShielded(error)) return view.show("Person", errorBox(error.message));
+    const reopen = () => renderPerson(view, id, at);
+    return view.show(
+      "Shielded person",
+      ...shieldedNotice(view, { kind: "person", id, error, purpose, reopen }),
+    );
   }
   const d = page.details;
   const history = h("div", {}, page.as_at ? null : historyLoading());
@@ -33,6 +40,7 @@ export async function renderPerson(view, id, at = "") {
   const othersLooked = h("div");
   view.show(
     fullName(d),
+    breakGlassBanner(page),
     asAtBanner("person", id, page),
     h(
       "dl",
@@ -57,6 +65,7 @@ export async function renderPerson(view, id, at = "") {
     timelineSection(page.timeline),
     section(
       "Addresses",
+      withheld(page.withheld_addresses),
       page.addresses.length
         ? h(
             "ul",
@@ -70,7 +79,9 @@ export async function renderPerson(view, id, at = "") {
               ),
             ),
           )
-        : h("p", {}, "No usable address recorded."),
+        : page.withheld_addresses
+          ? null
+          : h("p", {}, "No usable address recorded."),
     ),
     recordsSection(page.records),
     history,
@@ -91,6 +102,18 @@ export async function renderPerson(view, id, at = "") {
   } catch (error) {
     view.fill(history, historyError(error.message));
   }
+}
+
+/** "1 address not shown: shielded": addresses of the person's records hidden because
+ * someone with a record there is shielded (those records are listed without an address). */
+function withheld(count) {
+  if (!count) return null;
+  return h(
+    "p",
+    { class: "notice" },
+    h("strong", {}, `${count} ${count === 1 ? "address" : "addresses"} not shown: shielded.`),
+    " The records there are listed without an address.",
+  );
 }
 
 /** "Recent views by other agencies", asked with the page's purpose (audited on its own). */

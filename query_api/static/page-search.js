@@ -1,4 +1,5 @@
-// Search people by name, date of birth and postcode.
+// Search people by name, date of birth and postcode. A shielded person is shown only as
+// "Shielded", with who holds a record and whom to call, and a way to break the glass.
 import { field, h, subjectLink } from "./dom.js";
 import { birthDate, confidence, fullName, label } from "./format.js";
 import { purposeFields, takePurpose } from "./purpose.js";
@@ -50,12 +51,27 @@ function personResults(found) {
     caption: `${found.length} ${found.length === 1 ? "person" : "people"}, best match first`,
     columns: ["Name", "Date of birth", "Postcode", "Known to", num("Records"), num("Match")],
     rows: found.map((p) => [
-      subjectLink("person", p.person_id, fullName(p)),
-      birthDate(p.date_of_birth),
+      p.shielded ? shielded(p) : subjectLink("person", p.person_id, fullName(p)),
+      p.shielded ? "—" : birthDate(p.date_of_birth),
       p.postcode || "—",
       p.agencies.map(label).join(", "),
       p.records,
       confidence(p.confidence),
     ]),
   });
+}
+
+/** A shielded person: no details, only who holds a record and whom to call; opening the
+ * page asks why (break-glass). */
+function shielded(p) {
+  return [
+    h("strong", {}, "Shielded"),
+    h("span", { class: "hint" }, ` · MAST id ${p.person_id}`),
+    h(
+      "ul",
+      { class: "held-by" },
+      p.held_by.map((holder) => h("li", {}, holder.sentence)),
+    ),
+    subjectLink("person", p.person_id, "Open in an emergency (break glass)"),
+  ];
 }

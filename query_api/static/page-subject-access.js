@@ -1,6 +1,8 @@
 // Subject access: the data protection officer finds the person a request is about, then
 // makes the report of everything MAST holds about them and every access to it, as the
 // officer's copy or the person's (staff named by organisation), to print or as a CSV file.
+// A shielded person is found by id only, and their report is made only by break-glass.
+import { breakGlassBanner, grantBanner, isShielded, shieldedNotice } from "./break-glass.js";
 import { errorBox, field, h, section } from "./dom.js";
 import { addressText, birthDate, day, fullName, label, when } from "./format.js";
 import { num, table } from "./table.js";
@@ -45,8 +47,8 @@ export async function renderSubjectAccess(view, personId) {
               caption: `${found.length} ${found.length === 1 ? "person" : "people"} found`,
               columns: ["Name", "Date of birth", "Postcode", num("Records"), "Report"],
               rows: found.map((p) => [
-                fullName(p),
-                birthDate(p.date_of_birth),
+                p.shielded ? h("strong", {}, "Shielded") : fullName(p),
+                p.shielded ? "—" : birthDate(p.date_of_birth),
                 p.postcode || "—",
                 String(p.records),
                 h(
@@ -84,17 +86,32 @@ async function showReport(view, personId) {
     COPIES.map(([value, text]) => h("option", { value }, text)),
   );
   const report = h("div");
+  let grant = null; // a break-glass made on this page, for its banner
   const load = async () => {
     try {
       const made = await view.api(`/subject-access/${encodeURIComponent(personId)}`, {
         params: { ...SAR, copy: copy.value },
       });
-      view.fill(report, ...reportParts(made));
+      const opened = made.break_glass || (grant && grantBanner(grant));
+      view.fill(report, breakGlassBanner({ break_glass: opened }), ...reportParts(made));
       view.announce(
         `Report made: ${made.records.length} records, ${made.accesses.length} accesses`,
       );
     } catch (error) {
-      view.fill(report, errorBox(error.message));
+      if (!isShielded(error)) return view.fill(report, errorBox(error.message));
+      // the officer breaks the glass with a declared purpose (none is asked for here)
+      view.fill(
+        report,
+        ...shieldedNotice(view, {
+          kind: "person",
+          id: personId,
+          error,
+          reopen: (made) => {
+            grant = made;
+            return load();
+          },
+        }),
+      );
     }
   };
   const download = async () => {

@@ -29,3 +29,12 @@ export function currentPurpose() {
 }
 
 export const keepPurpose = (purpose) => store.setItem("mast.purpose", JSON.stringify(purpose));
+
+/** Reviews break-glass: a manager (into records their organisation holds) or the officer. */
+export const isReviewer = () => ["manager", "dpo"].includes(session.me?.role);
+
+/** Places and lifts shields by hand. */
+export const mayShield = () => ["steward", "manager"].includes(session.me?.role);
+
+/** Sees the shields placed by hand (an administrator and the officer only read them). */
+export const seesShields = () => ["steward", "manager", "admin", "dpo"].includes(session.me?.role);

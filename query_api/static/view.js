@@ -6,6 +6,13 @@ import { announce, h, mainElement } from "./dom.js";
 
 let current = null;
 
+/** What a page draws: arrays flattened, and nothing for null, undefined or false (a part a
+ * page does not have), which replaceChildren would otherwise write out as "null". */
+const present = (content) =>
+  content
+    .flat(Number.POSITIVE_INFINITY)
+    .filter((part) => part !== null && part !== undefined && part !== false);
+
 export class View {
   constructor() {
     this.controller = new AbortController();
@@ -32,7 +39,7 @@ export class View {
     document.title = `${title} — MAST`;
     const target = mainElement();
     target.removeAttribute("aria-busy");
-    target.replaceChildren(h("h1", {}, title), ...content);
+    target.replaceChildren(h("h1", {}, title), ...present(content));
     target.focus();
     announce(title);
     return true;
@@ -44,7 +51,7 @@ export class View {
     document.title = `${title} — MAST`;
     const target = mainElement();
     target.removeAttribute("aria-busy");
-    target.replaceChildren(...content);
+    target.replaceChildren(...present(content));
     return true;
   }
 
@@ -58,7 +65,7 @@ export class View {
 
   /** Replaces what `target` (a part of this page) shows; nothing once the user has moved on. */
   fill(target, ...content) {
-    if (this.live) target.replaceChildren(...content);
+    if (this.live) target.replaceChildren(...present(content));
   }
 
   announce(text) {

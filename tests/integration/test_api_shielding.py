@@ -363,3 +363,22 @@ def test_a_hand_shield_covers_every_id_of_the_person(world) -> None:
         headers=manager,
     )
     assert unknown.status_code == 404
+
+
+def test_the_officer_breaks_glass_into_a_shielded_persons_report(world) -> None:
+    story, client = world["story"], world["client"]
+    dpo = _user(world, "dpo", "OTHER")
+    sar = {"purpose": "subject_access_request"}
+    refused = client.get(f"/api/v1/subject-access/{story.sarah}", params=sar, headers=dpo)
+    assert refused.status_code == 403 and "shielded" in refused.json()["detail"]
+    _assert_hidden(story, refused.text)
+    practitioner = _user(world, "practitioner", "POLICE")
+    body = {"person_id": story.sarah, "reason": REASON, **sar}
+    # the report's purpose is the officer's only: a practitioner gives a look-up purpose
+    assert client.post("/api/v1/break-glass", json=body, headers=practitioner).status_code == 422
+    granted = client.post("/api/v1/break-glass", json=body, headers=dpo)
+    assert granted.status_code == 201, granted.text
+    report = client.get(f"/api/v1/subject-access/{story.sarah}", params=sar, headers=dpo)
+    assert report.status_code == 200, report.text
+    assert report.json()["break_glass"]["grant_id"] == granted.json()["grant_id"]
+    assert story.refuge.postcode in report.text  # her own records, in full
