@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from query_api.reads import Reader
-from query_api.shielding import Shielding
 from sinks.clickhouse.tables import (
     DISPUTE_DECISIONS,
     DISPUTES,
@@ -282,9 +281,7 @@ class Disputes(Reader):
     def _records(
         self, where: str, parameters: dict[str, Any], limit: str = ""
     ) -> list[dict[str, Any]]:
-        records = named(RECORD_COLUMNS, self.rows(_RECORDS + where + _LATEST + limit, parameters))
-        Shielding(self.client, self.lock).withhold(records)  # a steward never sees one
-        return records
+        return named(RECORD_COLUMNS, self.rows(_RECORDS + where + _LATEST + limit, parameters))
 
     def correction_states(self, decisions: Iterable[dict[str, Any]]) -> dict[str, str]:
         """What became of the corrections these decisions published, by correction id:

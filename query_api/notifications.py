@@ -379,15 +379,25 @@ class Notifications(Reader):
                 {"ids": sorted({str(row[1]) for row in rows} - {""})},
             )
         )
-        for split, merge, *_ids, _at, agencies, events in rows:
-            if not merge and events:
-                linked = self.rows(
-                    "SELECT minOrNull(resolved_at) FROM resolved_interactions "
-                    "WHERE (agency, event_id) IN {keys:Array(Tuple(String, String))}",
-                    {"keys": list(zip(agencies, events, strict=True))},
+        detached = {
+            split: list(zip(agencies, events, strict=True))
+            for split, merge, *_ids, _at, agencies, events in rows
+            if not merge and events
+        }
+        if detached:  # when each detach's records were first linked: one read for all
+            linked = dict(
+                ((str(a), str(e)), at)
+                for a, e, at in self.rows(
+                    "SELECT agency, event_id, min(resolved_at) FROM resolved_interactions "
+                    "WHERE (agency, event_id) IN {keys:Array(Tuple(String, String))} "
+                    "GROUP BY agency, event_id",
+                    {"keys": sorted({k for keys in detached.values() for k in keys})},
                 )
-                if linked and linked[0][0] is not None:
-                    merged_at[f"detach:{split}"] = linked[0][0]
+            )
+            for split, keys in detached.items():
+                times = [linked[k] for k in keys if k in linked]
+                if times:
+                    merged_at[f"detach:{split}"] = min(times)
         return [
             _Split(
                 str(split),

@@ -199,6 +199,10 @@ class Shielding(Reader):
                 row.update({c: None for c in ADDRESS_COLUMNS if c in row}, address_id="")
         return len(shielded)
 
+    def shielded_by(self, kind: SubjectKind, ids: Sequence[str]) -> set[str]:
+        """The organisations whose hand shields on these ids are in force."""
+        return {str(org) for _id, org in self.rows(_IN_FORCE, {"kind": kind, "ids": list(ids)})}
+
     def hand_shields(self) -> list[dict[str, object]]:
         """Every hand shield in force, newest first (ids, reason, who and when)."""
         rows = self.rows(

@@ -20,7 +20,7 @@ from typing import Any
 from mast_core.errors import MastError
 from mast_core.escalation.engine import Withdrawal
 from mast_core.events import event_key
-from mast_core.linkage.detach import Detach, Detached
+from mast_core.linkage.detach import Detach
 from mast_core.linkage.resolver import ResolverError, Split
 from mast_core.linkage.retraction import left_to
 from stream_processors.resolution import ResolutionStage, merge_record
@@ -148,7 +148,7 @@ def detach_records(
             {
                 "split_id": "S" + hashlib.blake2b(seed.encode(), digest_size=8).hexdigest(),
                 "merge_id": "",
-                "surviving_person_id": detach.person_id,
+                "surviving_person_id": moved.from_person_id or detach.person_id,
                 "restored_person_id": moved.person_id,
                 "correction_id": correction["correction_id"],
                 "moved_records": 1,
@@ -156,42 +156,54 @@ def detach_records(
                 "split_at": received_at,
             }
         )
-        output.alerts.extend(_forget_detached(stage, detach, moved, records, correction))
+    output.alerts.extend(_forget_detached(stage, detach, by_key, correction))
 
 
 def _forget_detached(
     stage: ResolutionStage,
     detach: Detach,
-    moved: Detached,
-    records: list[dict[str, Any]],
+    by_key: dict[str, dict[str, Any]],
     correction: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Escalation forgets the detached records as the person's (``EscalationEngine.forget``,
     as for a withdrawn record): they no longer count towards the person's alerts, and what
-    the records left still meet is raised again, saying so. The detached records start the
-    new person's escalation history with their next record (docs/alerts.md)."""
+    the records left still meet is raised again, saying so. The merges the records bridged,
+    undone, are applied to escalation once, with the first record forgotten; what each
+    record leaves is read over every person those undone merges part the person into. The
+    detached records start the new person's escalation history with their next record
+    (docs/alerts.md)."""
     resolver = stage.resolver
-    holder = resolver._current(resolver.identity_by_person[detach.person_id])
-    births, homes = left_to(resolver, [holder])
-    identity = resolver.identities[resolver.identity_by_person[moved.person_id]]
-    profile = resolver.profiles[identity.members[0]]
+    parted = [resolver._current(resolver.identity_by_person[detach.person_id])] + [
+        resolver._current(resolver.identity_by_person[person])
+        for split in detach.splits
+        for person in (split.kept_person_id, split.restored_person_id)
+    ]
+    births, homes = left_to(resolver, parted)
     splits = [(s.kept_person_id, s.restored_person_id, s.merge_id) for s in detach.splits]
-    alerts = []
-    for number, record in enumerate(records):
-        withdrawal = Withdrawal(
-            agency=record["agency"],
-            event_id=record["event_id"],
-            person_id=detach.previous_person_id,
-            address_id=profile.address_id,
-            date_of_birth=profile.dob.as_date() if profile.dob else None,
-            births_left=births,
-            homes_left=homes,
-            withdrawn_by=f"{correction['correction_id']}|{moved.person_id}",
-            detached=True,
-        )
-        owner = _owner(resolver, detach.person_id)
-        for alert in stage.engine.forget(withdrawal, splits if number == 0 else (), owner):
-            alerts.append(alert.to_record())
+    owner = _owner(resolver, detach.person_id)
+    alerts: list[dict[str, Any]] = []
+    first = True
+    for moved in detach.detached:
+        identity = resolver.identities[resolver.identity_by_person[moved.person_id]]
+        profile = resolver.profiles[identity.members[0]]
+        for key in moved.event_keys:
+            record = by_key[key]
+            withdrawal = Withdrawal(
+                agency=record["agency"],
+                event_id=record["event_id"],
+                # the first, as escalation knows the person before the undone merges
+                # (it applies them with this one); the rest, the half that held them
+                person_id=detach.previous_person_id if first else moved.from_person_id,
+                address_id=profile.address_id,
+                date_of_birth=profile.dob.as_date() if profile.dob else None,
+                births_left=births,
+                homes_left=homes,
+                withdrawn_by=f"{correction['correction_id']}|{moved.person_id}",
+                detached=True,
+            )
+            forgotten = stage.engine.forget(withdrawal, splits if first else (), owner)
+            first = False
+            alerts.extend(alert.to_record() for alert in forgotten)
     return alerts
 
 

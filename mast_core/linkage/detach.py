@@ -30,10 +30,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Detached:
-    """One new identity: its id and the events (their keys) whose record went to it."""
+    """One new identity: its id, the events (their keys) whose record went to it, and the
+    person it was detached from (their current id: after a merge the record bridged was
+    undone, the half that held it)."""
 
     person_id: str
     event_keys: tuple[str, ...]
+    from_person_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,7 @@ def detach_records(
     previous = resolver.identities[holder].person_id
     by_record: dict[int, list[str]] = {}
     skipped: list[str] = []
-    for key in event_keys:
+    for key in dict.fromkeys(event_keys):  # a key named twice counts once
         number = state.event_records.get(digest(key))
         if number is None:
             skipped.append(f"{_shown(key)}: not an event resolved here")
@@ -114,7 +117,7 @@ def detach_records(
         resolver.identities[holder_now].cannot_link.add(index)
         resolver.redo_queue.discard(record)
         resolver.stats.new_persons += 1
-        detached.append(Detached(new_id, tuple(keys)))
+        detached.append(Detached(new_id, tuple(keys), resolver.identities[holder_now].person_id))
     for index in touched:  # what the records left say about the person, again
         kept = resolver.identities[index]
         kept.nhs, kept.references = set(), {}

@@ -208,6 +208,10 @@ class ReviewOutcomeEntry(BaseModel):
     note: str
     reviewed_by: str
     reviewed_at: datetime
+    reviewer_role: str = Field(
+        description="`manager` (of an organisation holding the record) or `dpo`: the two "
+        "review independently."
+    )
 
 
 class BreakGlassItem(BaseModel):
@@ -222,7 +226,13 @@ class BreakGlassItem(BaseModel):
     purpose: str
     granted_at: datetime
     expires_at: datetime
-    outcome: ReviewOutcomeEntry | None = Field(description="The latest review, if any.")
+    outcome: ReviewOutcomeEntry | None = Field(
+        description="The latest review by a reviewer of the caller's role (a manager, or the "
+        "data protection officer), if any: the queue is open until that role has reviewed."
+    )
+    outcomes: list[ReviewOutcomeEntry] = Field(
+        description="Every role's latest review (the managers' and the officer's)."
+    )
 
 
 class ReviewRequest(RequestBody):
@@ -253,11 +263,18 @@ def _outcome(outcome: ReviewOutcome | None) -> ReviewOutcomeEntry | None:
         note=outcome.note,
         reviewed_by=outcome.reviewed_by,
         reviewed_at=outcome.reviewed_at,
+        reviewer_role=outcome.reviewer_role,
     )
 
 
 def _item(row: dict[str, Any]) -> BreakGlassItem:
-    return BreakGlassItem(**{**row, "outcome": _outcome(row["outcome"])})
+    return BreakGlassItem(
+        **{
+            **row,
+            "outcome": _outcome(row["outcome"]),
+            "outcomes": [_outcome(o) for o in row["outcomes"]],
+        }
+    )
 
 
 @router.get(
@@ -265,9 +282,10 @@ def _item(row: dict[str, Any]) -> BreakGlassItem:
     summary="The break-glass review queue: every opening of a shielded record to review",
     description=(
         "Managers see the grants into records their organisation holds; the data "
-        "protection officer sees every grant (403 for anyone else, audited). Newest first, "
-        "over the last MAST_BREAK_GLASS_NOTICE_DAYS days; `status=open` lists those not yet "
-        "reviewed. Audited as `view_break_glass_reviews` with the people and addresses named."
+        "protection officer sees every grant (403 for anyone else, audited); nobody sees their "
+        "own. Newest first, over the last MAST_BREAK_GLASS_NOTICE_DAYS days (500 at most); "
+        "`status=open` lists those not yet reviewed by a reviewer of the caller's role. "
+        "Audited as `view_break_glass_reviews` with the people and addresses named."
     ),
     responses=refusals(403, _403="Not a manager or the data protection officer (audited)."),
 )
@@ -299,8 +317,11 @@ def list_break_glass_reviews(
     summary="Record the outcome of reviewing one break-glass",
     description=(
         "A manager of an organisation holding the record, or the data protection officer "
-        "(403 for anyone else, audited); a grant the caller does not review is 404. A later "
-        "outcome replaces the earlier one in the queue; both stay recorded. Audited as "
+        "(403 for anyone else, audited); a grant the caller does not review (their own "
+        "break-glass included) is 404. Managers and the officer review independently: a "
+        "grant leaves each one's open queue when a reviewer of that role has recorded an "
+        "outcome. A later outcome replaces the earlier one of the same role in the queue; "
+        "both stay recorded. Audited as "
         "`review_break_glass`."
     ),
     responses=refusals(
@@ -321,7 +342,7 @@ def review_break_glass(
     _reviewer(trail, asked)
     store = BreakGlassReviews(trail.ctx.client, trail.ctx.lock)
     found = store.grants(trail.who, trail.ctx.settings.break_glass_notice_days, grant_id)
-    if not found or not reviews_grant(trail.who, found[0]["owners"]):
+    if not found or not reviews_grant(trail.who, found[0]):
         trail.refuse(status.HTTP_404_NOT_FOUND, "no such grant", asked=asked, outcome="not_found")
     grant = found[0]
     outcome = store.record(grant_id, body.outcome, body.note, trail.who)

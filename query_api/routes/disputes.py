@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from query_api.answers import refusals
 from query_api.audited import Audited, Declared, Trail, audit_of, auditing, declared_purpose
@@ -44,6 +44,8 @@ from query_api.possible_matches import (
     is_possible_match,
 )
 from query_api.routes.persons import Purposeful, SubjectId
+from query_api.shield_guard import guard_person
+from query_api.shielding import Shielding
 from query_api.stewards import ROLE_PROBLEM, STEWARD
 from sinks.clickhouse.tables import DisputeDecisionRow, DisputeRow
 
@@ -155,7 +157,10 @@ class MergeEvidence(BaseModel):
 
 class DisputeRecord(BaseModel):
     """A record as a steward sees it: the minimum dataset and why it was linked. Never a
-    contact or a case status."""
+    contact or a case status; never the details of a shielded person, nor a shielded
+    address (``withhold_shielded``)."""
+
+    _address_id: str = PrivateAttr(default="")
 
     agency: str
     event_id: str
@@ -178,6 +183,11 @@ class DisputeRecord(BaseModel):
     merge_id: str | None = Field(description="The merge that brought it (`by_merge`).")
     match_reason: str
     match_weight: float | None
+    shielded: bool = Field(
+        default=False,
+        description="The record is a shielded person's: names, date of birth and gender "
+        "are withheld (null or empty), as any shielded address is.",
+    )
 
 
 class SplitPlan(BaseModel):
@@ -300,6 +310,7 @@ def raise_dispute(
     event_ids = list(dict.fromkeys(body.event_ids))
     store = Disputes(trail.ctx.client, trail.ctx.lock)
     asked: dict[str, Any] = {"person_id": person_id}
+    guard_person(trail, person_id, asked=asked, event_ids=event_ids)  # their page needs it
     page = store.on_page(person_id, event_ids)
     if page is None:
         trail.refuse(
@@ -419,8 +430,16 @@ def list_disputes(
             events += [
                 r.event_id for r in [*shown, *match.person_records, *match.candidate_records]
             ]
+    withhold_shielded(trail, [r for item in items for r in _records_of(item)])
     trail.record(asked=asked, person_ids=sorted(people), event_ids=events)
     return items
+
+
+def _records_of(item: DisputeItem | PossibleMatchItem) -> list[DisputeRecord]:
+    if isinstance(item, DisputeItem):
+        return [*item.disputed, *item.other_records]
+    shown = [item.record] if item.record else []
+    return [*shown, *item.person_records, *item.candidate_records]
 
 
 def _possible_item(entry: Entry, states: dict[str, str]) -> PossibleMatchItem:
@@ -516,7 +535,7 @@ def _record(record: dict[str, Any], plan: Plan, merges: dict[str, dict[str, Any]
     held_as = record["person_id"]
     linked: Linked = record.get("linked") or ("directly" if held_as == plan.current else "by_merge")
     merge = merges.get(held_as) if linked == "by_merge" else None
-    return DisputeRecord(
+    shown = DisputeRecord(
         agency=record["agency"],
         event_id=record["event_id"],
         source_system=record["source_system"],
@@ -540,6 +559,23 @@ def _record(record: dict[str, Any], plan: Plan, merges: dict[str, dict[str, Any]
         match_reason=record["match_reason"],
         match_weight=record["match_weight"],
     )
+    shown._address_id = record.get("address_id") or ""
+    return shown
+
+
+def withhold_shielded(trail: Trail, records: list[DisputeRecord]) -> None:
+    """Takes off these records what shielding hides from a steward: a shielded address
+    (every record written there), and a shielded person's names, date of birth and gender
+    (``query_api.shielding``); one judgement for the whole queue."""
+    shielding = Shielding(trail.ctx.client, trail.ctx.lock)
+    addresses = shielding.addresses({r._address_id for r in records})
+    people = shielding.people({r.held_as for r in records})
+    for record in records:
+        if record._address_id in addresses:
+            record.address = Address(line1=None, line2=None, town=None, postcode=None)
+        if record.held_as in people:
+            record.given_name = record.family_name = record.date_of_birth = None
+            record.gender, record.shielded = "", True
 
 
 def _split_plan(plan: Plan, *, open_: bool) -> SplitPlan:

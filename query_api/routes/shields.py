@@ -112,9 +112,10 @@ def shield(trail: Annotated[Trail, audit_of("shield")], body: ShieldRequest) -> 
     "/shields/lift",
     summary="Lift a shield placed by hand",
     description=(
-        "Stewards and managers. Lifts the hand shield of the person (every id of theirs) "
-        "or the address; a partner's mark is lifted only by that partner, so the answer "
-        "says whether the subject is still shielded. Audited as `lift_shield`."
+        "Stewards, and managers of the organisation that placed the shield (403 for another "
+        "organisation's). Lifts the hand shield of the person (every id of theirs) or the "
+        "address; a partner's mark is lifted only by that partner, so the answer says "
+        "whether the subject is still shielded. Audited as `lift_shield`."
     ),
     responses=SHIELD_RESPONSES,
 )
@@ -168,6 +169,16 @@ def _decide(trail: Trail, body: ShieldRequest, action: str) -> ShieldDecision:
             asked=asked,
             **named,
         )
+    if action == LIFT and trail.who.role != STEWARD:
+        others = shielding.shielded_by(kind, ids) - {trail.who.organisation}
+        if others:  # a manager lifts only their own organisation's shields
+            trail.refuse(
+                status.HTTP_403_FORBIDDEN,
+                "this shield was placed by another organisation: its managers or a steward "
+                "may lift it",
+                asked={**asked, "problems": ["shield: another_organisation"]},
+                **named,
+            )
     at = shielding.decide(trail.who, kind, ids, action, body.reason)
     still = shielding.people([subject_id]) if kind == PERSON else shielding.addresses([subject_id])
     trail.record(asked=asked, **named)

@@ -103,17 +103,24 @@ function grantCard(view, g) {
       h("dt", {}, "Reason given"),
       h("dd", { class: "reason" }, g.reason),
     ),
+    // the other role's review (managers and the officer review independently), then one's own
+    ...(g.outcomes || [])
+      .filter((o) => !g.outcome || o.reviewer_role !== g.outcome.reviewer_role)
+      .map(outcomeText),
     g.outcome ? outcomeText(g.outcome) : outcomeForm(view, g, headingId),
   );
 }
 
+const REVIEWER_WORDS = { manager: "manager", dpo: "data protection officer" };
+
 function outcomeText(o) {
   const [, text] = OUTCOMES.find(([value]) => value === o.outcome) || [o.outcome, o.outcome];
+  const role = REVIEWER_WORDS[o.reviewer_role] || o.reviewer_role;
   return h(
     "p",
     { class: "decision" },
     h("strong", {}, text),
-    ` by ${o.reviewed_by} on ${when(o.reviewed_at)}: `,
+    ` by ${o.reviewed_by} (${role}) on ${when(o.reviewed_at)}: `,
     o.note,
   );
 }

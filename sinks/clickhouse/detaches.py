@@ -13,6 +13,7 @@ sink reads at least once) copies and deletes nothing more.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sinks.clickhouse.tables import DETAIL_TABLES_BY_EVENT, RESOLVED_INTERACTIONS, SplitRow
@@ -65,28 +66,35 @@ def move_detached(writer: SinkWriter, splits: Sequence[SplitRow]) -> int:
 def with_detached(
     writer: SinkWriter, records: Sequence[dict[str, Any]]
 ) -> Sequence[dict[str, Any]]:
-    """Resolved records as they stand after any detach of their events: a record read again
-    after its event was detached (a redelivery, or the resolution stage replaying from a
-    checkpoint taken before the correction) is stored under the identity it was detached to,
-    not back under the person. The latest detach of an event wins."""
+    """Resolved records as they stand after any detach of their events: a resolution made
+    before its event was detached, read again after (a redelivery, or the resolution stage
+    replaying from a checkpoint taken before the correction), is stored under the identity
+    the record was detached to, not back under the person. A resolution made after the
+    detach (the resolver's own, later word) is stored as it is. The latest detach wins."""
     if not records:
         return records
     ids = sorted({r["interaction"]["event_id"] for r in records})
     with writer.lock:
         found = writer.client.query(
-            "SELECT agency, event_id, argMax(restored_person_id, split_at) FROM ("
-            "SELECT arrayJoin(arrayZip(detached_agencies, detached_event_ids)) AS detached, "
-            "detached.1 AS agency, detached.2 AS event_id, restored_person_id, split_at "
-            "FROM identity_splits WHERE merge_id = '' "
+            "SELECT agency, event_id, argMax(restored_person_id, split_at), max(split_at) "
+            "FROM (SELECT arrayJoin(arrayZip(detached_agencies, detached_event_ids)) AS "
+            "detached, detached.1 AS agency, detached.2 AS event_id, restored_person_id, "
+            "split_at FROM identity_splits WHERE merge_id = '' "
             "AND hasAny(detached_event_ids, {ids:Array(String)})) GROUP BY agency, event_id",
             parameters={"ids": ids},
         ).result_rows
-    moved = {(str(agency), str(event_id)): str(to) for agency, event_id, to in found}
+    moved = {(str(a), str(e)): (str(to), _utc(at)) for a, e, to, at in found}
     if not moved:
         return records
-    return [
-        {**r, "person_id": moved[key]}
-        if (key := (r["interaction"]["agency"], r["interaction"]["event_id"])) in moved
-        else r
-        for r in records
-    ]
+    out = []
+    for record in records:
+        key = (record["interaction"]["agency"], record["interaction"]["event_id"])
+        to, at = moved.get(key, ("", None))
+        if at is not None and _utc(record["resolved_at"]) <= at:
+            record = {**record, "person_id": to}
+        out.append(record)
+    return out
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -466,6 +466,7 @@ class BreakGlassReviewRow(NamedTuple):
     """What a reviewer decided about one break-glass (migration 0026)."""
 
     grant_id: str
+    reviewer_role: str
     outcome: str
     note: str
     reviewed_by: str

@@ -28,6 +28,7 @@ from sinks.clickhouse.writer import SinkWriter
 from tests.factories import alert_row, letters
 
 REFUGE_TEAM, REFUGE_PHONE = "Refuge Liaison", "0121 555 0199"
+SARAH_BORN = "1988-06-14"
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ class ShieldedStory:
 
     def hidden_text(self) -> list[str]:
         """What must never appear about Sarah or her addresses without break-glass: the
-        shielded addresses, and the name of her co-resident at the refuge."""
-        return [*self.hidden_addresses(), "Tomasz"]
+        shielded addresses, her family name and date of birth, and the name of her
+        co-resident at the refuge."""
+        return [*self.hidden_addresses(), self.family, SARAH_BORN, "Tomasz"]
 
 
 def _record(
@@ -147,14 +149,14 @@ def write_story(clickhouse: Client) -> ShieldedStory:
             sarah,
             "Sarah",
             family,
-            "1988-06-14",
+            SARAH_BORN,
             refuge,
             10,
             sensitivity="REFUGE",
             team=REFUGE_TEAM,
             phone=REFUGE_PHONE,
         ),
-        _record(run, "s0", "POLICE", sarah_old, "Sarah", family, "1988-06-14", home, 0),
+        _record(run, "s0", "POLICE", sarah_old, "Sarah", family, SARAH_BORN, home, 0),
         _record(run, "t1", "CHILDREN_SOCIAL_CARE", tom, "Tomasz", family, "2016-01-09", refuge, 11),
         _record(
             run, "b1", "POLICE", ben, "Benedict", "Crowle" + letters(run), "1985-02-02", home, 2

@@ -279,10 +279,50 @@ def test_break_glass_opens_the_pages_with_a_banner_audited_and_reviewed(world) -
     )
     assert reviewed.status_code == 200, reviewed.text
     assert reviewed.json()["outcome"] == "justified"
+    assert reviewed.json()["reviewer_role"] == "manager"
+    mine = client.get("/api/v1/break-glass/reviews", headers=health_manager).json()
+    assert grant["grant_id"] not in [g["grant_id"] for g in mine]  # reviewed by a manager
+    # the officer reviews independently: still open for them, with the manager's outcome
+    [still] = [
+        g
+        for g in client.get("/api/v1/break-glass/reviews", headers=dpo).json()
+        if g["grant_id"] == grant["grant_id"]
+    ]
+    assert still["outcome"] is None and still["outcomes"][0]["reviewer_role"] == "manager"
+    officer = client.post(
+        f"/api/v1/break-glass/{grant['grant_id']}/review",
+        json={"outcome": "referred", "note": "Second look at the reason given"},
+        headers=dpo,
+    )
+    assert officer.status_code == 200, officer.text
     open_now = client.get("/api/v1/break-glass/reviews", headers=dpo).json()
     assert grant["grant_id"] not in [g["grant_id"] for g in open_now]
     done = client.get("/api/v1/break-glass/reviews", params={"status": "reviewed"}, headers=dpo)
     assert grant["grant_id"] in [g["grant_id"] for g in done.json()]
+
+
+def test_no_one_reviews_their_own_break_glass(world) -> None:
+    story, client = world["story"], world["client"]
+    manager = _user(world, "manager", "HEALTH")
+    granted = client.post(
+        "/api/v1/break-glass",
+        json={"person_id": story.sarah, "reason": REASON, **PURPOSE},
+        headers=manager,
+    )
+    assert granted.status_code == 201, granted.text
+    grant_id = granted.json()["grant_id"]
+    queue = client.get("/api/v1/break-glass/reviews", params={"status": "all"}, headers=manager)
+    assert grant_id not in [g["grant_id"] for g in queue.json()]
+    own = client.post(
+        f"/api/v1/break-glass/{grant_id}/review",
+        json={"outcome": "justified", "note": "my own"},
+        headers=manager,
+    )
+    assert own.status_code == 404
+    another = _user(world, "manager", "HEALTH")
+    assert grant_id in [
+        g["grant_id"] for g in client.get("/api/v1/break-glass/reviews", headers=another).json()
+    ]
 
 
 def test_an_expired_break_glass_opens_nothing(world) -> None:

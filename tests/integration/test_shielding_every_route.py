@@ -119,7 +119,7 @@ def _request(
 
 
 @pytest.fixture(scope="module")
-def walk(settings, clickhouse) -> dict[str, Any]:
+def walk(settings, clickhouse, kafka) -> dict[str, Any]:
     story = write_story(clickhouse)
     context = ApiContext.create(settings, clickhouse)
     client = TestClient(create_app(lambda: {"ready": True}, context))

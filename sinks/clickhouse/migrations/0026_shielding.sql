@@ -40,15 +40,17 @@ ENGINE = MergeTree
 ORDER BY (username, subject_id, granted_at);
 
 -- What a manager of an owning organisation or the data protection officer decided about a
--- break-glass; the latest row per grant is the current outcome.
+-- break-glass. The two review independently: the latest row per grant and reviewer role is
+-- that role's current outcome.
 CREATE TABLE IF NOT EXISTS break_glass_reviews
 (
-    grant_id      String,
-    outcome       LowCardinality(String) COMMENT 'justified, not_justified or referred',
-    note          String,
-    reviewed_by   String,
-    organisation  LowCardinality(String),
-    reviewed_at   DateTime64(3, 'UTC')
+    grant_id       String,
+    reviewer_role  LowCardinality(String) COMMENT 'manager or dpo',
+    outcome        LowCardinality(String) COMMENT 'justified, not_justified or referred',
+    note           String,
+    reviewed_by    String,
+    organisation   LowCardinality(String),
+    reviewed_at    DateTime64(3, 'UTC')
 )
 ENGINE = MergeTree
 ORDER BY (grant_id, reviewed_at);
