@@ -262,6 +262,12 @@ class PersonAtAddress(PersonDetails):
     person_id: str
     agencies: list[str]
     events: int
+    shielded: bool = Field(
+        default=False,
+        description="A shielded person, listed on an address opened by break-glass: their "
+        "names, date of birth and gender are withheld unless the caller broke the glass "
+        "into that person too.",
+    )
 
 
 class AddressPage(BaseModel):

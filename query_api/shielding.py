@@ -130,7 +130,9 @@ class Shielding(Reader):
             if not marked and person not in hand:
                 continue
             by_agency: dict[str, HeldBy] = {}
-            for holder, _sensitive in sorted(held, key=lambda h: (not h[1], h[0].agency)):
+            for holder, _sensitive in sorted(
+                held, key=lambda h: (not h[1], h[0].agency, h[0].team or "", h[0].phone or "")
+            ):
                 by_agency.setdefault(holder.agency, holder)
             shields[person] = Shield(
                 tuple(by_agency.values()),

@@ -43,8 +43,15 @@ from query_api.search import (
     PersonQuery,
     PersonSearch,
 )
-from query_api.shield_guard import banner, guard_address, guard_person, held_by
-from query_api.shielding import Grant, Shielding
+from query_api.shield_guard import (
+    ShieldedSearch,
+    banner,
+    guard_address,
+    guard_person,
+    held_by,
+    shielded_search,
+)
+from query_api.shielding import PERSON, Grant, Shielding
 
 router = APIRouter(prefix="/api/v1", tags=["search"], responses=refusals(401, 422))
 BODY_REFUSALS = refusals(400, 413)
@@ -472,41 +479,39 @@ def search_persons(search: PersonSearchAsked) -> list[PersonResult]:
         )
     elif not (request.family_name or request.given_name):
         problem = "give at least a name"
-    matches: list[PersonMatch] = []
+    found = ShieldedSearch([], {}, set())
     if problem is None:
         query = PersonQuery(
             request.given_name, request.family_name, request.date_of_birth, request.postcode
         )
         try:
             ctx = trail.ctx
-            matches = PersonSearch(ctx.client, ctx.lock, ctx.search_parameters).search(query)
+            found = shielded_search(
+                PersonSearch(ctx.client, ctx.lock, ctx.search_parameters), query
+            )
         except (InvalidEvent, NarrowQuery) as exc:
             problem = str(exc)
     if problem is not None:
         trail.refuse(status.HTTP_422_UNPROCESSABLE_CONTENT, problem, asked=_typed(request))
     trail.record(
         asked=_typed(request),
-        person_ids=[m.person_id for m in matches],
-        event_ids=[e for m in matches for e in m.event_ids],
+        person_ids=[m.person_id for m in found.matches],
+        event_ids=[e for m in found.matches for e in m.event_ids],
     )
-    return shielded_results(trail, [_result(match) for match in matches])
+    return [_shown(_result(match), found) for match in found.matches]
 
 
-def shielded_results(trail: Trail, results: list[PersonResult]) -> list[PersonResult]:
-    """Search results as a searcher may see them: a shielded person as held by agencies
-    only, and no postcode or town of anyone with a record at a shielded address."""
-    shielding = Shielding(trail.ctx.client, trail.ctx.lock)
-    shields = shielding.people([r.person_id for r in results])
-    nearby = shielding.with_shielded_address([r.person_id for r in results])
-    for result in results:
-        shield = shields.get(result.person_id)
-        if shield is not None:
-            result.given_name = result.family_name = result.date_of_birth = None
-            result.postcode = result.town = None
-            result.shielded, result.held_by = True, held_by(shield)
-        elif result.person_id in nearby:
-            result.postcode = result.town = None
-    return results
+def _shown(result: PersonResult, found: ShieldedSearch) -> PersonResult:
+    """A result as a searcher may see it: a shielded person as held by agencies only, and
+    no postcode or town of anyone with a record at a shielded address."""
+    shield = found.shields.get(result.person_id)
+    if shield is not None:
+        result.given_name = result.family_name = result.date_of_birth = None
+        result.postcode = result.town = None
+        result.shielded, result.held_by = True, held_by(shield)
+    elif result.person_id in found.nearby:
+        result.postcode = result.town = None
+    return result
 
 
 @router.post(
@@ -638,6 +643,21 @@ def _person_page(view: Declared[PageAsked]) -> PersonPage:
     return PersonPage.model_validate({**page, "as_at": as_at, "break_glass": banner(grant)})
 
 
+def _withhold_residents(trail: Trail, page: dict[str, Any]) -> None:
+    """On an address opened by break-glass, a resident shielded in their own right is shown
+    as shielded, without names, date of birth or gender, unless the caller broke the glass
+    into them too: a grant opens its own subject only."""
+    shielding = Shielding(trail.ctx.client, trail.ctx.lock)
+    shielded = shielding.people(p["person_id"] for p in page["people"])
+    for person in page["people"]:
+        if person["person_id"] not in shielded:
+            continue
+        ids = sorted(shielding.owners([person["person_id"]]))
+        if shielding.granted(trail.who, PERSON, ids) is None:
+            person.update(given_name=None, family_name=None, date_of_birth=None, gender="")
+            person["shielded"] = True
+
+
 def _with_grant(asked: dict[str, Any], grant: Grant | None) -> dict[str, Any]:
     """What a view records as asked: with the break-glass it was opened under, if any."""
     return asked if grant is None else {**asked, "break_glass": grant.grant_id}
@@ -717,17 +737,20 @@ def _address_page(view: Declared[PageAsked]) -> AddressPage:
     data_as_at = as_at or records.data_time()
     action = VIEW_ADDRESS_AS_AT if as_at else None
     asked = {"address_id": address_id, "data_as_at": audit_time(data_as_at)}
-    grant = guard_address(trail, address_id, action=action, asked=asked)
+    unknown = "no such address at that time" if as_at else "no such address"
+    grant = guard_address(trail, address_id, unknown, action=action, asked=asked)
     page = records.address(address_id, data_as_at)
     if page is None:
         trail.refuse(
             status.HTTP_404_NOT_FOUND,
-            "no such address at that time" if as_at else "no such address",
+            unknown,
             outcome="not_found",
             action=action,
             asked=asked if as_at else {"address_id": address_id},
             address_ids=[address_id],
         )
+    if grant is not None:
+        _withhold_residents(trail, page)
     trail.record(
         action=action,
         asked=_with_grant(asked, grant),

@@ -20,8 +20,7 @@ from query_api.csv_export import csv_response
 from query_api.pages import BreakGlassBanner
 from query_api.routes.persons import SubjectId
 from query_api.search import NarrowQuery, PersonMatch, PersonQuery, PersonSearch
-from query_api.shield_guard import banner, guard_person
-from query_api.shielding import Shielding
+from query_api.shield_guard import banner, guard_person, shielded_search
 from query_api.stewards import DPO
 from query_api.subject_access import CSV_COLUMNS, Copy, SubjectAccess, csv_rows
 
@@ -163,16 +162,13 @@ def search_subject(
     query = PersonQuery(body.given_name, body.family_name, body.date_of_birth, body.postcode)
     try:
         ctx = trail.ctx
-        matches = PersonSearch(ctx.client, ctx.lock, ctx.search_parameters).search(query)
+        found = shielded_search(PersonSearch(ctx.client, ctx.lock, ctx.search_parameters), query)
     except (InvalidEvent, NarrowQuery) as exc:
         trail.refuse(422, str(exc), asked={"typed": typed})
-    trail.record(asked={"typed": typed}, person_ids=[m.person_id for m in matches])
-    shielding = Shielding(trail.ctx.client, trail.ctx.lock)
-    shielded = shielding.people(m.person_id for m in matches)
-    nearby = shielding.with_shielded_address(m.person_id for m in matches)
+    trail.record(asked={"typed": typed}, person_ids=[m.person_id for m in found.matches])
     return [
-        _candidate(m, shielded=m.person_id in shielded, nearby=m.person_id in nearby)
-        for m in matches
+        _candidate(m, shielded=m.person_id in found.shields, nearby=m.person_id in found.nearby)
+        for m in found.matches
     ]
 
 

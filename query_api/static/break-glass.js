@@ -39,6 +39,17 @@ let forms = 0;
  *   asks for one.
  */
 export function shieldedNotice(view, { kind, id, error, purpose, reopen }) {
+  return [
+    h("div", { class: "notice shielded", role: "note" }, refusal(error.message)),
+    breakGlassForm(view, { kind, id, purpose, reopen }),
+  ];
+}
+
+/**
+ * The form to break the glass into one person or address (POST /break-glass), which calls
+ * `reopen` once access is granted; the same arguments as `shieldedNotice`, but the error.
+ */
+export function breakGlassForm(view, { kind, id, purpose, reopen }) {
   forms += 1;
   const headingId = `break-glass-${forms}`;
   const reason = h("textarea", {
@@ -105,7 +116,7 @@ export function shieldedNotice(view, { kind, id, error, purpose, reopen }) {
       view.fill(said, errorBox(problem.message));
     }
   });
-  return [h("div", { class: "notice shielded", role: "note" }, refusal(error.message)), form];
+  return form;
 }
 
 /** The banner over a page opened by break-glass (the page's `break_glass`: its message,

@@ -2,8 +2,8 @@
 // time (`#/address/<id>/<time>`, from the audit), as it stood then (as-at.js). A shielded
 // address is refused with whom to call, and opened only by break-glass (break-glass.js).
 import { asAtBanner, viewBody } from "./as-at.js";
-import { breakGlassBanner, isShielded, shieldedNotice } from "./break-glass.js";
-import { errorBox, section, subjectLinkAt } from "./dom.js";
+import { breakGlassBanner, breakGlassForm, isShielded, shieldedNotice } from "./break-glass.js";
+import { errorBox, h, section, subjectLinkAt } from "./dom.js";
 import { addressText, birthDate, fullName, label } from "./format.js";
 import { purposeGate, purposeLine } from "./purpose.js";
 import { alertsSection, interactionsSection } from "./sections.js";
@@ -22,12 +22,30 @@ export async function renderAddress(view, id, at = "") {
       body: viewBody(purpose, at),
     });
   } catch (error) {
-    if (!isShielded(error)) return view.show("Address", errorBox(error.message));
     const reopen = () => renderAddress(view, id, at);
-    return view.show(
-      "Shielded address",
-      ...shieldedNotice(view, { kind: "address", id, error, purpose, reopen }),
-    );
+    if (isShielded(error)) {
+      return view.show(
+        "Shielded address",
+        ...shieldedNotice(view, { kind: "address", id, error, purpose, reopen }),
+      );
+    }
+    if (error.status === 404 && !at) {
+      // a shielded address is answered as one MAST does not hold: its id can be worked out
+      // from the address, and any other answer would say where a refuge is
+      return view.show(
+        "No such address",
+        h(
+          "p",
+          { class: "notice", role: "note" },
+          "MAST holds no address with this id, or the address is shielded: a shielded " +
+            "address is answered as one MAST does not hold, so that nobody can learn it " +
+            "from MAST. If you reached it from an alert about a shielded address and must " +
+            "see it now, you may break the glass.",
+        ),
+        breakGlassForm(view, { kind: "address", id, purpose, reopen }),
+      );
+    }
+    return view.show("Address", errorBox(error.message));
   }
   view.show(
     addressText(page.address),

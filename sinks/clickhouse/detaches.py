@@ -16,7 +16,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sinks.clickhouse.tables import DETAIL_TABLES_BY_EVENT, RESOLVED_INTERACTIONS, SplitRow
+from sinks.clickhouse.tables import (
+    DETAIL_TABLES_BY_EVENT,
+    RESOLVED_INTERACTIONS,
+    SHIELDS,
+    WITHDRAWN_BY,
+    ShieldRow,
+    SplitRow,
+)
 
 if TYPE_CHECKING:
     from sinks.clickhouse.writer import SinkWriter
@@ -60,7 +67,45 @@ def move_detached(writer: SinkWriter, splits: Sequence[SplitRow]) -> int:
                         f"ALTER TABLE {table} DELETE WHERE {_WHERE}", target, settings=_SYNC
                     )
             moved += 1
+        _carry_shields(writer, split)
     return moved
+
+
+def _carry_shields(writer: SinkWriter, split: SplitRow) -> None:
+    """A person shielded by hand stays shielded in what is detached from them: the new
+    identity is shielded too (by ``MAST``, for the organisation whose shield it carries),
+    until a steward or that organisation lifts it. Erring so, a record that was hidden does
+    not become visible because a steward said it is someone else's. A partner's own mark
+    (``sensitivity``) goes with its record by itself."""
+    aliases = writer._load_aliases()
+    ids = sorted(
+        {split.surviving_person_id}
+        | {old for old, now in aliases.items() if now == split.surviving_person_id}
+    )
+    with writer.lock:
+        found = writer.client.query(
+            "SELECT argMax(organisation, at) FROM shields WHERE subject_kind = 'PERSON' "
+            "AND subject_id IN {ids:Array(String)} GROUP BY subject_id "
+            "HAVING argMax(action, at) = 'shield'",
+            parameters={"ids": ids},
+        ).result_rows
+    if not found:
+        return
+    rows = [
+        ShieldRow(
+            "PERSON",
+            split.restored_person_id,
+            "shield",
+            f"carried over: records detached from a person shielded by hand ({split.split_id})",
+            WITHDRAWN_BY,
+            organisation,
+            split.split_at,
+        )
+        for organisation in sorted({str(row[0]) for row in found})
+    ]
+    writer._insert(
+        SHIELDS, rows, ShieldRow._fields, [f"{r.subject_id}|{r.organisation}" for r in rows]
+    )
 
 
 def with_detached(

@@ -15,6 +15,7 @@ from query_api.context import ApiContext
 from query_api.pages import PersonHistory
 from query_api.reads import Reader
 from query_api.records import Records
+from sinks.clickhouse.tables import SHIELDS, ShieldRow
 from sinks.clickhouse.writer import SinkWriter
 from tests.factories import alert_row, event_dict
 from tests.integration.signing_in import signed_in
@@ -135,7 +136,8 @@ def test_a_detach_moves_the_records_rows_and_a_redelivery_follows_it(settings, c
     """Records detached from a person (no merge): their rows move to the new identity in
     every table, the person's other records stay, the detach written again changes nothing,
     and the record read again (a redelivery) is stored under the new identity, never back
-    under the person; the person's history lists the detach."""
+    under the person; a hand shield of the person is carried to the new identity; the
+    person's history lists the detach."""
     run = uuid.uuid4().hex[:8]
     person, new = f"P{run}a", f"P{run}n"
     writer = SinkWriter(clickhouse)
@@ -152,6 +154,11 @@ def test_a_detach_moves_the_records_rows_and_a_redelivery_follows_it(settings, c
         "detached": [{"agency": moved["interaction"]["agency"], "event_id": f"{run}-1"}],
         "split_at": T0 + timedelta(days=1),
     }
+    clickhouse.insert(  # a steward shielded the person by hand
+        SHIELDS,
+        [ShieldRow("PERSON", person, "shield", "witness", "steward-1", "OTHER", T0)],
+        column_names=ShieldRow._fields,
+    )
     writer.write_splits([detach])
     writer.write_splits([detach])  # read again: nothing more
     writer.write_resolved([moved])  # a redelivery of the record, resolved before the detach
@@ -164,6 +171,11 @@ def test_a_detach_moves_the_records_rows_and_a_redelivery_follows_it(settings, c
         return [(str(e), str(p)) for e, p in rows]
 
     assert holders("resolved_interactions") == [(f"{run}-1", new), (f"{run}-2", person)]
+    carried = clickhouse.query(
+        "SELECT DISTINCT action, organisation FROM shields WHERE subject_id = {id:String}",
+        parameters={"id": new},
+    ).result_rows
+    assert carried == [("shield", "OTHER")]  # what was hidden stays hidden
     assert {p for e, p in holders("address_interactions") if e == f"{run}-1"} == {new}
     history = Records(clickhouse).history(person)
     assert history is not None
