@@ -100,6 +100,17 @@ class BreakGlassGrant(BaseModel):
     )
 
 
+def recorded(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a request naming one person or address records in the audit: as asked (the ids
+    and the reason given), and the person and address ids named."""
+    asked = {"person_id": body.person_id, "address_id": body.address_id, "reason": body.reason}
+    named = {
+        "person_ids": [body.person_id] if body.person_id else [],
+        "address_ids": [body.address_id] if body.address_id else [],
+    }
+    return asked, named
+
+
 def subject_of(body: Any) -> tuple[SubjectKind, str] | None:
     """The one subject a body names (None unless exactly one id is given)."""
     if (body.person_id is None) == (body.address_id is None):
@@ -137,15 +148,7 @@ def break_glass(
     trail: Annotated[Trail, audit_of("break_glass")], body: BreakGlassRequest
 ) -> BreakGlassGrant:
     subject = subject_of(body)
-    asked: dict[str, Any] = {
-        "person_id": body.person_id,
-        "address_id": body.address_id,
-        "reason": body.reason,
-    }
-    named: dict[str, Any] = {
-        "person_ids": [body.person_id] if body.person_id else [],
-        "address_ids": [body.address_id] if body.address_id else [],
-    }
+    asked, named = recorded(body)
     if trail.who.role not in MAY_BREAK_GLASS:
         trail.refuse(
             status.HTTP_403_FORBIDDEN,

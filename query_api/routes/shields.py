@@ -10,7 +10,7 @@ Shielding and lifting are audited as ``shield`` and ``lift_shield``, with the re
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from query_api.answers import refusals
 from query_api.audited import Trail, audit_of
 from query_api.bodies import RequestBody
-from query_api.routes.break_glass import Id, one_subject, subject_of
+from query_api.routes.break_glass import Id, one_subject, recorded, subject_of
 from query_api.shielding import ADDRESS, LIFT, PERSON, SHIELD, Shielding, SubjectKind
 from query_api.stewards import DPO, STEWARD
 
@@ -126,15 +126,7 @@ def lift_shield(
 
 
 def _decide(trail: Trail, body: ShieldRequest, action: str) -> ShieldDecision:
-    asked: dict[str, Any] = {
-        "person_id": body.person_id,
-        "address_id": body.address_id,
-        "reason": body.reason,
-    }
-    named: dict[str, Any] = {
-        "person_ids": [body.person_id] if body.person_id else [],
-        "address_ids": [body.address_id] if body.address_id else [],
-    }
+    asked, named = recorded(body)
     if trail.who.role not in MAY_SHIELD:
         trail.refuse(
             status.HTTP_403_FORBIDDEN, NOT_ALLOWED, asked={**asked, "problems": ["role"]}, **named
