@@ -105,11 +105,18 @@ _GENDER_WORDS = {
 }
 
 
+_BLANK_WORDS = frozenset({"NULL", "NONE", "N/A", "UNKNOWN"})
+_LONGEST_BLANK_WORD = max(map(len, _BLANK_WORDS))
+
+
 def _blank_to_none(value: Any) -> Any:
-    """Partners write unknown as "", " " or "NULL"; the contract says null."""
+    """Partners write unknown as "", " " or "NULL"; the contract says null.
+
+    Called for every text field of every event, so a value longer than the longest blank
+    word is not upper-cased at all (upper-casing never shortens a string)."""
     if isinstance(value, str):
         value = value.strip()
-        if value == "" or value.upper() in {"NULL", "NONE", "N/A", "UNKNOWN"}:
+        if not value or (len(value) <= _LONGEST_BLANK_WORD and value.upper() in _BLANK_WORDS):
             return None
     return value
 

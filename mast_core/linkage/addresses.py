@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 from mast_core.events import InteractionEvent
@@ -22,6 +23,14 @@ from mast_core.normalise.names import phonetic
 from mast_core.normalise.postcodes import Postcode
 
 STREET_SIMILARITY = 0.88
+SAME_POSTCODE_STREET = 0.7
+"""The least street similarity with which an address in the same postcode is the same one."""
+SCREEN_FROM = 16
+"""Town-wide blocks of at least this many addresses are screened by street first
+(``_street_screen``); a smaller one costs less to judge one by one."""
+_SCREEN_MARGIN = 0.01
+"""The screen keeps streets a little below ``SAME_POSTCODE_STREET`` as well, so that no
+rounding in the batch computation can drop an address the full judgement would keep."""
 
 
 @dataclass(slots=True)
@@ -103,8 +112,31 @@ class AddressResolver:
         near.extend(self.by_street.get(f"{dwelling}:{_street_key(address.street)}", ()))
         found = self._best(address, near)
         if found is None and address.town:
-            found = self._best(address, self.by_street.get(f"{dwelling}@{address.town}", ()))
+            town_block = self.by_street.get(f"{dwelling}@{address.town}", ())
+            found = self._best(address, self._street_screen(address, town_block))
         return found
+
+    def _street_screen(self, address: NormalisedAddress, block: list[int] | tuple[()]) -> list[int]:
+        """The addresses of a town-wide block that ``_similarity`` could accept: those
+        whose street is at least ``SAME_POSTCODE_STREET`` like this one's, or that have no
+        street, or, without a street here, all of them. The block grows with the town (every
+        number 12 in Walsall), and it is searched for every new dwelling, so the streets
+        are compared in one batch (RapidFuzz's ``process.extract``) rather than one call a
+        candidate; those it leaves out would be refused anyway, so the result is the same."""
+        if not address.street or len(block) < SCREEN_FROM:
+            return list(block)
+        known = self.known
+        streets = [known[index].street for index in block]
+        similar = process.extract(
+            address.street,
+            streets,
+            scorer=JaroWinkler.similarity,
+            score_cutoff=SAME_POSTCODE_STREET - _SCREEN_MARGIN,
+            limit=None,
+        )
+        kept = [block[position] for _street, _score, position in similar]
+        kept.extend(index for index, street in zip(block, streets, strict=True) if not street)
+        return kept
 
     def _best(self, address: NormalisedAddress, candidates: Iterable[int]) -> int | None:
         best: tuple[float, int] | None = None
@@ -134,23 +166,38 @@ class AddressResolver:
         same_postcode = postcode is not None and (
             postcode.text in old.postcodes or postcode.text == old.raw_postcode
         )
-        street = (
-            JaroWinkler.similarity(new.street, old.street) if new.street and old.street else None
-        )
         if same_postcode:
-            return 2.0 + (street or 0.0) if street is None or street >= 0.7 else None
-        if street is None or street < STREET_SIMILARITY:
-            return None
+            street = (
+                JaroWinkler.similarity(new.street, old.street)
+                if new.street and old.street
+                else None
+            )
+            return (
+                2.0 + (street or 0.0) if street is None or street >= SAME_POSTCODE_STREET else None
+            )
+        # Elsewhere: whether the place fits is settled before the streets are compared, for
+        # most candidates are the same number on a like-sounding street in another town,
+        # refused whatever their street; the answer is the same either way round.
         if postcode is not None and postcode.valid and old.postcodes:
             # another valid postcode is another address, unless only the last letters differ
-            if not any(postcode.text[:-2] == known[:-2] for known in old.postcodes):
+            sector = postcode.text[:-2]
+            if not any(known[:-2] == sector for known in old.postcodes):
                 return None
-            return street + 0.5
-        if new.town and old.towns:
-            return street + 0.5 if new.town in old.towns else None
-        if not new.town and postcode is None:
-            return street - 0.5  # only a street and number: weakest evidence
-        return street
+            bonus = 0.5
+        elif new.town and old.towns:
+            if new.town not in old.towns:
+                return None
+            bonus = 0.5
+        elif not new.town and postcode is None:
+            bonus = -0.5  # only a street and number: weakest evidence
+        else:
+            bonus = 0.0
+        if not (new.street and old.street):
+            return None
+        street = JaroWinkler.similarity(new.street, old.street)
+        if street < STREET_SIMILARITY:
+            return None
+        return street + bonus if bonus else street
 
     def _add(self, address: NormalisedAddress) -> int:
         postcode = address.postcode

@@ -22,44 +22,60 @@ from mast_core.normalise.names import phonetic
 def blocking_keys(profile: Profile) -> Iterator[str]:
     """Each key combines two or more fields, so that blocks stay small as records grow and
     the cost per record stays flat."""
+    yield from _key_list(profile, name_key=False)
+
+
+def _key_list(profile: Profile, *, name_key: bool) -> list[str]:
+    """``blocking_keys`` as a list, and the name-only key after them when ``name_key``,
+    with each name's sound and the date's digits worked out once: every record's keys are
+    computed, a repeat's too, so this is on the hot path."""
     given, family, dob = profile.given, profile.family, profile.dob
     initial = given[0] if given else ""
-    if family and dob:
-        yield f"{_surname_year(family, dob.year)}{initial}"
+    family_sound = phonetic(family) if family else ""
+    given_sound = phonetic(given) if given else ""
+    digits = dob.digits if dob else ""
+    keys: list[str] = []
     if dob:
+        if family:
+            keys.append(_surname_year_of_sound(family_sound, dob.year) + initial)
         # initials sorted, so that swapped given and family names share the key
         initials = "".join(sorted(initial + (family[0] if family else "")))
-        yield f"d:{dob.digits}:{initials}"
-    if family and dob:
-        # day and month written the other way round, and initials lost to a typo
-        low, high = sorted((dob.month, dob.day))
-        yield f"w:{dob.year}{low:02d}{high:02d}:{phonetic(family)}"
-    if given and dob:
-        # a changed family name: given name and birthday, within the decade of birth
-        yield f"g:{phonetic(given)}:{dob.month:02d}{dob.day:02d}:{dob.year // 10}"
+        keys.append(f"d:{digits}:{initials}")
+        if family:
+            # day and month written the other way round, and initials lost to a typo
+            low, high = sorted((dob.month, dob.day))
+            keys.append(f"w:{dob.year}{low:02d}{high:02d}:{family_sound}")
+        if given:
+            # a changed family name: given name and birthday, within the decade of birth
+            keys.append(f"g:{given_sound}:{dob.month:02d}{dob.day:02d}:{dob.year // 10}")
     postcode = profile.postcode_token
-    if postcode and dob:
-        yield f"b:{dob.digits}:{postcode}"
-    if postcode and family:
-        yield f"p:{postcode}:{phonetic(family)}"
-    if postcode and given:
-        # a changed or misspelt family name: the given name's sound in the postcode
-        yield f"q:{postcode}:{phonetic(given)}"
-    if postcode and profile.house:
-        # the dwelling, whatever its street was written as: family names change, and a
-        # typo in the street gives a second address id
-        yield f"h:{postcode}:{profile.house}"
+    if postcode:
+        if dob:
+            keys.append(f"b:{digits}:{postcode}")
+        if family:
+            keys.append(f"p:{postcode}:{family_sound}")
+        if given:
+            # a changed or misspelt family name: the given name's sound in the postcode
+            keys.append(f"q:{postcode}:{given_sound}")
+        if profile.house:
+            # the dwelling, whatever its street was written as: family names change, and a
+            # typo in the street gives a second address id
+            keys.append(f"h:{postcode}:{profile.house}")
     if dob and profile.house:
         # names and postcode both written wrongly: the birth date and the house number
-        yield f"y:{dob.digits}:{profile.house}"
+        keys.append(f"y:{digits}:{profile.house}")
     if profile.address_id and (family or given):
         # everyone recorded at the address (a household is a few people; the cap bounds a
         # hostel or a care home)
-        yield f"a:{profile.address_id}"
+        keys.append(f"a:{profile.address_id}")
     if profile.nhs:
-        yield f"n:{profile.nhs}"
-    if profile.source_key:
-        yield f"r:{profile.source_key}"
+        keys.append(f"n:{profile.nhs}")
+    source_key = profile.source_key
+    if source_key:
+        keys.append(f"r:{source_key}")
+    if name_key and given and family:
+        keys.append(_name_only_key_of_sounds(family_sound, given_sound))
+    return keys
 
 
 WIDE_KEYS = frozenset("wbhaqy")
@@ -79,18 +95,18 @@ def is_wide(key: str) -> bool:
 
 
 def _surname_year(family: str, year: int) -> str:
-    return f"s:{phonetic(family)}:{year}:"
+    return _surname_year_of_sound(phonetic(family), year)
+
+
+def _surname_year_of_sound(family_sound: str, year: int) -> str:
+    return f"s:{family_sound}:{year}:"
 
 
 def filed_keys(profile: Profile) -> list[str]:
     """Every key a record is filed under: its blocking keys and its name-only key. The
     resolver indexes a record under these, and the sink stores them as the record's search
     keys, so that a search finds what the resolver would."""
-    keys = list(blocking_keys(profile))
-    name_key = name_only_key(profile)
-    if name_key:
-        keys.append(name_key)
-    return keys
+    return _key_list(profile, name_key=True)
 
 
 def lookup_keys(profile: Profile, filed: list[str] | None = None) -> tuple[list[str], list[str]]:
@@ -128,10 +144,12 @@ def name_only_key(profile: Profile) -> str | None:
     The two names' sounds in order, so given and family written the other way round share
     it."""
     if profile.given and profile.family:
-        return (
-            NAME_ONLY + ":" + ":".join(sorted((phonetic(profile.family), phonetic(profile.given))))
-        )
+        return _name_only_key_of_sounds(phonetic(profile.family), phonetic(profile.given))
     return None
+
+
+def _name_only_key_of_sounds(family_sound: str, given_sound: str) -> str:
+    return NAME_ONLY + ":" + ":".join(sorted((family_sound, given_sound)))
 
 
 PER_IDENTITY = 2

@@ -186,13 +186,15 @@ def compare_partner_record(a: Profile, b: Profile) -> str:
     return "same_record" if a.source_ref == b.source_ref else "other_record"
 
 
-def _run_together(profile: Profile, family_first: bool) -> str:
-    parts = (
-        (profile.family, profile.given, profile.middle)
-        if family_first
-        else (profile.given, profile.middle, profile.family)
-    )
-    return "".join(part.replace(" ", "") for part in parts if part)
+def _run_together_forms(
+    given: str | None, middle: str | None, family: str | None
+) -> tuple[str, str]:
+    """The whole name with its spaces dropped, given name first and family name first.
+    Joined before the spaces go (the same string as dropping each part's spaces), with no
+    generator: most pairs disagree on both names and come here."""
+    forward = f"{given or ''}{middle or ''}{family or ''}".replace(" ", "")
+    backward = f"{family or ''}{given or ''}{middle or ''}".replace(" ", "")
+    return forward, backward
 
 
 def _whole_name_reversed(a: Profile, b: Profile) -> str | None:
@@ -202,8 +204,9 @@ def _whole_name_reversed(a: Profile, b: Profile) -> str | None:
     "Nguy En | Elixa"): exact, typo (one edit), or None."""
     if not (a.given and a.family and b.given and b.family):
         return None
-    for first, second in ((a, b), (b, a)):
-        forward, backward = _run_together(first, False), _run_together(second, True)
+    a_forward, a_backward = _run_together_forms(a.given, a.middle, a.family)
+    b_forward, b_backward = _run_together_forms(b.given, b.middle, b.family)
+    for forward, backward in ((a_forward, b_backward), (b_forward, a_backward)):
         if forward == backward:
             return "exact"
         if len(forward) >= 8 and OSA.distance(forward, backward, score_cutoff=1) <= 1:

@@ -113,11 +113,17 @@ class NormalisedAddress:
         return bool((self.number or self.premise) and (self.street or self.postcode))
 
 
+_NOT_WORD = re.compile(r"[^a-z0-9/\s-]")
+_NUMBER_HYPHEN = re.compile(r"(?<=\d)-(?=[a-z])|(?<=[a-z])-(?=\d)")
+_SPACES = re.compile(r"\s+")
+"""Compiled once: ``re.sub`` with a pattern string looks it up in re's cache every call."""
+
+
 def _words(text: str) -> list[str]:
     text = text.lower().replace("'", "").replace("’", "")
-    text = re.sub(r"[^a-z0-9/\s-]", " ", text)
-    text = re.sub(r"(?<=\d)-(?=[a-z])|(?<=[a-z])-(?=\d)", " ", text)
-    return [w for w in re.split(r"\s+", text) if w]
+    text = _NOT_WORD.sub(" ", text)
+    text = _NUMBER_HYPHEN.sub(" ", text)
+    return [w for w in _SPACES.split(text) if w]
 
 
 def _expand(word: str, position: int, words: list[str]) -> str:
@@ -147,7 +153,8 @@ def normalise_address(
     # a town or postcode repeated in the address lines is not part of the street
     if pc is not None:
         compact = pc.text.replace(" ", "").lower()
-        words = [w for w in words if w.replace(" ", "") not in {compact, *compact.split()}]
+        repeated = {compact, *compact.split()}
+        words = [w for w in words if w.replace(" ", "") not in repeated]
     flat: str | None = None
     number: str | None = None
     rest: list[str] = []

@@ -1,0 +1,91 @@
+"""Shortcuts taken for speed in the pure functions (issue 11) give exactly the answers of the
+long way round: each test sets a shortcut against the plain computation on the same input."""
+
+from __future__ import annotations
+
+import random
+
+from mast_core.events import _blank_to_none
+from mast_core.linkage.addresses import SCREEN_FROM, AddressResolver
+from mast_core.linkage.blocking import blocking_keys, filed_keys, name_only_key
+from mast_core.linkage.comparison import _run_together_forms, compare
+from mast_core.normalise.addresses import normalise_address
+from tests.factories import profile
+
+_STREETS = (
+    "oak road",
+    "oak rd",
+    "oak",
+    "oakland road",
+    "elm road",
+    "ash grove",
+    "park court",
+    "park way",
+    "mill lane",
+    "kingsmill street",
+    "kings mill street",
+    "station road",
+)
+
+
+def test_the_town_wide_street_screen_keeps_every_address_that_could_be_chosen():
+    rng = random.Random(11)
+    resolver = AddressResolver()
+    # many number 12s in one town: a block large enough to be screened
+    for n in range(3 * SCREEN_FROM):
+        street = f"{rng.choice(_STREETS)} {'x' * (n % 3)}".strip()
+        postcode = rng.choice([None, "WS1 2AB", f"WS{n % 9 + 1} {n % 10}AB", "XX99"])
+        resolver.resolve(normalise_address(f"12 {street}", None, "Walsall", postcode))
+    block = resolver.by_street["/12@walsall"]
+    assert len(block) >= SCREEN_FROM
+    for street in (*_STREETS, "oak roda", "zzz", ""):
+        for postcode in (None, "WS1 2AB", "WS1 2AD", "XX99"):
+            address = normalise_address(f"12 {street}", None, "Walsall", postcode)
+            assert address is not None
+            screened = resolver._street_screen(address, block)
+            assert set(screened) <= set(block)
+            assert resolver._best(address, screened) == resolver._best(address, block)
+            for index in set(block) - set(screened):
+                assert resolver._similarity(address, resolver.known[index]) is None
+
+
+def test_filed_keys_are_the_blocking_keys_and_the_name_only_key():
+    for fields in (
+        {},
+        {"dob": None},
+        {"dob": None, "given": None},
+        {"family": None},
+        {"postcode": None, "line1": None},
+        {"given": "Peggy", "family": "Smith-Jones", "record": "R1", "nhs": "9434765919"},
+        {"given": "J", "family": "Van Groesen", "dob": "02/13/1957"},
+    ):
+        record = profile(**fields)
+        name_key = name_only_key(record)
+        long_way = list(blocking_keys(record)) + ([name_key] if name_key else [])
+        assert filed_keys(record) == long_way, fields
+        assert all(not key.startswith("f:") for key in blocking_keys(record))
+
+
+def test_run_together_forms_drop_spaces_given_first_and_family_first():
+    assert _run_together_forms("chelsea", None, "van groesen") == (
+        "chelseavangroesen",
+        "vangroesenchelsea",
+    )
+    assert _run_together_forms("van", "groesen", "chelsea") == (
+        "vangroesenchelsea",
+        "chelseavangroesen",
+    )
+    assert _run_together_forms(None, None, "nguyen") == ("nguyen", "nguyen")
+    forward = profile(given="Chelsea", family="Van Groesen")
+    backward = profile(given="Van Groesen", family="Chelsea")
+    levels, swapped = compare(forward, backward)
+    assert levels[:2] == ("exact", "exact") and swapped
+
+
+def test_blank_words_become_null_whatever_their_length_or_case():
+    for blank in ("", "   ", "null", " NULL ", "None", "n/a", "Unknown", "UNKNOWN"):
+        assert _blank_to_none(blank) is None, blank
+    for value in ("Unknowns", "Nullify", "Anne", " Anne ", "NA", "unknown person"):
+        assert _blank_to_none(value) == value.strip(), value
+    assert _blank_to_none(None) is None
+    assert _blank_to_none(12) == 12
