@@ -173,7 +173,14 @@ def _wait_for_pipeline(settings: Settings, published: int) -> dict[str, Any]:
     with progress_bar() as progress:
         task = progress.add_task("Linking", total=published)
         while True:
-            status = _status(settings) or {}
+            status = _status(settings)
+            if not (status and status.get("counts")):
+                # busy linking, the stack (or its worker) did not answer in time: wait, and
+                # do not show a count of 0 between higher ones
+                if time.monotonic() > deadline:
+                    fail("the pipeline did not catch up in time; `mast status` shows where it is")
+                time.sleep(1.0)
+                continue
             counts = status.get("counts", {})
             done = int(counts.get("resolved", 0)) + int(counts.get("duplicates", 0))
             stored = int(counts.get("sink_resolved_interactions", 0))
