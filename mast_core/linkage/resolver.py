@@ -63,6 +63,9 @@ NEAR_CANDIDATES = 2
 below the threshold: levels do not depend on the parameters, so after a re-estimate their
 weights are recomputed from them without comparing anything, and a record the new
 parameters bring near the threshold goes back on the redo queue."""
+COHERE_RECORDS = 8
+"""Records of each identity compared when judging whether identities a record fits about
+equally are one person (``Resolver._cohere``): rare, so a small bound is plenty."""
 _PAIRS: dict[tuple[Levels, bool], tuple[Levels, bool]] = {}
 """One copy of each distinct (levels, names swapped) pair: there are few, and the levels
 kept for judging the redo queue again (``Resolver._redo_levels``) hold many."""
@@ -266,23 +269,19 @@ class Resolver:
                 self.redo_queue.discard(number)  # far from linking now: settled
                 continue
             target, chosen = ranked[0]
-            # a singleton on either side is one record joining an identity: the match
-            # threshold; two identities that have grown need the merge threshold
-            alone = min(len(self.identities[own].members), len(self.identities[target].members))
-            needed = params.match_threshold if alone == 1 else params.merge_threshold
-            if chosen.weight < needed or not self._may_merge(own, target):
+            if chosen.weight < self._needed(own, target) or not self._may_merge(own, target):
                 continue
             also = [
                 (i, c) for i, c in ranked[1:] if chosen.weight - c.weight < params.ambiguity_margin
             ]
+            # a record that fits several identities about equally joins them all only as
+            # resolution would merge them (each at the merge threshold, with a full name and
+            # birth date), or when they would each be joined on their own
             full_evidence = bool(profile.given and profile.family and profile.dob)
-            if also and not (
-                full_evidence
-                and all(
-                    c.weight >= params.merge_threshold and self._may_merge(target, i)
-                    for i, c in also
-                )
-            ):
+            merges_all = full_evidence and all(
+                c.weight >= params.merge_threshold and self._may_merge(target, i) for i, c in also
+            )
+            if also and not merges_all and not self._cohere(own, target, also):
                 continue  # two identities fit about as well: joining either would guess
             for identity, candidate in ((own, chosen), *also):
                 # the record fits each of them as well as it fits the first: one person
@@ -296,6 +295,43 @@ class Resolver:
             self.near.pop(number, None)
             self.stats.redo_links += 1
         return merges
+
+    def _needed(self, a: int, b: int) -> float:
+        """The weight that joins identities ``a`` and ``b``: one record joining an identity
+        needs the match threshold; two identities that have grown, the merge threshold."""
+        alone = min(len(self.identities[a].members), len(self.identities[b].members))
+        params = self.parameters
+        return params.match_threshold if alone == 1 else params.merge_threshold
+
+    def _cohere(self, own: int, target: int, also: list[tuple[int, _Candidate]]) -> bool:
+        """Whether a record that fits several identities about equally may join them all:
+        every pair among them (the record's own identity included) would be joined on its
+        own, with the parameters now in force. Records kept apart under earlier parameters
+        (three records of one person, each with another birth date, at one address) are
+        then one person, however the record fits each; two people who must stay apart
+        (different, or under the threshold between themselves) keep the record apart."""
+        group = [target, *(identity for identity, _ in also)]
+        if any(c.weight < self._needed(own, i) for i, c in also):
+            return False
+        for position, first in enumerate(group):
+            for second in group[position + 1 :]:
+                if not self._may_merge(first, second):
+                    return False
+                if self._best_between(first, second) < self._needed(first, second):
+                    return False
+        return True
+
+    def _best_between(self, a: int, b: int) -> float:
+        """The best weight between the records of identities ``a`` and ``b`` (their most
+        recent ``COHERE_RECORDS`` each)."""
+        profiles = self.profiles
+        weigh = self.scorer.weigh
+        best = float("-inf")
+        for x in self.identities[a].members[-COHERE_RECORDS:]:
+            for y in self.identities[b].members[-COHERE_RECORDS:]:
+                self.stats.comparisons += 1
+                best = max(best, weigh(profiles[x], profiles[y])[0])
+        return best
 
     def relearn(self) -> Estimate | None:
         """Re-estimate the parameters from what the learner sampled, and score with them

@@ -298,3 +298,45 @@ def test_a_record_judged_again_brings_in_a_singleton_at_the_match_threshold():
     merges = resolver.redo(person_event(event_id="trigger"))
     assert len(merges) == 1
     assert resolver.person_of(alone.person_id) == resolver.person_of(grown.person_id)
+
+
+def _three_birth_dates(resolver: Resolver) -> list[str]:
+    """One name at one address with three birth dates: kept apart under the shipped
+    parameters (a parent and child may share a name and a home)."""
+    people = [
+        resolver.resolve(person_event(dob=dob)).person_id
+        for dob in ("1957-02-13", "1971-06-30", "1984-11-02")
+    ]
+    assert len(set(people)) == 3, "apart at first"
+    return people
+
+
+def _lenient_learning(resolver: Resolver) -> None:
+    """A re-estimate after which the three records' pairs are each over the match
+    threshold (as learning brings on data where no two people share a name and a home)."""
+    weight = resolver.scorer.weigh(resolver.profiles[0], resolver.profiles[1])[0]
+    lenient = replace(resolver.parameters, match_probability=probability(weight - 0.01))
+    assert resolver.learner is not None
+    resolver.learner.estimate = lambda _current, _records: (lenient, None)  # type: ignore[method-assign]
+    resolver.relearn()
+
+
+def test_a_record_that_fits_several_identities_joins_them_when_they_fit_one_another():
+    """Each of the three fits the other two equally: joining one would guess, but every
+    pair among them is now a link on its own, so they are one person."""
+    resolver = Resolver(learning=LearningSchedule(first_after=10**9))
+    people = _three_birth_dates(resolver)
+    _lenient_learning(resolver)
+    merges = resolver.settle(person_event(event_id="end"))
+    assert len(merges) == 2
+    assert len({resolver.person_of(person) for person in people}) == 1
+    assert all(merge.evidence for merge in merges)
+
+
+def test_identities_marked_different_keep_a_record_that_fits_both_apart():
+    resolver = Resolver(learning=LearningSchedule(first_after=10**9))
+    people = _three_birth_dates(resolver)
+    resolver.mark_different(people[0], people[2])
+    _lenient_learning(resolver)
+    resolver.settle(person_event(event_id="end"))
+    assert resolver.person_of(people[0]) != resolver.person_of(people[2])
