@@ -4,8 +4,9 @@ Several keys, so that an error in one field does not hide a match: sound of the 
 with birth year and initial, date of birth with initials, date of birth with day and month
 read either way round and the family name's sound, sound of the given name with birthday
 and decade, date of birth with postcode, postcode with the sound of the family name or of
-the given name, the house on its postcode, date of birth with the house number or the town, either name
-with the street, the address, the NHS number and the partner's own record reference.
+the given name, the house on its postcode, date of birth with the house number or the
+town, either name's sound with the street's, the address, the NHS number and the partner's
+own record reference.
 Postcodes are taken as written (a foreign or malformed one still agrees with itself). A
 block keeps its most recent entries up to the cap, so that a common name cannot make the
 cost explode; capped blocks are counted.
@@ -94,8 +95,8 @@ WIDE_KEYS = frozenset("wbhaqytuv")
 """First letters of the keys looked up only when the others find no match: day and month
 either way, birth date with postcode, the given name in the postcode, birth date with the
 house number, the house on its postcode, everyone at the address, the birth date in the
-town, and the family or the given name on the street. They rescue records with errors in several fields, and most records, matched by
-the narrower keys, never pay for them."""
+town, and the family or the given name on the street. They rescue records with errors in
+several fields, and most records, matched by the narrower keys, never pay for them."""
 
 
 NAME_ONLY = "f"

@@ -40,6 +40,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "same_street",
         "same_sector",
         "same_town",
+        "same_house_elsewhere",
         "different",
         "missing",
     ),
@@ -154,7 +155,17 @@ def compare_residence(a: Profile, b: Profile) -> str:
     if not (same_postcode or same_town):  # the hot path: people who live elsewhere
         if a.sector is not None and a.sector == b.sector:
             return "same_sector"
-        return "same_town" if a.outward is not None and a.outward == b.outward else "different"
+        if a.outward is not None and a.outward == b.outward:
+            return "same_town"
+        if (
+            a.house is not None
+            and a.house == b.house
+            and _similar(a.street, b.street, STREET_SIMILARITY)
+        ):
+            # the house and street, with the town and postcode both written otherwise (or a
+            # move between two streets of one name): how often strangers share it is learnt
+            return "same_house_elsewhere"
+        return "different"
     same_street = _similar(a.street, b.street, STREET_SIMILARITY)
     if a.house == b.house and (
         (same_street and (a.house is not None or same_postcode))

@@ -74,6 +74,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "same_street": "same street in the same town",
         "same_sector": "nearby address (same postcode sector)",
         "same_town": "same town or district",
+        "same_house_elsewhere": "same house number and street, in another town or postcode",
         "different": "different address",
         MISSING: "address not on both records",
     },

@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -119,12 +120,30 @@ class Parameters:
             "notes": self.notes,
         }
 
+    def completed(self) -> Parameters:
+        """This set, with m and u of any level it predates (a parameters file or a resolver
+        checkpoint written before the level existed) taken from the shipped defaults: they
+        serve until the next re-estimate learns the level from the data."""
+        if all(
+            level in self.m.get(name, {}) and level in self.u.get(name, {})
+            for name in FIELDS
+            for level in LEVELS[name]
+            if level != "missing"
+        ):
+            return self
+        m, u = _with_shipped_levels(self.m, self.u)
+        return replace(self, m=m, u=u)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Parameters:
         fields = data["fields"]
+        m, u = _with_shipped_levels(
+            {f: {lvl: v["m"] for lvl, v in levels.items()} for f, levels in fields.items()},
+            {f: {lvl: v["u"] for lvl, v in levels.items()} for f, levels in fields.items()},
+        )
         return cls(
-            m={f: {lvl: v["m"] for lvl, v in levels.items()} for f, levels in fields.items()},
-            u={f: {lvl: v["u"] for lvl, v in levels.items()} for f, levels in fields.items()},
+            m=m,
+            u=u,
             prior_weight=data["prior_weight"],
             match_probability=_probability(data, "match"),
             review_probability=_probability(data, "review"),
@@ -146,6 +165,27 @@ class Parameters:
     @classmethod
     def default(cls) -> Parameters:
         return cls.load(DEFAULT_FILE)
+
+
+Table = dict[str, dict[str, float]]
+
+
+@lru_cache(maxsize=1)
+def _shipped_fields() -> dict[str, dict[str, dict[str, float]]]:
+    return json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))["fields"]  # type: ignore[no-any-return]
+
+
+def _with_shipped_levels(m: Table, u: Table) -> tuple[Table, Table]:
+    """``m`` and ``u`` with every level they lack filled from the shipped defaults (read as
+    numbers, so that loading the defaults themselves does not come back here)."""
+    shipped = _shipped_fields()
+    filled_m = {name: dict(m.get(name, {})) for name in FIELDS}
+    filled_u = {name: dict(u.get(name, {})) for name in FIELDS}
+    for name in FIELDS:
+        for level, values in shipped[name].items():
+            filled_m[name].setdefault(level, values["m"])
+            filled_u[name].setdefault(level, values["u"])
+    return filled_m, filled_u
 
 
 def bits(probability: float) -> float:

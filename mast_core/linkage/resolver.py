@@ -785,8 +785,12 @@ def upgrade_state(resolver: Resolver, version: int) -> None:
     an empty one, marked ``upgraded``, so that a retraction naming an event resolved before
     the upgrade is refused with that reason (``mast_core.linkage.retraction``), while every
     event resolved from then on can be retracted. Its scorer lacks the weight caches kept
-    since: setting its own parameters again builds them (empty), keeping the name counts."""
+    since: setting its own parameters again builds them (empty), keeping the name counts.
+    Parameters learnt before an agreement level existed get the shipped m and u for it
+    (``Parameters.completed``) until the next re-estimate learns it."""
     if version == 3 and "retractions" not in resolver.__dict__:
         resolver.retractions = RetractionState(upgraded=True)
-    if version == 3:
-        resolver.scorer.use(resolver.scorer.parameters)
+    completed = resolver.parameters.completed()  # levels added since the state was written
+    if version == 3 or completed is not resolver.parameters:
+        resolver.parameters = completed
+        resolver.scorer.use(completed)

@@ -124,6 +124,27 @@ def test_a_postcode_that_is_not_british_still_agrees_with_itself():
     )
 
 
+def test_the_same_house_and_street_written_with_another_town_and_postcode():
+    """Town and postcode both written wrongly (or a move between two streets of one name):
+    its own level, whose weight is learnt from how often strangers share it."""
+    here = _at(address_id="A1", line1="19 Baynton Street", town="Ingleburn", postcode="3562")
+    for there in (
+        _at(line1="19 Baynton Street", town="Seven Hills", postcode="3564"),
+        _at(line1="19 Baynton W Treet", town="Seven Hills", postcode="3564"),
+    ):
+        assert compare_residence(here, there) == "same_house_elsewhere"
+    # another house on the street, or the house on another street, is somewhere else
+    assert compare_residence(here, _at(line1="21 Baynton Street", town="Seven Hills")) == (
+        "different"
+    )
+    assert compare_residence(here, _at(line1="19 Elm Way", town="Seven Hills")) == "different"
+    # in the same UK outward code it is the same town, as before
+    walsall = _at(address_id="A1", line1="19 Baynton Street", postcode="WS1 2AB")
+    assert compare_residence(
+        walsall, _at(line1="19 Baynton Street", town="Bloxwich", postcode="WS1 7XY")
+    ) == ("same_town")
+
+
 def test_nhs_number_is_compared_only_when_both_have_one():
     a = profile(nhs="9434765919")
     assert compare_nhs(a, profile(nhs="943 476 5919")) == "agree"
