@@ -63,12 +63,17 @@ NEAR_CANDIDATES = 2
 below the threshold: levels do not depend on the parameters, so after a re-estimate their
 weights are recomputed from them without comparing anything, and a record the new
 parameters bring near the threshold goes back on the redo queue."""
+FORGET_BELOW = NEAR_FLOOR
+"""Kept levels of a pair weighing more than this many bits under the match threshold with the
+parameters now in force are forgotten at a re-estimate, as are the records' places on
+``near``: a re-estimate moves a weight by a few bits, rarely by twenty, and weighing them
+again at every re-estimate made its cost grow with every record ever kept apart."""
 COHERE_RECORDS = 8
 """Records of each identity compared when judging whether identities a record fits about
 equally are one person (``Resolver._cohere``): rare, so a small bound is plenty."""
 _PAIRS: dict[tuple[Levels, bool], tuple[Levels, bool]] = {}
 """One copy of each distinct (levels, names swapped) pair: there are few, and the levels
-kept for judging the redo queue again (``Resolver._redo_levels``) hold many."""
+kept for judging the redo queue again (``Resolver._rejudge``) hold many."""
 
 
 class ResolverError(MastError):
@@ -252,11 +257,11 @@ class Resolver:
         resolution would: each at the merge threshold, with a full name and birth date."""
         params = self.parameters
         merges: list[Merge] = []
-        known = self._redo_levels()
+        judged = self._judged()
         for number in sorted(self.redo_queue):
             profile = self.profiles[number]
             own = self._current(self.profile_identity[number])
-            best = self._score_candidates(profile, besides=own, known=known.setdefault(number, {}))
+            best = self._rejudge(number, profile, own, judged)
             ranked = sorted(
                 (
                     (identity, candidate)
@@ -350,18 +355,24 @@ class Resolver:
         in force weigh near the threshold: a record judged with the shipped parameters, far
         from its match then, may be close to it now."""
         floor = self.parameters.match_threshold - REDO_MARGIN
+        far = self.parameters.match_threshold - FORGET_BELOW
         weight = self.scorer.weight_of
         profiles = self.profiles
         queue = self.redo_queue
+        forget: list[int] = []
         for number, kept in self.near.items():
             if number in queue:
                 continue  # on it already
             profile = profiles[number]
-            if any(
-                weight(profile, profiles[other], levels, swapped) >= floor
-                for other, levels, swapped in kept
-            ):
-                self.redo_queue.add(number)
+            top = max(
+                weight(profile, profiles[other], levels, swapped) for other, levels, swapped in kept
+            )
+            if top >= floor:
+                queue.add(number)
+            elif top < far:
+                forget.append(number)  # no re-estimate brings it back
+        for number in forget:
+            del self.near[number]
 
     def _resolve(self, event: InteractionEvent) -> Resolution:
         self.stats.records += 1
@@ -495,78 +506,113 @@ class Resolver:
             self.identities[identity].person_id, score.weight, score.reason(), score.contributions
         )
 
-    def _score_candidates(
-        self,
-        profile: Profile,
-        besides: int | None = None,
-        keys: list[str] | None = None,
-        known: dict[int, tuple[Levels, bool]] | None = None,
-    ) -> dict[int, _Candidate]:
-        """Best-scoring candidate record per identity, leaving out identity ``besides`` (a
-        record judged again is not compared with its own identity).
+    def _score_candidates(self, profile: Profile, keys: list[str]) -> dict[int, _Candidate]:
+        """Best-scoring candidate record per identity for a new record filed under ``keys``.
 
         Once an identity has a record far above the merge threshold, its other records are
         not scored: they could only confirm what is already decided.
         """
         narrow_keys, wide_keys = lookup_keys(profile, keys)
-        owner = self.profile_identity
         candidates = self.index.candidates
         narrow = {n for key in narrow_keys for n in candidates(key)}
-        if besides is not None:
-            narrow = {n for n in narrow if self._current(owner[n]) != besides}
         best: dict[int, _Candidate] = {}
-        compared = self._score_into(best, profile, narrow, known)
+        compared = self._score_into(best, profile, narrow)
         clear = self.parameters.match_threshold + self.parameters.ambiguity_margin
         if wide_keys and not any(c.weight >= clear for c in best.values()):
             # the wide blocks are gathered only when the narrow ones found no clear match
             wide = {n for key in wide_keys for n in candidates(key)} - narrow
-            if besides is not None:
-                wide = {n for n in wide if self._current(owner[n]) != besides}
-            compared += self._score_into(best, profile, wide, known)
+            compared += self._score_into(best, profile, wide)
         self.stats.comparisons += compared
-        if profile.source_system:
-            # The partner's references are judged against the whole identity, not one record.
-            table = self.parameters.weights[PARTNER_RECORD]
-            for identity, candidate in best.items():
-                level = self.identities[identity].partner_record_level(profile)
-                old = candidate.levels[_PARTNER_INDEX]
-                if level != old:
-                    levels = (
-                        *candidate.levels[:_PARTNER_INDEX],
-                        level,
-                        *candidate.levels[_PARTNER_INDEX + 1 :],
-                    )
-                    weight = candidate.weight - table[old] + table[level]
-                    best[identity] = _Candidate(
-                        weight, candidate.profile, levels, candidate.swapped
-                    )
+        return self._with_partner_levels(profile, best)
+
+    def _with_partner_levels(
+        self, profile: Profile, best: dict[int, _Candidate]
+    ) -> dict[int, _Candidate]:
+        """The partner's references are judged against the whole identity, not one record:
+        each candidate's partner-record level and weight, made the identity's."""
+        if not profile.source_system:
+            return best
+        table = self.parameters.weights[PARTNER_RECORD]
+        for identity, candidate in best.items():
+            level = self.identities[identity].partner_record_level(profile)
+            old = candidate.levels[_PARTNER_INDEX]
+            if level != old:
+                levels = (
+                    *candidate.levels[:_PARTNER_INDEX],
+                    level,
+                    *candidate.levels[_PARTNER_INDEX + 1 :],
+                )
+                weight = candidate.weight - table[old] + table[level]
+                best[identity] = _Candidate(weight, candidate.profile, levels, candidate.swapped)
         return best
 
-    def _redo_levels(self) -> dict[int, dict[int, tuple[Levels, bool]]]:
-        """Queued record → the levels of the pairs it was compared in when judged again.
-        A record stays on the queue through many re-estimates; judging it again weighs
-        these with the new parameters and compares only records new to its blocks. Entries
-        of records no longer queued are dropped."""
-        known: dict[int, dict[int, tuple[Levels, bool]]] = self.__dict__.setdefault(
-            "_redo_known", {}
+    def _judged(self) -> dict[int, tuple[int, dict[int, tuple[Levels, bool]]]]:
+        """Queued record → how many records there were when it was last judged, and the
+        levels of the pairs it was compared in then that still weigh anything. A record
+        stays on the queue through many re-estimates: judging it again weighs these with
+        the new parameters and compares only records filed since. Entries of records no
+        longer queued are dropped."""
+        judged: dict[int, tuple[int, dict[int, tuple[Levels, bool]]]] = self.__dict__.setdefault(
+            "_judged_pairs", {}
         )
-        for number in [n for n in known if n not in self.redo_queue]:
-            del known[number]
-        return known
+        self.__dict__.pop("_redo_known", None)  # its predecessor, in older checkpoints
+        for number in [n for n in judged if n not in self.redo_queue]:
+            del judged[number]
+        return judged
+
+    def forget_pairs_with(self, number: int) -> None:
+        """Record ``number`` was retracted: no queued record weighs a pair with it again."""
+        for _since, pairs in self._judged().values():
+            pairs.pop(number, None)
+
+    def _rejudge(
+        self,
+        number: int,
+        profile: Profile,
+        own: int,
+        judged: dict[int, tuple[int, dict[int, tuple[Levels, bool]]]],
+    ) -> dict[int, _Candidate]:
+        """Best-scoring candidate record per identity for queued record ``number``, leaving
+        out its own identity ``own``: the pairs kept from its last judgement weighed with
+        the parameters now in force, and the records filed in its blocks (narrow and wide)
+        since then compared. Blocks only ever append, so those are each block's tail. A pair
+        that weighs more than ``FORGET_BELOW`` under the match threshold is forgotten: the
+        cost of judging the queue again stays with the pairs that could still matter."""
+        since, pairs = judged.get(number, (0, {}))
+        profiles = self.profiles
+        owner = self.profile_identity
+        narrow_keys, wide_keys = lookup_keys(profile)
+        compared = 0
+        for key in (*narrow_keys, *wide_keys):
+            for other in reversed(self.index.candidates(key)):
+                if other < since:
+                    break
+                if other not in pairs and other != number:
+                    compared += 1
+                    pair = compare(profile, profiles[other])
+                    pairs[other] = _PAIRS.setdefault(pair, pair)  # one copy of each
+        self.stats.comparisons += compared
+        weight_of = self.scorer.weight_of
+        far = self.parameters.match_threshold - FORGET_BELOW
+        best: dict[int, _Candidate] = {}
+        for other, (levels, swapped) in list(pairs.items()):
+            identity = self._current(owner[other])
+            weight = weight_of(profile, profiles[other], levels, swapped)
+            if identity == own or weight < far:
+                del pairs[other]  # joined since, or too far to matter
+                continue
+            held = best.get(identity)
+            if held is None or weight > held.weight:
+                best[identity] = _Candidate(weight, other, levels, swapped)
+        judged[number] = (len(profiles), pairs)
+        return self._with_partner_levels(profile, best)
 
     def _score_into(
-        self,
-        best: dict[int, _Candidate],
-        profile: Profile,
-        candidates: set[int],
-        known: dict[int, tuple[Levels, bool]] | None = None,
+        self, best: dict[int, _Candidate], profile: Profile, candidates: set[int]
     ) -> int:
         """Score ``candidates`` (profile numbers) against ``profile``, keeping the best per
-        identity in ``best``; returns the comparisons made. ``known`` holds the levels of
-        pairs compared before (levels do not depend on the parameters): they are only
-        weighed again, and new pairs' levels are added to it."""
+        identity in ``best``; returns the comparisons made."""
         weigh = self.scorer.weigh
-        weight_of = self.scorer.weight_of
         profiles = self.profiles
         owner = self.profile_identity
         settled = self.parameters.merge_threshold + self.parameters.ambiguity_margin
@@ -576,17 +622,8 @@ class Resolver:
             held = best.get(identity)
             if held is not None and held.weight >= settled:
                 continue
-            if known is None:
-                compared += 1
-                weight, levels, swapped = weigh(profile, profiles[number])
-            else:
-                pair = known.get(number)
-                if pair is None:
-                    compared += 1
-                    pair = compare(profile, profiles[number])
-                    pair = known[number] = _PAIRS.setdefault(pair, pair)  # one copy of each
-                levels, swapped = pair
-                weight = weight_of(profile, profiles[number], levels, swapped)
+            compared += 1
+            weight, levels, swapped = weigh(profile, profiles[number])
             if held is None or weight > held.weight:
                 best[identity] = _Candidate(weight, number, levels, swapped)
         return compared

@@ -243,6 +243,7 @@ def _forget_profile(resolver: Resolver, number: int, profile: Profile) -> None:
         del resolver.profile_by_key[profile.key()]
     resolver.redo_queue.discard(number)
     resolver.near.pop(number, None)
+    resolver.forget_pairs_with(number)
     scorer = resolver.scorer
     scorer.total = max(0, scorer.total - 1)
     for name, value in _names(profile):

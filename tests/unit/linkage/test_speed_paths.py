@@ -5,12 +5,14 @@ again. Each test sets the shortcut against the long way on the same input."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from mast_core.linkage import Resolver
 from mast_core.linkage.blocking import BlockIndex, filed_keys, lookup_keys
 from mast_core.linkage.comparison import compare
 from mast_core.linkage.learning import LearningSchedule
 from mast_core.linkage.parameters import Parameters
+from mast_core.linkage.resolver import FORGET_BELOW
 from mast_core.linkage.scoring import Scorer
 from tests.factories import person_event, profile
 
@@ -77,7 +79,7 @@ def test_judging_the_redo_queue_from_kept_levels_decides_as_comparing_afresh():
     # re-estimates after 100, 200 and 400 records: the queue is judged again each time
     schedule = LearningSchedule(first_after=100, min_training_pairs=10)
     kept, afresh = Resolver(learning=schedule), Resolver(learning=schedule)
-    afresh._redo_levels = lambda: _Forgetful()  # type: ignore[method-assign]
+    afresh._judged = lambda: _Forgetful()  # type: ignore[method-assign]
     for event in events:
         kept.resolve(event)
         afresh.resolve(event)
@@ -92,8 +94,42 @@ def test_judging_the_redo_queue_from_kept_levels_decides_as_comparing_afresh():
     assert kept.stats.comparisons < afresh.stats.comparisons  # the kept levels were used
 
 
-class _Forgetful(dict):  # type: ignore[type-arg]
-    """Keeps no levels: every pair judged again is compared afresh."""
+def test_judging_again_forgets_pairs_far_below_the_threshold_and_retracted_records():
+    resolver = Resolver(replace(Parameters.default(), match_probability=0.9995), learning=None)
+    first = person_event(line1="1 Elm Way", postcode="DY9 9ZZ", town="Dudley")
+    resolver.resolve(first)
+    # the same name and birth date elsewhere, with the name cut short: kept apart, queued
+    second = resolver.resolve(
+        person_event(given="Marg", line1="40 Oak Road", postcode="B1 1AA", town="Birmingham")
+    )
+    assert resolver.redo_queue == {1}
+    # a stranger at the second one's address, filed in its blocks after it was judged
+    resolver.resolve(
+        person_event(
+            given="Jon",
+            family="Quarmby",
+            gender="M",
+            dob="1990-07-30",
+            line1="40 Oak Road",
+            postcode="B1 1AA",
+            town="Birmingham",
+        )
+    )
+    far = resolver.parameters.match_threshold - FORGET_BELOW
+    weigh = resolver.scorer.weigh
+    assert weigh(resolver.profiles[1], resolver.profiles[2])[0] < far
+    assert weigh(resolver.profiles[1], resolver.profiles[0])[0] >= far
+    assert resolver.redo(person_event()) == []
+    since, pairs = resolver._judged()[1]
+    assert since == 3 and set(pairs) == {0}, "the stranger compared, then forgotten"
+    resolver.retract(first.key)
+    assert resolver._judged()[1][1] == {}, "a retracted record is not weighed again"
+    assert resolver.redo(person_event()) == []
+    assert resolver.person_of(second.person_id) == second.person_id
 
-    def setdefault(self, key, default=None):  # type: ignore[no-untyped-def]
-        return {}
+
+class _Forgetful(dict):  # type: ignore[type-arg]
+    """Keeps no levels: every pair judged again is compared afresh, whole blocks."""
+
+    def __setitem__(self, key, value):  # type: ignore[no-untyped-def]
+        pass
