@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from sys import intern
 
 from mast_core.events import InteractionEvent, parse_event
 from mast_core.normalise.addresses import normalise_address
@@ -91,29 +92,36 @@ def build_profile(
     dob = parse_birth_date(subject.date_of_birth)
     house = None
     if address is not None and (address.number or address.premise):
-        house = f"{address.flat or ''}/{address.number or address.premise}"
-    system = f"{event.agency.value}|{event.source_system or ''}"
+        house = _shared(f"{address.flat or ''}/{address.number or address.premise}")
+    system = _shared(f"{event.agency.value}|{event.source_system or ''}")
     return Profile(
-        given=name.given,
+        given=_shared(name.given),
         given_groups=name_groups(name.given),
         middle=name.middle,
-        family=name.family,
+        family=_shared(name.family),
         family_parts=name.family_parts,
         dob=dob,
         gender=subject.gender.value,
         address_id=address_id,
         postcode=valid_postcode.text if valid_postcode else None,
-        sector=valid_postcode.sector if valid_postcode else None,
-        outward=valid_postcode.outward if valid_postcode else None,
+        sector=_shared(valid_postcode.sector) if valid_postcode else None,
+        outward=_shared(valid_postcode.outward) if valid_postcode else None,
         postcode_token=postcode.text if postcode is not None else None,
         house=house,
-        street=address.street.replace(" ", "") if address and address.street else None,
-        town=address.town if address else None,
+        street=_shared(address.street.replace(" ", "")) if address and address.street else None,
+        town=_shared(address.town) if address else None,
         nhs=normalise_nhs_number(subject.nhs_number),
         source_system=system if event.source_record_id else None,
         source_ref=event.source_record_id,
         minor=_minor(dob, event),
     )
+
+
+def _shared(text: str | None) -> str | None:
+    """One copy of a text many records carry (a name, a house number, a street, a town, a
+    partner system): a resolver holds a million records, and a copy each would cost
+    hundreds of megabytes."""
+    return intern(text) if text else None
 
 
 ADULT_AGE = 18

@@ -234,11 +234,7 @@ def _forget_profile(resolver: Resolver, number: int, profile: Profile) -> None:
     from mast_core.linkage.blocking import filed_keys
 
     for key in filed_keys(profile):
-        block = resolver.index.blocks.get(key)
-        if block is not None and number in block:
-            block.remove(number)
-            if not block:
-                del resolver.index.blocks[key]
+        resolver.index.remove(key, number)
     if resolver.profile_by_key.get(profile.key()) == number:
         del resolver.profile_by_key[profile.key()]
     resolver.redo_queue.discard(number)

@@ -62,6 +62,22 @@ def test_a_block_keeps_each_identitys_two_latest_records_and_its_cap():
     assert merged.candidates("m") == [1, 2, 3, 4]  # only the oldest one goes, as before
 
 
+def test_a_block_of_one_is_its_record_and_grows_and_shrinks_as_a_list_would():
+    index = BlockIndex(cap=40)
+    owner = [0, 1, 2]
+    index.add("k", 0, owner)
+    assert list(index.candidates("k")) == [0]
+    assert list(index.candidates("unknown")) == []
+    index.add("k", 1, owner)
+    index.add("k", 2, owner)
+    assert list(index.candidates("k")) == [0, 1, 2]
+    index.remove("k", 1)
+    assert list(index.candidates("k")) == [0, 2]
+    index.add("lone", 2, owner)
+    index.remove("lone", 2)
+    assert "lone" not in index.blocks
+
+
 def test_judging_the_redo_queue_from_kept_levels_decides_as_comparing_afresh():
     rng = random.Random(5)
     families = ["Thornbury", "Thornberry", "Wren", "Quarmby", "Smith"]
