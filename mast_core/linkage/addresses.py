@@ -52,6 +52,21 @@ def _address_id(canonical: str) -> str:
     return "A" + hashlib.blake2b(canonical.encode(), digest_size=8).hexdigest()
 
 
+def _canonical(address: NormalisedAddress) -> str:
+    """The written form an address's id derives from."""
+    postcode = address.postcode
+    return "|".join(
+        [
+            postcode.text if postcode else "",
+            address.flat or "",
+            address.number or "",
+            address.premise or "",
+            address.street or "",
+            address.town or "",
+        ]
+    )
+
+
 def _street_key(street: str | None) -> str:
     return phonetic(street.split(" ")[0]) if street else ""
 
@@ -81,7 +96,9 @@ class AddressResolver:
             return self.known[self.by_uprn[uprn]].address_id
         if address is None or not address.has_dwelling:
             return None
-        found = self._find(address)
+        found = self._written_before(address)
+        if found is None:
+            found = self._find(address)
         if found is None:
             found = self._add(address)
         else:
@@ -89,6 +106,16 @@ class AddressResolver:
         if uprn is not None:
             self.by_uprn.setdefault(uprn, found)
         return self.known[found].address_id
+
+    def _written_before(self, address: NormalisedAddress) -> int | None:
+        """The address first written exactly so, when there is one: what ``_find`` would
+        return, found without searching. Most records repeat an address as their partner
+        wrote it before, and ``_find`` compares every like-numbered house on a like-sounding
+        street. (``_find`` ranks such an address first, or tied first, when it has a
+        postcode or a street to compare; a tie adds nothing and gets it back.)"""
+        if address.postcode is None and not address.street:
+            return None
+        return self.by_id.get(_address_id(_canonical(address)))
 
     def _dwelling(self, address: NormalisedAddress) -> str:
         return f"{address.flat or ''}/{address.number or address.premise or ''}"
@@ -201,17 +228,7 @@ class AddressResolver:
 
     def _add(self, address: NormalisedAddress) -> int:
         postcode = address.postcode
-        canonical = "|".join(
-            [
-                postcode.text if postcode else "",
-                address.flat or "",
-                address.number or "",
-                address.premise or "",
-                address.street or "",
-                address.town or "",
-            ]
-        )
-        address_id = _address_id(canonical)
+        address_id = _address_id(_canonical(address))
         if address_id in self.by_id:
             return self.by_id[address_id]
         index = len(self.known)

@@ -89,3 +89,28 @@ def test_blank_words_become_null_whatever_their_length_or_case():
         assert _blank_to_none(value) == value.strip(), value
     assert _blank_to_none(None) is None
     assert _blank_to_none(12) == 12
+
+
+def test_an_address_written_as_before_gets_the_id_a_search_would_give():
+    rng = random.Random(23)
+    short, long = AddressResolver(), AddressResolver()
+    long._written_before = lambda _address: None  # type: ignore[method-assign]
+    searched = {"short": 0, "long": 0}
+    for name, resolver in (("short", short), ("long", long)):
+        find = resolver._find
+        resolver._find = lambda address, find=find, name=name: (  # type: ignore[method-assign]
+            searched.__setitem__(name, searched[name] + 1) or find(address)
+        )
+    written = []
+    for n in range(600):
+        if written and rng.random() < 0.5:
+            line1, town, postcode = rng.choice(written)  # written exactly as before
+        else:
+            line1 = f"{rng.choice(['12', '14', '2 12', 'Rose Cottage'])} {rng.choice(_STREETS)}"
+            town = rng.choice([None, "Walsall", "Dudley"])
+            postcode = rng.choice([None, "WS1 2AB", "WS1 2AD", f"DY{n % 4} 1AA", "XX99"])
+            written.append((line1, town, postcode))
+        address = normalise_address(line1, None, town, postcode)
+        assert short.resolve(address) == long.resolve(address), (line1, town, postcode)
+    assert len(short.known) == len(long.known) > 20
+    assert searched["short"] < searched["long"]  # repeats of a first writing were not searched
