@@ -155,6 +155,12 @@ class Address(_Model):
     postcode: Text = None
     uprn: Text = None
 
+    @property
+    def is_blank(self) -> bool:
+        """Every part empty. (Checked for every event: reading the fields costs a fraction
+        of dumping the model.)"""
+        return not any(getattr(self, name) for name in type(self).model_fields)
+
 
 class Subject(_Model):
     given_name: Text = None
@@ -186,7 +192,7 @@ class Subject(_Model):
             and self.family_name is None
             and self.date_of_birth is None
             and self.nhs_number is None
-            and (address is None or not any(address.model_dump().values()))
+            and (address is None or address.is_blank)
         )
 
 

@@ -15,6 +15,7 @@ cost explode; capped blocks are counted.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 
 from mast_core.linkage.profile import Profile
 from mast_core.normalise.names import phonetic
@@ -192,15 +193,9 @@ class BlockIndex:
             return
         if len(block) >= PER_IDENTITY:
             identity = owner[item]
-            first, same = 0, 0
-            for position, other in enumerate(block):
-                if owner[other] == identity:
-                    if not same:
-                        first = position
-                    same += 1
-                    if same >= PER_IDENTITY:  # the identity's oldest entry here goes
-                        del block[first]
-                        break
+            owners = itemgetter(*block)(owner)  # a tuple: the block holds two or more
+            if owners.count(identity) >= PER_IDENTITY:  # its oldest entry here goes
+                del block[owners.index(identity)]
         block.append(item)
         if len(block) > self.cap:
             # the oldest entry is never compared again: drop it, keeping memory bounded too

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from mast_core.errors import MastError
 from mast_core.events import InteractionEvent
@@ -141,8 +142,10 @@ class ResolverStats:
     """Identities joined when a record kept apart was judged again (``redo``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
+class _Candidate(NamedTuple):
+    """A candidate record and its weight: several made for every record resolved, so a
+    tuple (a frozen dataclass costs twice as much to make)."""
+
     weight: float
     profile: int
     levels: Levels
