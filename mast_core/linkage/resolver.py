@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,11 +65,14 @@ NEAR_CANDIDATES = 2
 below the threshold: levels do not depend on the parameters, so after a re-estimate their
 weights are recomputed from them without comparing anything, and a record the new
 parameters bring near the threshold goes back on the redo queue."""
-FORGET_BELOW = NEAR_FLOOR
+FORGET_BELOW = 12.0
 """Kept levels of a pair weighing more than this many bits under the match threshold with the
 parameters now in force are forgotten at a re-estimate, as are the records' places on
-``near``: a re-estimate moves a weight by a few bits, rarely by twenty, and weighing them
-again at every re-estimate made its cost grow with every record ever kept apart."""
+``near``: such a pair would have to climb twelve bits to link, while after the first
+estimate a re-estimate moves any one level's weight by two bits at most (0.2 to 2.1 on the
+generator between 10k and 280k records). Weighing them at every re-estimate made its cost
+grow with every record ever kept apart. (FEBRL 1-4 and the generator link the same with 12
+as with 20.)"""
 COHERE_RECORDS = 8
 """Records of each identity compared when judging whether identities a record fits about
 equally are one person (``Resolver._cohere``): rare, so a small bound is plenty."""
@@ -179,6 +183,13 @@ class _Identity:
         if refs is None:
             return "missing"
         return "same_record" if profile.source_ref in refs else "other_record"
+
+
+@cache
+def _with_level(levels: Levels, partner_level: str) -> Levels:
+    """``levels`` with the partner record's level replaced: one copy of each (there are few
+    patterns, and this is asked for most candidates of a partner's record)."""
+    return (*levels[:_PARTNER_INDEX], partner_level, *levels[_PARTNER_INDEX + 1 :])
 
 
 def _identity_id(prefix: str, seed: str) -> str:
@@ -536,15 +547,12 @@ class Resolver:
         if not profile.source_system:
             return best
         table = self.parameters.weights[PARTNER_RECORD]
+        identities = self.identities
         for identity, candidate in best.items():
-            level = self.identities[identity].partner_record_level(profile)
+            level = identities[identity].partner_record_level(profile)
             old = candidate.levels[_PARTNER_INDEX]
             if level != old:
-                levels = (
-                    *candidate.levels[:_PARTNER_INDEX],
-                    level,
-                    *candidate.levels[_PARTNER_INDEX + 1 :],
-                )
+                levels = _with_level(candidate.levels, level)
                 weight = candidate.weight - table[old] + table[level]
                 best[identity] = _Candidate(weight, candidate.profile, levels, candidate.swapped)
         return best
