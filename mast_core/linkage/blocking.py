@@ -14,7 +14,7 @@ cost explode; capped blocks are counted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 
 from mast_core.linkage.profile import Profile
@@ -205,6 +205,20 @@ class BlockIndex:
     def candidates(self, key: str) -> Sequence[int]:
         block = self.blocks.get(key, ())
         return (block,) if isinstance(block, int) else block
+
+    def gather(self, keys: Iterable[str]) -> set[int]:
+        """Every record filed under any of ``keys`` (what a record is compared with)."""
+        found: set[int] = set()
+        blocks = self.blocks
+        for key in keys:
+            block = blocks.get(key)
+            if block is None:
+                continue
+            if isinstance(block, int):
+                found.add(block)
+            else:
+                found.update(block)
+        return found
 
     def remove(self, key: str, item: int) -> None:
         """Take ``item`` out of the block (a retracted record)."""

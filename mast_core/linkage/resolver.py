@@ -527,14 +527,13 @@ class Resolver:
         not scored: they could only confirm what is already decided.
         """
         narrow_keys, wide_keys = lookup_keys(profile, keys)
-        candidates = self.index.candidates
-        narrow = {n for key in narrow_keys for n in candidates(key)}
+        narrow = self.index.gather(narrow_keys)
         best: dict[int, _Candidate] = {}
         compared = self._score_into(best, profile, narrow)
         clear = self.parameters.match_threshold + self.parameters.ambiguity_margin
         if wide_keys and not any(c.weight >= clear for c in best.values()):
             # the wide blocks are gathered only when the narrow ones found no clear match
-            wide = {n for key in wide_keys for n in candidates(key)} - narrow
+            wide = self.index.gather(wide_keys) - narrow
             compared += self._score_into(best, profile, wide)
         self.stats.comparisons += compared
         return self._with_partner_levels(profile, best)
