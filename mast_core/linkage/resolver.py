@@ -11,7 +11,7 @@ founded them, so the same input in the same order gives the same ids.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -528,12 +528,14 @@ class Resolver:
         """
         narrow_keys, wide_keys = lookup_keys(profile, keys)
         narrow = self.index.gather(narrow_keys)
+        self._note_newcomer(narrow)
         best: dict[int, _Candidate] = {}
         compared = self._score_into(best, profile, narrow)
         clear = self.parameters.match_threshold + self.parameters.ambiguity_margin
         if wide_keys and not any(c.weight >= clear for c in best.values()):
             # the wide blocks are gathered only when the narrow ones found no clear match
             wide = self.index.gather(wide_keys) - narrow
+            self._note_newcomer(wide)
             compared += self._score_into(best, profile, wide)
         self.stats.comparisons += compared
         return self._with_partner_levels(profile, best)
@@ -556,51 +558,78 @@ class Resolver:
                 best[identity] = _Candidate(weight, candidate.profile, levels, candidate.swapped)
         return best
 
-    def _judged(self) -> dict[int, tuple[int, dict[int, tuple[Levels, bool]]]]:
-        """Queued record → how many records there were when it was last judged, and the
-        levels of the pairs it was compared in then that still weigh anything. A record
-        stays on the queue through many re-estimates: judging it again weighs these with
-        the new parameters and compares only records filed since. Entries of records no
-        longer queued are dropped."""
-        judged: dict[int, tuple[int, dict[int, tuple[Levels, bool]]]] = self.__dict__.setdefault(
+    def _judged(self) -> dict[int, dict[int, tuple[Levels, bool]]]:
+        """Queued record → the levels of the pairs it was compared in when last judged
+        that still weigh anything. A record stays on the queue through many re-estimates:
+        judging it again weighs these with the new parameters and compares only the
+        records that found it since (``_newcomers``). Entries of records no longer queued
+        are dropped."""
+        judged: dict[int, dict[int, tuple[Levels, bool]]] = self.__dict__.setdefault(
             "_judged_pairs", {}
         )
         self.__dict__.pop("_redo_known", None)  # its predecessor, in older checkpoints
-        for number in [n for n in judged if n not in self.redo_queue]:
-            del judged[number]
+        newcomers = self._newcomers()
+        for table in (judged, newcomers):
+            for number in [n for n in table if n not in self.redo_queue]:
+                del table[number]
         return judged
+
+    def _newcomers(self) -> dict[int, list[int]]:
+        """Queued record → the records resolved since it was last judged that had it among
+        their candidates: what judging it again must compare it with. Noted as each record
+        is resolved (a set intersection with the queue), so judging the queue again needs
+        neither the queued records' keys nor their blocks."""
+        newcomers: dict[int, list[int]] = self.__dict__.setdefault("_redo_newcomers", {})
+        return newcomers
+
+    def _note_newcomer(self, candidates: set[int]) -> None:
+        """The record about to be filed (the next number) had ``candidates``: the queued
+        ones among them have a newcomer."""
+        queued = candidates & self.redo_queue
+        if queued:
+            newcomers = self._newcomers()
+            number = len(self.profiles)
+            for record in queued:
+                newcomers.setdefault(record, []).append(number)
 
     def forget_pairs_with(self, number: int) -> None:
         """Record ``number`` was retracted: no queued record weighs a pair with it again."""
-        for _since, pairs in self._judged().values():
+        for pairs in self._judged().values():
             pairs.pop(number, None)
+        for records in self._newcomers().values():
+            if number in records:
+                records.remove(number)
 
     def _rejudge(
         self,
         number: int,
         profile: Profile,
         own: int,
-        judged: dict[int, tuple[int, dict[int, tuple[Levels, bool]]]],
+        judged: dict[int, dict[int, tuple[Levels, bool]]],
     ) -> dict[int, _Candidate]:
         """Best-scoring candidate record per identity for queued record ``number``, leaving
-        out its own identity ``own``: the pairs kept from its last judgement weighed with
-        the parameters now in force, and the records filed in its blocks (narrow and wide)
-        since then compared. Blocks only ever append, so those are each block's tail. A pair
-        that weighs more than ``FORGET_BELOW`` under the match threshold is forgotten: the
-        cost of judging the queue again stays with the pairs that could still matter."""
-        since, pairs = judged.get(number, (0, {}))
+        out its own identity ``own``. Judged for the first time since it was queued, it is
+        compared with everything in its blocks (narrow and wide); after that, the pairs kept
+        from its last judgement are weighed with the parameters now in force and only the
+        records that found it since are compared. A pair that weighs more than
+        ``FORGET_BELOW`` under the match threshold is forgotten: the cost of judging the
+        queue again stays with the pairs that could still matter."""
+        pairs = judged.get(number)
+        if pairs is None:
+            pairs = {}
+            narrow_keys, wide_keys = lookup_keys(profile)
+            arrivals: Iterable[int] = self.index.gather((*narrow_keys, *wide_keys))
+            self._newcomers().pop(number, None)
+        else:
+            arrivals = self._newcomers().pop(number, ())
         profiles = self.profiles
         owner = self.profile_identity
-        narrow_keys, wide_keys = lookup_keys(profile)
         compared = 0
-        for key in (*narrow_keys, *wide_keys):
-            for other in reversed(self.index.candidates(key)):
-                if other < since:
-                    break
-                if other not in pairs and other != number:
-                    compared += 1
-                    pair = compare(profile, profiles[other])
-                    pairs[other] = _PAIRS.setdefault(pair, pair)  # one copy of each
+        for other in arrivals:
+            if other not in pairs and other != number:
+                compared += 1
+                pair = compare(profile, profiles[other])
+                pairs[other] = _PAIRS.setdefault(pair, pair)  # one copy of each
         self.stats.comparisons += compared
         weight_of = self.scorer.weight_of
         far = self.parameters.match_threshold - FORGET_BELOW
@@ -614,7 +643,7 @@ class Resolver:
             held = best.get(identity)
             if held is None or weight > held.weight:
                 best[identity] = _Candidate(weight, other, levels, swapped)
-        judged[number] = (len(profiles), pairs)
+        judged[number] = pairs
         return self._with_partner_levels(profile, best)
 
     def _score_into(

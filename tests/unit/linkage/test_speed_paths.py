@@ -119,27 +119,39 @@ def test_judging_again_forgets_pairs_far_below_the_threshold_and_retracted_recor
         person_event(given="Marg", line1="40 Oak Road", postcode="B1 1AA", town="Birmingham")
     )
     assert resolver.redo_queue == {1}
-    # a stranger at the second one's address, filed in its blocks after it was judged
-    resolver.resolve(
-        person_event(
-            given="Jon",
-            family="Quarmby",
-            gender="M",
-            dob="1990-07-30",
-            line1="40 Oak Road",
-            postcode="B1 1AA",
-            town="Birmingham",
+
+    def stranger(given: str, dob: str) -> None:  # at the second one's address: finds it
+        resolver.resolve(
+            person_event(
+                given=given,
+                family="Quarmby",
+                gender="M",
+                dob=dob,
+                line1="40 Oak Road",
+                postcode="B1 1AA",
+                town="Birmingham",
+            )
         )
-    )
+
+    stranger("Jon", "1990-07-30")  # before the second is first judged: found in its blocks
     far = resolver.parameters.match_threshold - FORGET_BELOW
     weigh = resolver.scorer.weigh
     assert weigh(resolver.profiles[1], resolver.profiles[2])[0] < far
     assert weigh(resolver.profiles[1], resolver.profiles[0])[0] >= far
+    compared = resolver.stats.comparisons
     assert resolver.redo(person_event()) == []
-    since, pairs = resolver._judged()[1]
-    assert since == 3 and set(pairs) == {0}, "the stranger compared, then forgotten"
+    assert set(resolver._judged()[1]) == {0}, "the stranger compared, then forgotten"
+    assert resolver.stats.comparisons - compared == 2
+    stranger(
+        "Ivo", "1985-03-02"
+    )  # after: noted as it is resolved, compared when the second is judged
+    assert resolver._newcomers() == {1: [3]} and resolver.redo_queue == {1}
+    compared = resolver.stats.comparisons
+    assert resolver.redo(person_event()) == []
+    assert resolver.stats.comparisons - compared == 1, "only the newcomer is compared"
+    assert set(resolver._judged()[1]) == {0} and not resolver._newcomers()
     resolver.retract(first.key)
-    assert resolver._judged()[1][1] == {}, "a retracted record is not weighed again"
+    assert resolver._judged()[1] == {}, "a retracted record is not weighed again"
     assert resolver.redo(person_event()) == []
     assert resolver.person_of(second.person_id) == second.person_id
 
