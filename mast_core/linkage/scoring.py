@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 
 from mast_core.linkage.comparison import (
     DATE_OF_BIRTH,
@@ -57,13 +58,20 @@ class Score:
     def reason(self) -> str:
         """Short explanation for people: the strongest evidence first."""
         parts = [
-            f"{c.field.replace('_', ' ')} {c.level.replace('_', ' ')}"
+            _phrase(c.field, c.level)
             for c in sorted(self.contributions, key=lambda c: -abs(c.weight))
             if c.level != "missing" and c.field != NAMES
         ]
         if self.names_swapped:
             parts.insert(0, "names swapped")
         return ", ".join(parts[:5])
+
+
+@cache
+def _phrase(field: str, level: str) -> str:
+    """ "date_of_birth", "exact" → "date of birth exact": made for every link, and there are
+    few of them."""
+    return f"{field.replace('_', ' ')} {level.replace('_', ' ')}"
 
 
 Levels = tuple[str, ...]
