@@ -96,26 +96,28 @@ class AddressResolver:
             return self.known[self.by_uprn[uprn]].address_id
         if address is None or not address.has_dwelling:
             return None
-        found = self._written_before(address)
+        address_id = _address_id(_canonical(address))
+        found = self._written_before(address, address_id)
         if found is None:
             found = self._find(address)
         if found is None:
-            found = self._add(address)
+            found = self._add(address, address_id)
         else:
             self._learn(found, address)
         if uprn is not None:
             self.by_uprn.setdefault(uprn, found)
         return self.known[found].address_id
 
-    def _written_before(self, address: NormalisedAddress) -> int | None:
+    def _written_before(self, address: NormalisedAddress, address_id: str) -> int | None:
         """The address first written exactly so, when there is one: what ``_find`` would
         return, found without searching. Most records repeat an address as their partner
         wrote it before, and ``_find`` compares every like-numbered house on a like-sounding
         street. (``_find`` ranks such an address first, or tied first, when it has a
-        postcode or a street to compare; a tie adds nothing and gets it back.)"""
+        postcode or a street to compare; a tie adds nothing and gets it back.) ``address_id``
+        is the id its written form gives."""
         if address.postcode is None and not address.street:
             return None
-        return self.by_id.get(_address_id(_canonical(address)))
+        return self.by_id.get(address_id)
 
     def _dwelling(self, address: NormalisedAddress) -> str:
         return f"{address.flat or ''}/{address.number or address.premise or ''}"
@@ -226,9 +228,8 @@ class AddressResolver:
             return None
         return street + bonus if bonus else street
 
-    def _add(self, address: NormalisedAddress) -> int:
+    def _add(self, address: NormalisedAddress, address_id: str) -> int:
         postcode = address.postcode
-        address_id = _address_id(_canonical(address))
         if address_id in self.by_id:
             return self.by_id[address_id]
         index = len(self.known)

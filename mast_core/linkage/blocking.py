@@ -223,7 +223,7 @@ class BlockIndex:
     def remove(self, key: str, item: int) -> None:
         """Take ``item`` out of the block (a retracted record)."""
         block = self.blocks.get(key)
-        if block == item or (isinstance(block, list) and block == [item]):
+        if block == item or block == [item]:
             del self.blocks[key]
         elif isinstance(block, list) and item in block:
             block.remove(item)

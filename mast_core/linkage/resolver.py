@@ -215,6 +215,10 @@ class Resolver:
         """Record → its best candidates of other identities (record, levels, names swapped),
         to re-weigh after a re-estimate: for every record that started an identity, and for
         a record that joined one, those within ``NEAR_FLOOR`` (``NEAR_CANDIDATES``)."""
+        self._judged_pairs: dict[int, dict[int, tuple[Levels, bool]]] = {}
+        """Queued record → the levels of its pairs that still weigh anything (``_judged``)."""
+        self._redo_newcomers: dict[int, list[int]] = {}
+        """Queued record → the records that found it since it was judged (``_newcomers``)."""
         self._patterns: dict[Levels, Levels] = {}
         """One copy of each distinct levels tuple (there are few): ``near`` holds many."""
         self.index = BlockIndex(block_cap)
@@ -564,23 +568,17 @@ class Resolver:
         judging it again weighs these with the new parameters and compares only the
         records that found it since (``_newcomers``). Entries of records no longer queued
         are dropped."""
-        judged: dict[int, dict[int, tuple[Levels, bool]]] = self.__dict__.setdefault(
-            "_judged_pairs", {}
-        )
-        self.__dict__.pop("_redo_known", None)  # its predecessor, in older checkpoints
-        newcomers = self._newcomers()
-        for table in (judged, newcomers):
+        for table in (self._judged_pairs, self._redo_newcomers):
             for number in [n for n in table if n not in self.redo_queue]:
                 del table[number]
-        return judged
+        return self._judged_pairs
 
     def _newcomers(self) -> dict[int, list[int]]:
         """Queued record → the records resolved since it was last judged that had it among
         their candidates: what judging it again must compare it with. Noted as each record
         is resolved (a set intersection with the queue), so judging the queue again needs
         neither the queued records' keys nor their blocks."""
-        newcomers: dict[int, list[int]] = self.__dict__.setdefault("_redo_newcomers", {})
-        return newcomers
+        return self._redo_newcomers
 
     def _note_newcomer(self, candidates: set[int]) -> None:
         """The record about to be filed (the next number) had ``candidates``: the queued
@@ -863,9 +861,14 @@ def upgrade_state(resolver: Resolver, version: int) -> None:
     event resolved from then on can be retracted. Its scorer lacks the weight caches kept
     since: setting its own parameters again builds them (empty), keeping the name counts.
     Parameters learnt before an agreement level existed get the shipped m and u for it
-    (``Parameters.completed``) until the next re-estimate learns it."""
+    (``Parameters.completed``) until the next re-estimate learns it. A checkpoint written
+    before queued records kept their judged pairs and newcomers gets them empty: each queued
+    record is then compared with its whole blocks once, at the next re-estimate."""
     if version == 3 and "retractions" not in resolver.__dict__:
         resolver.retractions = RetractionState(upgraded=True)
+    resolver.__dict__.pop("_redo_known", None)  # their predecessor, keyed otherwise
+    resolver.__dict__.setdefault("_judged_pairs", {})
+    resolver.__dict__.setdefault("_redo_newcomers", {})
     completed = resolver.parameters.completed()  # levels added since the state was written
     if version == 3 or completed is not resolver.parameters:
         resolver.parameters = completed

@@ -94,7 +94,7 @@ def test_blank_words_become_null_whatever_their_length_or_case():
 def test_an_address_written_as_before_gets_the_id_a_search_would_give():
     rng = random.Random(23)
     short, long = AddressResolver(), AddressResolver()
-    long._written_before = lambda _address: None  # type: ignore[method-assign]
+    long._written_before = lambda _address, _address_id: None  # type: ignore[method-assign]
     searched = {"short": 0, "long": 0}
     for name, resolver in (("short", short), ("long", long)):
         find = resolver._find

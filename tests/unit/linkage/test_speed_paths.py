@@ -142,9 +142,8 @@ def test_judging_again_forgets_pairs_far_below_the_threshold_and_retracted_recor
     assert resolver.redo(person_event()) == []
     assert set(resolver._judged()[1]) == {0}, "the stranger compared, then forgotten"
     assert resolver.stats.comparisons - compared == 2
-    stranger(
-        "Ivo", "1985-03-02"
-    )  # after: noted as it is resolved, compared when the second is judged
+    # after: noted as it is resolved, compared when the second is judged
+    stranger("Ivo", "1985-03-02")
     assert resolver._newcomers() == {1: [3]} and resolver.redo_queue == {1}
     compared = resolver.stats.comparisons
     assert resolver.redo(person_event()) == []
