@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mast_core.events import parse_event
+from mast_core.events import parse_event_json
 from mast_core.linkage import FREEZE_EVERY, Resolver
 from mast_core.linkage.quality import pairwise_quality
 from producers.synthetic.population import EventGenerator
@@ -47,7 +47,7 @@ def run_resolver(path: Path, links: Path) -> dict[str, float]:
     started, cpu_started = time.perf_counter(), time.process_time()
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
-            result = resolver.resolve(parse_event(json.loads(line)))
+            result = resolver.resolve(parse_event_json(line))
             predicted[result.event_id] = result.person_id
             if number % FREEZE_EVERY == 0:
                 gc.freeze()

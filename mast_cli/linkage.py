@@ -18,7 +18,7 @@ from rich.table import Table
 
 from mast_cli.console import err, fail, out, progress_bar, say
 from mast_core.errors import InvalidEvent
-from mast_core.events import InteractionEvent, parse_event
+from mast_core.events import InteractionEvent, parse_event, parse_event_json
 from mast_core.linkage import FREEZE_EVERY, Parameters, Resolver
 from mast_core.linkage.estimation import estimate as estimate_parameters
 from mast_core.linkage.quality import pair_agreement, pairwise_quality
@@ -44,7 +44,7 @@ def read_events(path: Path, rejected: list[str]) -> Iterator[tuple[int, Interact
             if not line.strip():
                 continue
             try:
-                yield handle.tell(), parse_event(json.loads(line))
+                yield handle.tell(), parse_event_json(line)
             except json.JSONDecodeError as exc:
                 rejected.append(f"line {number}: not JSON ({exc.msg})")
             except InvalidEvent as exc:

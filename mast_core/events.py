@@ -14,6 +14,7 @@ given by ``event_key`` and used by everything that recognises a repeat.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -296,6 +297,21 @@ def parse_event(data: Mapping[str, Any] | Any) -> InteractionEvent:
             for err in exc.errors(include_input=False, include_url=False)
         ]
         raise InvalidEvent(problems) from None
+
+
+def parse_event_json(text: bytes | str) -> InteractionEvent:
+    """Validate one event from its JSON text (a line of a JSON Lines file).
+
+    Validated straight from the text by pydantic's own parser, which costs about half of
+    decoding to objects and validating those: a file of a million events spends a tenth of
+    its time here. Any text that fails (a withdrawal, which the straight path does not
+    recognise, or an event with problems) is decoded and judged by ``parse_event``, so the
+    outcome and every message are the same as there. Raises ``json.JSONDecodeError`` for
+    text that is not JSON and InvalidEvent as ``parse_event`` does."""
+    try:
+        return InteractionEvent.model_validate_json(text, context={WITHDRAWAL: False})
+    except ValidationError:
+        return parse_event(json.loads(text))
 
 
 def _describe(kind: str, message: str) -> str:

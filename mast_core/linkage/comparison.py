@@ -79,6 +79,30 @@ def compare_given(a: str | None, b: str | None, a_profile: Profile, b_profile: P
     return close or "disagree"
 
 
+GIVEN_LEVELS_KEPT = 1 << 17
+"""Given-name levels remembered (``_given_level``): a few megabytes."""
+_given_levels: dict[tuple[object, ...], str] = {}
+
+
+def _given_level(a: Profile, b: Profile) -> str:
+    """``compare_given`` for two records' given names, remembered: the same two names meet
+    in pair after pair (a household's, a common name's), and telling two different names
+    apart costs an edit distance, a Jaro-Winkler and a sound. The key holds everything the
+    level depends on; the memory is emptied when full."""
+    x, y = a.given, b.given
+    if not x or not y:
+        return "missing"
+    if x == y:
+        return "exact"
+    key = (x, y, a.middle, b.middle, a.given_groups, b.given_groups)
+    level = _given_levels.get(key)
+    if level is None:
+        if len(_given_levels) >= GIVEN_LEVELS_KEPT:
+            _given_levels.clear()
+        level = _given_levels[key] = compare_given(x, y, a, b)
+    return level
+
+
 def _sounds_alike(a: str, b: str) -> bool:
     """Transliterations and spellings of one name (Mohammed / Muhammad, Yusuf / Yousef):
     the same sound, the same first letter and mostly the same letters. Short names are left
@@ -228,7 +252,7 @@ def _whole_name_reversed(a: Profile, b: Profile) -> str | None:
 def compare(a: Profile, b: Profile) -> tuple[tuple[str, ...], bool]:
     """Levels for every field in the order of ``FIELDS``, and whether the names matched only
     with given and family swapped (Smith John against John Smith)."""
-    given = compare_given(a.given, b.given, a, b)
+    given = _given_level(a, b)
     family = compare_family(a.family, b.family, a.family_parts, b.family_parts)
     swapped = False
     if given == "disagree" and family == "disagree":

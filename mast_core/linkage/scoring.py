@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from mast_core.linkage.comparison import (
     DATE_OF_BIRTH,
@@ -38,8 +39,6 @@ _RESIDENCE_INDEX = FIELDS.index(RESIDENCE)
 _GIVEN_INDEX = FIELDS.index(GIVEN_NAME)
 _FAMILY_INDEX = FIELDS.index(FAMILY_NAME)
 _DOB_INDEX = FIELDS.index(DATE_OF_BIRTH)
-_UNKNOWN = -math.inf
-"""Not yet in ``Scorer._fixed`` (no weight is minus infinity)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +77,21 @@ Levels = tuple[str, ...]
 """One level per field, in the order of ``comparison.FIELDS``."""
 
 
+class _Plan(NamedTuple):
+    """How a pair with given levels is weighed (``Scorer._plan``)."""
+
+    rest: float
+    """The prior and every field's weight but an exact name's."""
+    given_tf: bool
+    """The given names agree exactly: their frequency weight is added."""
+    family_tf: bool
+    """The family names agree exactly: their frequency weight is added."""
+    household: bool
+    """At one home with a like family name: the family name's weight is cut."""
+    twins: bool
+    """The twin pattern: the penalty applies when either record is a child's."""
+
+
 class Scorer:
     def __init__(self, parameters: Parameters) -> None:
         self.name_counts: dict[str, Counter[str]] = {GIVEN_NAME: Counter(), FAMILY_NAME: Counter()}
@@ -94,10 +108,11 @@ class Scorer:
         """Term-frequency weights while the name counts stand still (cleared when they move):
         the record being resolved meets the same names in candidate after candidate."""
         self._tf_total = self.total
-        self._fixed: tuple[dict[Levels, float | None], dict[Levels, float | None]] = ({}, {})
-        """By names swapped, then levels → the pair's weight before the twin check, when no
-        name's frequency enters it (None when one does): most pairs, and every pair whose
-        kept levels a re-estimate weighs again, take the weight from here."""
+        self._plans: tuple[dict[Levels, _Plan], dict[Levels, _Plan]] = ({}, {})
+        """By names swapped, then levels → how the pair's weight is made (``_Plan``): every
+        pair weighed, and every pair whose kept levels a re-estimate weighs again, takes
+        all but the names' frequencies from here."""
+        self.__dict__.pop("_fixed", None)  # its predecessor, in a checkpoint's scorer
         self._household = parameters.household_weight
         self._tf_m = {
             name: math.log2(max(parameters.m[name][level], 1e-9))
@@ -165,20 +180,48 @@ class Scorer:
             return self.parameters.twin_penalty
         return 0.0
 
+    def _plan(self, levels: Levels, swapped: bool) -> _Plan:
+        """What ``field_weights`` would sum for these levels, with the exact names'
+        frequency weights left to add (they move with every record counted)."""
+        given_tf = not swapped and levels[_GIVEN_INDEX] == "exact"
+        family_tf = not swapped and levels[_FAMILY_INDEX] == "exact"
+        household = bool(
+            self._household
+            and levels[_RESIDENCE_INDEX] in SAME_HOME
+            and levels[_FAMILY_INDEX] in SAME_FAMILY
+        )
+        weights = [table[level] for table, level in zip(self._tables, levels, strict=True)]
+        if household:
+            weights[_FAMILY_INDEX] = max(weights[_FAMILY_INDEX] - self._household, 0.0)
+        if given_tf:
+            weights[_GIVEN_INDEX] = 0.0
+        if family_tf:
+            weights[_FAMILY_INDEX] = 0.0
+        return _Plan(
+            self.parameters.prior_weight + sum(weights),
+            given_tf,
+            family_tf,
+            household,
+            self._twins(levels),
+        )
+
     def weight_of(self, a: Profile, b: Profile, levels: Levels, swapped: bool) -> float:
-        """The match weight of a pair whose levels are already known."""
-        fixed = self._fixed[swapped]
-        total = fixed.get(levels, _UNKNOWN)
-        if total is _UNKNOWN:
-            total = fixed[levels] = (
-                None
-                if not swapped
-                and (levels[_GIVEN_INDEX] == "exact" or levels[_FAMILY_INDEX] == "exact")
-                else self.parameters.prior_weight + sum(self.field_weights(a, levels, swapped))
-            )
-        if total is None:  # an exact name: its frequency among the records seen so far counts
-            total = self.parameters.prior_weight + sum(self.field_weights(a, levels, swapped))
-        return total + self._twin_penalty(a, b, levels)
+        """The match weight of a pair whose levels are already known: the hot path, so the
+        sum of the fields' weights is looked up (``_plan``) and only the exact names'
+        frequency weights are added to it. The same number as ``explain`` gives."""
+        plans = self._plans[swapped]
+        plan = plans.get(levels)
+        if plan is None:
+            plan = plans[levels] = self._plan(levels, swapped)
+        total, given_tf, family_tf, household, twins = plan
+        if given_tf:
+            total += self._tf_weight(GIVEN_NAME, a.given or "")
+        if family_tf:
+            family = self._tf_weight(FAMILY_NAME, a.family or "")
+            total += max(family - self._household, 0.0) if household else family
+        if twins and (a.minor or b.minor):
+            total += self.parameters.twin_penalty
+        return total
 
     def weigh(self, a: Profile, b: Profile) -> tuple[float, Levels, bool]:
         """The pair's match weight, its levels, and whether names matched only swapped."""

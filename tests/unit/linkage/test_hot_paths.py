@@ -114,3 +114,69 @@ def test_an_address_written_as_before_gets_the_id_a_search_would_give():
         assert short.resolve(address) == long.resolve(address), (line1, town, postcode)
     assert len(short.known) == len(long.known) > 20
     assert searched["short"] < searched["long"]  # repeats of a first writing were not searched
+
+
+def test_a_pairs_weight_from_its_plan_is_the_sum_its_explanation_gives():
+    """``Scorer.weight_of`` adds the exact names' frequency weights to a looked-up sum;
+    ``explain`` sums every field's weight. On pairs of generator records of every kind
+    (exact, swapped and household names, children and adults), with the names'
+    counts moving between pairs and with learnt parameters, the two agree."""
+    from mast_core.events import parse_event
+    from mast_core.linkage import Resolver
+    from mast_core.linkage.learning import LearningSchedule
+    from producers.synthetic.population import EventGenerator
+
+    resolver = Resolver(learning=LearningSchedule(first_after=1_000))
+    for item in EventGenerator("high", seed=9).generate(3_000):
+        resolver.resolve(parse_event(item.event))
+    assert resolver.stats.relearnt  # learnt parameters, household weight and all
+    scorer, profiles = resolver.scorer, resolver.profiles
+    rng = random.Random(5)
+    kinds: set[tuple[str, str, bool, bool]] = set()
+    for number, left in enumerate(profiles):
+        # its blocks' records (most of them like it), and a stranger
+        others = [*resolver.index.gather(filed_keys(left)), rng.randrange(len(profiles))]
+        for other in others:
+            right = profiles[other]
+            levels, swapped = compare(left, right)
+            plain = scorer.explain(left, right, levels, swapped).weight
+            assert round(scorer.weight_of(left, right, levels, swapped), 3) == plain
+            kinds.add((levels[0], levels[1], swapped, left.minor or right.minor))
+        if number % 97 == 0:
+            scorer.observe(left)  # the names' counts move: their frequency weights too
+    assert {("exact", "exact", False, True), ("exact", "exact", False, False)} <= kinds
+    assert any(swapped for _given, _family, swapped, _minor in kinds)
+
+
+def test_a_remembered_given_name_level_is_the_one_compare_given_gives(monkeypatch):
+    """``_given_level`` remembers levels, and empties its memory when full; what it answers
+    is ``compare_given``'s answer, for nicknames, middle names, initials and typos alike."""
+    from mast_core.linkage import comparison
+
+    monkeypatch.setattr(comparison, "GIVEN_LEVELS_KEPT", 50)
+    monkeypatch.setattr(comparison, "_given_levels", {})
+    names = [
+        "Peggy",
+        "Margaret",
+        "Marg",
+        "M",
+        "Jon",
+        "Jen",
+        "John",
+        "Jonathan",
+        "Mohammed",
+        "Muhammad",
+        "Bridget",
+        "Bri",
+        "Anne Marie",
+        "Marie",
+        "",
+        "Jonh",
+    ]
+    people = [profile(given=name, dob=None) for name in names]
+    for _round in range(3):  # asked again: from memory, and after it was emptied
+        for left in people:
+            for right in people:
+                expected = comparison.compare_given(left.given, right.given, left, right)
+                assert comparison._given_level(left, right) == expected
+    assert 0 < len(comparison._given_levels) <= 50
