@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -154,6 +155,10 @@ class _Candidate(NamedTuple):
     profile: int
     levels: Levels
     swapped: bool
+
+
+_by_weight = attrgetter("weight")
+"""A candidate's weight, the key candidates are ranked by."""
 
 
 @dataclass
@@ -512,7 +517,7 @@ class Resolver:
         if not best:
             return
         patterns = self._patterns
-        nearest = sorted(best.values(), key=lambda candidate: -candidate.weight)
+        nearest = sorted(best.values(), key=_by_weight, reverse=True)  # stable, as ever
         self.near[number] = tuple(
             (c.profile, patterns.setdefault(c.levels, c.levels), c.swapped)
             for c in nearest[:NEAR_CANDIDATES]

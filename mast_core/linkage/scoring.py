@@ -39,6 +39,11 @@ _RESIDENCE_INDEX = FIELDS.index(RESIDENCE)
 _GIVEN_INDEX = FIELDS.index(GIVEN_NAME)
 _FAMILY_INDEX = FIELDS.index(FAMILY_NAME)
 _DOB_INDEX = FIELDS.index(DATE_OF_BIRTH)
+_NAME_FIELDS = 2
+"""The name fields come first in ``FIELDS``: only their weights move with the records seen
+(term frequencies) or with the household; every later field's weight is its level's."""
+if FIELDS[:_NAME_FIELDS] != (GIVEN_NAME, FAMILY_NAME):  # pragma: no cover - a layout guard
+    raise RuntimeError("comparison.FIELDS must begin with the given and the family name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,8 @@ class Scorer:
         pair weighed, and every pair whose kept levels a re-estimate weighs again, takes
         all but the names' frequencies from here."""
         self.__dict__.pop("_fixed", None)  # its predecessor, in a checkpoint's scorer
+        self._explained: dict[Levels, tuple[Contribution, ...]] = {}
+        """Levels → the contributions of the fields after the names (``explain``)."""
         self._household = parameters.household_weight
         self._tf_m = {
             name: math.log2(max(parameters.m[name][level], 1e-9))
@@ -229,11 +236,24 @@ class Scorer:
         return self.weight_of(a, b, levels, swapped), levels, swapped
 
     def explain(self, a: Profile, b: Profile, levels: Levels, swapped: bool) -> Score:
-        """The per-field contributions behind ``weigh``'s number, for the record of a link."""
+        """The per-field contributions behind ``weigh``'s number, for the record of a link.
+        Made for every link: the fields after the names, whose weights follow from their
+        levels alone, take theirs from ``_explained`` (rounding a float costs more than
+        finding it)."""
         weights = self.field_weights(a, levels, swapped)
+        tail = self._explained.get(levels)
+        if tail is None:
+            later = slice(_NAME_FIELDS, None)
+            tail = self._explained[levels] = tuple(
+                Contribution(name, level, round(weight, 3))
+                for name, level, weight in zip(
+                    FIELDS[later], levels[later], weights[later], strict=True
+                )
+            )
         contributions = [
-            Contribution(name, level, round(weight, 3))
-            for name, level, weight in zip(FIELDS, levels, weights, strict=True)
+            Contribution(GIVEN_NAME, levels[_GIVEN_INDEX], round(weights[_GIVEN_INDEX], 3)),
+            Contribution(FAMILY_NAME, levels[_FAMILY_INDEX], round(weights[_FAMILY_INDEX], 3)),
+            *tail,
         ]
         total = self.parameters.prior_weight + sum(weights)
         penalty = self._twin_penalty(a, b, levels)

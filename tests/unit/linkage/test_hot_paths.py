@@ -117,13 +117,16 @@ def test_an_address_written_as_before_gets_the_id_a_search_would_give():
 
 
 def test_a_pairs_weight_from_its_plan_is_the_sum_its_explanation_gives():
-    """``Scorer.weight_of`` adds the exact names' frequency weights to a looked-up sum;
-    ``explain`` sums every field's weight. On pairs of generator records of every kind
+    """``Scorer.weight_of`` adds the exact names' frequency weights to a looked-up sum, and
+    ``explain`` takes the contributions of the fields after the names from a table; summing
+    and rounding every field's weight gives the same. On pairs of generator records of every kind
     (exact, swapped and household names, children and adults), with the names'
     counts moving between pairs and with learnt parameters, the two agree."""
     from mast_core.events import parse_event
     from mast_core.linkage import Resolver
+    from mast_core.linkage.comparison import FIELDS
     from mast_core.linkage.learning import LearningSchedule
+    from mast_core.linkage.scoring import Contribution
     from producers.synthetic.population import EventGenerator
 
     resolver = Resolver(learning=LearningSchedule(first_after=1_000))
@@ -139,8 +142,13 @@ def test_a_pairs_weight_from_its_plan_is_the_sum_its_explanation_gives():
         for other in others:
             right = profiles[other]
             levels, swapped = compare(left, right)
-            plain = scorer.explain(left, right, levels, swapped).weight
-            assert round(scorer.weight_of(left, right, levels, swapped), 3) == plain
+            explained = scorer.explain(left, right, levels, swapped)
+            assert round(scorer.weight_of(left, right, levels, swapped), 3) == explained.weight
+            weights = scorer.field_weights(left, levels, swapped)
+            assert explained.contributions[: len(FIELDS)] == tuple(
+                Contribution(name, level, round(weight, 3))
+                for name, level, weight in zip(FIELDS, levels, weights, strict=True)
+            )
             kinds.add((levels[0], levels[1], swapped, left.minor or right.minor))
         if number % 97 == 0:
             scorer.observe(left)  # the names' counts move: their frequency weights too
