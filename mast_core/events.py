@@ -304,9 +304,9 @@ def parse_event_json(text: bytes | str) -> InteractionEvent:
 
     Validated straight from the text by pydantic's own parser, which costs about half of
     decoding to objects and validating those: a file of a million events spends a tenth of
-    its time here. Any text that fails (a withdrawal, which the straight path does not
-    recognise, or an event with problems) is decoded and judged by ``parse_event``, so the
-    outcome and every message are the same as there. Raises ``json.JSONDecodeError`` for
+    its time here. Any text that fails (a withdrawal with nothing to link, which only the
+    context allows, or an event with problems) is decoded and judged by ``parse_event``, so
+    the outcome and every message are the same as there. Raises ``json.JSONDecodeError`` for
     text that is not JSON and InvalidEvent as ``parse_event`` does."""
     try:
         return InteractionEvent.model_validate_json(text, context={WITHDRAWAL: False})

@@ -860,22 +860,21 @@ class Resolver:
 
 def upgrade_state(resolver: Resolver, version: int) -> None:
     """Bring a resolver restored from a state of format ``version`` (one of
-        ``READABLE_FORMATS``) to this one. Format 3 kept nothing for retractions: its state gets
-        an empty one, marked ``upgraded``, so that a retraction naming an event resolved before
-        the upgrade is refused with that reason (``mast_core.linkage.retraction``), while every
-        event resolved from then on can be retracted. Its scorer lacks the weight caches kept
-        since: setting its own parameters again builds them (empty), keeping the name counts;
-    a scorer of any format is set so, for the caches change shape between releases.
-        Parameters learnt before an agreement level existed get the shipped m and u for it
-        (``Parameters.completed``) until the next re-estimate learns it. A checkpoint written
-        before queued records kept their judged pairs and newcomers gets them empty: each queued
-        record is then compared with its whole blocks once, at the next re-estimate."""
+    ``READABLE_FORMATS``) to this one. Format 3 kept nothing for retractions: its state gets
+    an empty one, marked ``upgraded``, so that a retraction naming an event resolved before
+    the upgrade is refused with that reason (``mast_core.linkage.retraction``), while every
+    event resolved from then on can be retracted. Its scorer lacks the weight caches kept
+    since: setting its own parameters again builds them (empty), keeping the name counts.
+    Parameters learnt before an agreement level existed get the shipped m and u for it
+    (``Parameters.completed``) until the next re-estimate learns it. A checkpoint written
+    before queued records kept their judged pairs and newcomers gets them empty: each queued
+    record is then compared with its whole blocks once, at the next re-estimate."""
     if version == 3 and "retractions" not in resolver.__dict__:
         resolver.retractions = RetractionState(upgraded=True)
     resolver.__dict__.pop("_redo_known", None)  # their predecessor, keyed otherwise
     resolver.__dict__.setdefault("_judged_pairs", {})
     resolver.__dict__.setdefault("_redo_newcomers", {})
-    # levels added since the state was written; and the scorer's caches, which change
-    # shape from one release to the next, built afresh (empty)
-    resolver.parameters = resolver.parameters.completed()
-    resolver.scorer.use(resolver.parameters)
+    completed = resolver.parameters.completed()  # levels added since the state was written
+    if version == 3 or completed is not resolver.parameters:
+        resolver.parameters = completed
+        resolver.scorer.use(completed)

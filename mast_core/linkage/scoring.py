@@ -85,16 +85,27 @@ Levels = tuple[str, ...]
 class _Plan(NamedTuple):
     """How a pair with given levels is weighed (``Scorer._plan``)."""
 
-    rest: float
-    """The prior and every field's weight but an exact name's."""
+    total: float | None
+    """The pair's weight before the twin check when no name's frequency enters it; None
+    when one does."""
+    given: float
+    family: float
+    """The names' weights from their levels, the household's cut made (used when a name's
+    frequency does not replace them)."""
+    later: tuple[float, ...]
+    """The weights of the fields after the names."""
     given_tf: bool
-    """The given names agree exactly: their frequency weight is added."""
+    """The given names agree exactly: their frequency weight counts."""
     family_tf: bool
-    """The family names agree exactly: their frequency weight is added."""
+    """The family names agree exactly: their frequency weight counts."""
     household: bool
     """At one home with a like family name: the family name's weight is cut."""
     twins: bool
     """The twin pattern: the penalty applies when either record is a child's."""
+
+
+_CACHES = ("_base", "_tf", "_plans", "_explained", "_fixed")
+"""The scorer's caches (``_fixed``: an earlier release's), kept out of checkpoints."""
 
 
 class Scorer:
@@ -117,7 +128,6 @@ class Scorer:
         """By names swapped, then levels → how the pair's weight is made (``_Plan``): every
         pair weighed, and every pair whose kept levels a re-estimate weighs again, takes
         all but the names' frequencies from here."""
-        self.__dict__.pop("_fixed", None)  # its predecessor, in a checkpoint's scorer
         self._explained: dict[Levels, tuple[Contribution, ...]] = {}
         """Levels → the contributions of the fields after the names (``explain``)."""
         self._household = parameters.household_weight
@@ -125,6 +135,21 @@ class Scorer:
             name: math.log2(max(parameters.m[name][level], 1e-9))
             for name, level in EXACT_TF_FIELDS.items()
         }
+
+    def __getstate__(self) -> dict[str, object]:
+        """A checkpoint keeps the parameters and the name counts, not the caches built
+        from them: those change shape between releases, and ``__setstate__`` builds them
+        afresh (empty)."""
+        state = self.__dict__.copy()
+        for name in _CACHES:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        for name in _CACHES:  # a checkpoint written before caches were left out has them
+            self.__dict__.pop(name, None)
+        self.use(self.parameters)
 
     def observe(self, profile: Profile) -> None:
         """Count a new distinct profile's names for term-frequency adjustment."""
@@ -188,8 +213,8 @@ class Scorer:
         return 0.0
 
     def _plan(self, levels: Levels, swapped: bool) -> _Plan:
-        """What ``field_weights`` would sum for these levels, with the exact names'
-        frequency weights left to add (they move with every record counted)."""
+        """What ``field_weights`` gives for these levels, but for the exact names'
+        frequency weights, which move with every record counted."""
         given_tf = not swapped and levels[_GIVEN_INDEX] == "exact"
         family_tf = not swapped and levels[_FAMILY_INDEX] == "exact"
         household = bool(
@@ -200,12 +225,12 @@ class Scorer:
         weights = [table[level] for table, level in zip(self._tables, levels, strict=True)]
         if household:
             weights[_FAMILY_INDEX] = max(weights[_FAMILY_INDEX] - self._household, 0.0)
-        if given_tf:
-            weights[_GIVEN_INDEX] = 0.0
-        if family_tf:
-            weights[_FAMILY_INDEX] = 0.0
+        total = None if given_tf or family_tf else self.parameters.prior_weight + sum(weights)
         return _Plan(
-            self.parameters.prior_weight + sum(weights),
+            total,
+            weights[_GIVEN_INDEX],
+            weights[_FAMILY_INDEX],
+            tuple(weights[_NAME_FIELDS:]),
             given_tf,
             family_tf,
             household,
@@ -214,19 +239,23 @@ class Scorer:
 
     def weight_of(self, a: Profile, b: Profile, levels: Levels, swapped: bool) -> float:
         """The match weight of a pair whose levels are already known: the hot path, so the
-        sum of the fields' weights is looked up (``_plan``) and only the exact names'
-        frequency weights are added to it. The same number as ``explain`` gives."""
+        fields' weights come from the levels' ``_plan`` and only exact names' frequency
+        weights are worked out. Summed in the fields' order, as ``explain`` sums them, so
+        the float is the same to the last bit (ties between candidates break alike)."""
         plans = self._plans[swapped]
         plan = plans.get(levels)
         if plan is None:
             plan = plans[levels] = self._plan(levels, swapped)
-        total, given_tf, family_tf, household, twins = plan
-        if given_tf:
-            total += self._tf_weight(GIVEN_NAME, a.given or "")
-        if family_tf:
-            family = self._tf_weight(FAMILY_NAME, a.family or "")
-            total += max(family - self._household, 0.0) if household else family
-        if twins and (a.minor or b.minor):
+        total = plan.total
+        if total is None:  # an exact name: its frequency among the records seen so far counts
+            given = self._tf_weight(GIVEN_NAME, a.given or "") if plan.given_tf else plan.given
+            family = plan.family
+            if plan.family_tf:
+                family = self._tf_weight(FAMILY_NAME, a.family or "")
+                if plan.household:
+                    family = max(family - self._household, 0.0)
+            total = self.parameters.prior_weight + sum((given, family, *plan.later))
+        if plan.twins and (a.minor or b.minor):
             total += self.parameters.twin_penalty
         return total
 
