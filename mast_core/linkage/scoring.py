@@ -246,16 +246,17 @@ class Scorer:
         plan = plans.get(levels)
         if plan is None:
             plan = plans[levels] = self._plan(levels, swapped)
-        total = plan.total
+        total, given, family, later, given_tf, family_tf, household, twins = plan
         if total is None:  # an exact name: its frequency among the records seen so far counts
-            given = self._tf_weight(GIVEN_NAME, a.given or "") if plan.given_tf else plan.given
-            family = plan.family
-            if plan.family_tf:
+            if given_tf:
+                given = self._tf_weight(GIVEN_NAME, a.given or "")
+            if family_tf:
                 family = self._tf_weight(FAMILY_NAME, a.family or "")
-                if plan.household:
+                if household:
                     family = max(family - self._household, 0.0)
-            total = self.parameters.prior_weight + sum((given, family, *plan.later))
-        if plan.twins and (a.minor or b.minor):
+            # sum(later, given + family) adds as sum(weights) does: given, family, the rest
+            total = self.parameters.prior_weight + sum(later, given + family)
+        if twins and (a.minor or b.minor):
             total += self.parameters.twin_penalty
         return total
 

@@ -115,7 +115,6 @@ class NormalisedAddress:
 
 _NOT_WORD = re.compile(r"[^a-z0-9/\s-]")
 _NUMBER_HYPHEN = re.compile(r"(?<=\d)-(?=[a-z])|(?<=[a-z])-(?=\d)")
-_SPACES = re.compile(r"\s+")
 """Compiled once: ``re.sub`` with a pattern string looks it up in re's cache every call."""
 
 
@@ -123,7 +122,7 @@ def _words(text: str) -> list[str]:
     text = text.lower().replace("'", "").replace("’", "")
     text = _NOT_WORD.sub(" ", text)
     text = _NUMBER_HYPHEN.sub(" ", text)
-    return [w for w in _SPACES.split(text) if w]
+    return text.split()  # on runs of whitespace, as ``\s+`` matches them, with no empties
 
 
 def _expand(word: str, position: int, words: list[str]) -> str:
@@ -149,7 +148,10 @@ def normalise_address(
     if not raw and pc is None:
         return None
     words = _words(raw)
-    words = [_expand(w, i, words) for i, w in enumerate(words)]
+    # (only "st" needs its neighbour: every other word is looked up without a call)
+    words = [
+        _expand(w, i, words) if w == "st" else _ABBREVIATIONS.get(w, w) for i, w in enumerate(words)
+    ]
     # a town or postcode repeated in the address lines is not part of the street
     if pc is not None:
         compact = pc.text.replace(" ", "").lower()
@@ -177,7 +179,11 @@ def normalise_address(
     if town_words and rest[-len(town_words) :] == town_words:
         rest = rest[: -len(town_words)]
     # the last street word ends the street: "Park Court", "Green Grove", "Vale Terrace"
-    street_at = next((k for k in range(len(rest) - 1, -1, -1) if rest[k] in _STREET_WORDS), None)
+    street_at = None
+    for k in range(len(rest) - 1, -1, -1):
+        if rest[k] in _STREET_WORDS:
+            street_at = k
+            break
     premise: str | None = None
     street_words = rest
     if number is None and street_at is not None and street_at > 1:
