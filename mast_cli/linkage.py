@@ -47,6 +47,8 @@ def read_events(path: Path, rejected: list[str]) -> Iterator[tuple[int, Interact
                 yield handle.tell(), parse_event_json(line)
             except json.JSONDecodeError as exc:
                 rejected.append(f"line {number}: not JSON ({exc.msg})")
+            except UnicodeDecodeError:
+                rejected.append(f"line {number}: not UTF-8 text")
             except InvalidEvent as exc:
                 rejected.append(f"line {number}: {exc}")
 

@@ -20,13 +20,16 @@ def test_synth_resolve_quality_round_trip(tmp_path):
     with events.open("a") as handle:
         handle.write('{"agency": "POLICE"}\n')
         handle.write("not json\n")
+    with events.open("ab") as handle:  # a partner's extract in another encoding
+        handle.write(b'{"agency": "FIRE", "event_id": "1", "subject": {"family_name": "\xe9"}}\n')
 
     result = runner.invoke(app, ["resolve", "--input", str(events), "--output", str(links)])
     assert result.exit_code == 0, result.output
     assert "Resolved 1500 events" in result.output
-    assert "2 lines rejected" in result.output
+    assert "3 lines rejected" in result.output
     assert "line 1501: event_id: is required" in result.output
     assert "line 1502: not JSON" in result.output
+    assert "line 1503: not UTF-8 text" in result.output
 
     with links.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -39,7 +42,7 @@ def test_synth_resolve_quality_round_trip(tmp_path):
         "parameters_version",
     ]
     assert len(rows) == 1500
-    with events.open() as handle:
+    with events.open(errors="replace") as handle:
         order = [json.loads(line)["event_id"] for line in handle if line.startswith('{"event')]
     assert [row["event_id"] for row in rows] == order  # file order
     linked = [row for row in rows if row["match_weight"]]
